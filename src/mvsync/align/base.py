@@ -1,0 +1,56 @@
+"""The contract every video aligner follows, and the ``ALIGNERS`` registry.
+
+An aligner sees one per-frame feature sequence per video and learns a common timeline.
+After ``fit`` it exposes, for every video, which (fractional) source frame is shown at each
+step of that timeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import NotFittedError
+from ..registry import Registry
+
+ALIGNERS: Registry[type["VideoAligner"]] = Registry("method")
+
+
+class VideoAligner:
+    """Base class (scikit-learn style: hyper-parameters in ``__init__``, fitted state ends in ``_``).
+
+    Fitted attributes
+    -----------------
+    frame_maps_ : list of (T,) float arrays
+        ``frame_maps_[i][t]`` is the fractional frame of video i at timeline step t (NaN where
+        the video has no content); monotone non-decreasing where finite.
+    reference_ : int or None
+        The video whose frames define the timeline, if the method uses one.
+    """
+
+    def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "VideoAligner":
+        raise NotImplementedError
+
+    def check_fitted(self) -> None:
+        if not hasattr(self, "frame_maps_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit() first")
+
+    def get_params(self) -> dict[str, Any]:
+        return dict(vars(self)) if not hasattr(self, "frame_maps_") else {
+            k: v for k, v in vars(self).items() if not k.endswith("_")
+        }
+
+
+def create_aligner(method: str, **params: Any) -> VideoAligner:
+    """Build a registered aligner by name, e.g. ``create_aligner("dtw", reference=0)``."""
+    return ALIGNERS.get(method)(**params)
+
+
+def standardize_set(seqs: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:
+    """Z-score every channel with statistics pooled over the valid frames of all videos."""
+    pooled = np.concatenate([s[m] for s, m in zip(seqs, masks)])  # (sum valid L, C)
+    mean = pooled.mean(axis=0)
+    std = pooled.std(axis=0)
+    std[std < 1e-8] = 1.0
+    return [((s - mean) / std).astype(np.float64) for s in seqs]

@@ -1,0 +1,168 @@
+"""Command line: parse, build the config, call the library, map errors to exit codes.
+
+Exit codes: 0 ok, 2 bad input or options (one line on stderr), 1 internal error (traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigError, MvsyncError
+
+log = logging.getLogger("mvsync")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="mvsync: %(levelname)s: %(message)s")
+    try:
+        return args.run(args) or 0
+    except MvsyncError as err:
+        print(f"mvsync: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mvsync: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .align import ALIGNERS
+    from .features import FEATURES
+
+    parser = argparse.ArgumentParser(prog="mvsync", description="Synchronize many videos of the same action.")
+    parser.add_argument("--version", action="version", version=f"mvsync {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="log more (per-clip details)")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json and OUTDIR/synced.mp4",
+                       description="Map every frame of every video onto one common timeline and render them in sync.")
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
+    p.add_argument("--features", default="pose", choices=FEATURES.names(), help="per-frame features (default: pose)")
+    p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
+    p.add_argument("--reference", type=int, metavar="N", help="index of the clip whose pace is the timeline (default: the medoid)")
+    p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
+    p.add_argument("--no-video", action="store_true", help="write sync.json only")
+    p.add_argument("--no-audio", action="store_true", help="leave the reference clip's audio out of synced.mp4")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
+    p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
+    p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
+    p.set_defaults(run=run_sync)
+
+    p = sub.add_parser("features", parents=[common], help="extract per-frame features to DIR/<name>.npz",
+                       description="Extract per-frame features (cached) and save one .npz per video.")
+    p.add_argument("videos", nargs="+", metavar="VIDEO")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--features", default="pose", choices=FEATURES.names(), help="per-frame features (default: pose)")
+    p.add_argument("--cache-dir", help="feature cache folder")
+    p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
+    p.set_defaults(run=run_features)
+
+    p = sub.add_parser("info", parents=[common], help="print video metadata", description="Print each video's metadata.")
+    p.add_argument("videos", nargs="+", metavar="VIDEO")
+    p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.set_defaults(run=run_info)
+
+    p = sub.add_parser("demo", parents=[common], help="sync retimed copies of a bundled real clip (no download)",
+                       description="Retime a real clip into 5 copies with known tempi and pauses, sync them, "
+                                   "render the grid video and print the error against the truth.")
+    p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
+    p.add_argument("--features", default="appearance", choices=FEATURES.names(), help="per-frame features (default: appearance)")
+    p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
+    p.add_argument("--cache-dir", help="feature cache folder")
+    p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
+    p.set_defaults(run=run_demo)
+    return parser
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from .outdir import prepare_output_dir
+    from .render import GridOptions, render_grid
+    from .sync import sync
+
+    options = _grid_options(args.cell_size, audio=not args.no_audio)
+    out_dir = prepare_output_dir(args.output, force=args.force)
+    failures: list[str] = []
+    result = sync(args.videos, method=args.method, features=args.features, reference=args.reference,
+                  cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
+    sync_json = result.save(out_dir / "sync.json", overwrite=args.force)
+    print(f"wrote {sync_json}")
+    if not args.no_video:
+        video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force, progress=not args.quiet)
+        print(f"wrote {video}")
+    skipped = len(args.videos) - len(result.videos)
+    if skipped:
+        print(f"skipped {skipped} unusable clip(s); see the warnings above", file=sys.stderr)
+    del failures
+    return 0
+
+
+def run_features(args: argparse.Namespace) -> int:
+    from .features import extract_features, save_features
+    from .outdir import prepare_output_dir
+
+    out_dir = prepare_output_dir(args.output, force=args.force)
+    failures: list[str] = []
+    feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir,
+                             progress=not args.quiet, failures=failures)
+    for f in feats:
+        target = save_features(f, out_dir / f"{Path(f.path).stem}.npz", overwrite=args.force)
+        print(f"wrote {target}  ({f.num_frames} frames x {f.num_channels} channels, {int(f.valid.sum())} valid)")
+    for failure in failures:
+        print(f"mvsync: error: {failure}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from .io import probe
+
+    bad = 0
+    for video in args.videos:
+        try:
+            info = probe(video)
+        except MvsyncError as err:
+            print(f"mvsync: error: {err}", file=sys.stderr)
+            bad += 1
+            continue
+        if args.json:
+            print(json.dumps({**vars(info), "path": str(info.path)}))
+        else:
+            print(f"{info.path}: {info.width}x{info.height} {info.codec}, {info.fps:.3f} fps, {info.num_frames} frames, "
+                  f"{info.duration_s:.2f} s, audio: {'yes' if info.has_audio else 'no'}")
+    return 2 if bad else 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo as demo
+
+    report = demo(args.output, features=args.features, method=args.method, force=args.force,
+                  progress=not args.quiet, cache_dir=args.cache_dir)
+    print(f"wrote {len(report.clips)} retimed clips to {report.clips[0].parent}")
+    print(f"wrote {report.sync_json}")
+    print(f"wrote {report.video}")
+    print(report.summary())
+    return 0
+
+
+def _grid_options(text: str, *, audio: bool):
+    from .render import GridOptions
+
+    try:
+        parts = [int(v) for v in text.lower().split("x")]
+        if len(parts) not in (1, 2):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--cell-size: expected W or WxH in pixels, got {text!r}") from None
+    return GridOptions(cell_width=parts[0], cell_height=parts[1] if len(parts) == 2 else None, audio=audio)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Exception hierarchy. The library raises these; only the CLI turns them into exit codes.
+
+Messages are one line: ``<file or parameter>: <what is wrong>[; <what to do>]``.
+"""
+
+
+class MvsyncError(Exception):
+    """Base class of every error mvsync raises on purpose (the CLI maps it to exit code 2)."""
+
+
+class InputError(MvsyncError):
+    """A user's file or data cannot be used (missing, unreadable, no frames, no person, NaNs...)."""
+
+
+class ConfigError(MvsyncError):
+    """A parameter or option has an invalid value."""
+
+
+class NotFittedError(MvsyncError):
+    """An estimator was used before ``fit``."""
+
+
+class OutputError(MvsyncError):
+    """An output cannot be written (exists without --force, unwritable folder...)."""

@@ -1,0 +1,101 @@
+"""Known retimings of a real clip: exact ground truth for synchronization.
+
+A retimed copy shows, at each of its frames, a known frame of the source clip ("content
+frame"). After synchronization, two clips are in sync at a timeline step when they show the
+same content frame; the error is the difference, in source-clip frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..io import VideoWriter, probe, read_frames
+from ..result import SyncResult
+
+
+@dataclass(frozen=True)
+class Retiming:
+    """A monotone time warp applied to a source clip."""
+
+    tempo: float = 1.0  # source frames per output frame (1.25 plays faster)
+    lead_in: int = 0  # frames frozen on the first source frame before the motion starts
+    tail: int = 0  # frames frozen on the last source frame after it ends
+    ease: float = 0.0  # in [-0.9, 0.9]: a smooth speed change along the clip (0: constant tempo)
+
+    def content_frames(self, num_source: int) -> np.ndarray:
+        """The source frame shown at each output frame (integers, monotone)."""
+        n_motion = max(2, int(round((num_source - 1) / self.tempo)) + 1)
+        u = np.linspace(0.0, 1.0, n_motion)
+        warped = u + self.ease * u * (1 - u)  # monotone for |ease| < 1
+        motion = np.round(warped * (num_source - 1)).astype(int)
+        return np.concatenate([np.zeros(self.lead_in, int), motion, np.full(self.tail, num_source - 1, int)])
+
+
+DEMO_RETIMINGS = (
+    Retiming(tempo=1.0, lead_in=0),
+    Retiming(tempo=0.8, lead_in=12, tail=4),
+    Retiming(tempo=1.25, lead_in=5, ease=0.3),
+    Retiming(tempo=0.9, lead_in=20, ease=-0.4),
+    Retiming(tempo=1.1, lead_in=8, tail=10, ease=0.5),
+)
+
+
+def write_retimed(
+    source: str | Path,
+    out_dir: str | Path,
+    retimings: tuple[Retiming, ...] = DEMO_RETIMINGS,
+    *,
+    size: tuple[int, int] | None = None,
+    max_frames: int | None = None,
+    progress: bool = False,
+) -> list[tuple[Path, np.ndarray]]:
+    """Write one retimed copy of ``source`` per retiming into ``out_dir``.
+
+    Returns ``[(path, content_frames)]``. The source frames are decoded once (the clip
+    must be short: it is held in memory) and optionally resized and cut to ``max_frames``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info = probe(source)
+    frames = [f.image for f in read_frames(source, size=size)][:max_frames]
+    height, width = frames[0].shape[:2]
+    clips = []
+    for k, retiming in enumerate(tqdm(retimings, desc="retime", disable=not progress, unit="clip")):
+        content = retiming.content_frames(len(frames))
+        path = out_dir / f"{Path(source).stem}_{k}_tempo{retiming.tempo:g}.mp4"
+        with VideoWriter(path, fps=info.fps, size=(width, height), crf=18, overwrite=True) as writer:
+            for idx in content:
+                writer.write(frames[idx])
+        clips.append((path, content))
+    return clips
+
+
+def content_error(result: SyncResult, contents: list[np.ndarray], *, reference: int | None = None) -> np.ndarray:
+    """Per (timeline step, clip) error in source frames against a reference clip.
+
+    ``contents[i]`` is clip i's content-frame array (from :func:`write_retimed`). Each clip is
+    compared with the reference at every timeline step where both have content, using the frame
+    a viewer sees (the nearest source frame). Returns a flat array of absolute errors.
+    """
+    ref = reference if reference is not None else (result.extra.get("reference") or 0)
+    ref_content = _shown_content(result.videos[ref].source_frame, contents[ref])
+    errors = []
+    for i, track in enumerate(result.videos):
+        if i == ref:
+            continue
+        shown = _shown_content(track.source_frame, contents[i])
+        both = np.isfinite(shown) & np.isfinite(ref_content)
+        errors.append(np.abs(shown[both] - ref_content[both]))
+    return np.concatenate(errors)
+
+
+def _shown_content(source_frame: np.ndarray, content: np.ndarray) -> np.ndarray:
+    out = np.full(len(source_frame), np.nan)
+    finite = np.isfinite(source_frame)
+    idx = np.clip(np.round(source_frame[finite]).astype(int), 0, len(content) - 1)
+    out[finite] = content[idx]
+    return out

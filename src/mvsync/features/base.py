@@ -1,0 +1,55 @@
+"""The feature-extractor contract and its registry."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..registry import Registry
+from ..types import Features
+
+FEATURES: Registry[type["FeatureExtractor"]] = Registry("features")
+
+
+class FeatureExtractor:
+    """Turns one video into per-frame features ``(L, C)`` plus a validity mask.
+
+    Subclasses set ``name`` and ``version`` (part of the cache key: bump it whenever the
+    output changes), declare a frozen ``Config`` dataclass, and implement :meth:`extract`.
+    :meth:`finalize` runs once over the whole set (e.g. a PCA fitted across videos); its
+    input is what the cache stores.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, **config: Any) -> None:
+        from ..errors import ConfigError
+
+        fields = {f.name for f in dataclasses.fields(self.Config)}
+        unknown = sorted(set(config) - fields)
+        if unknown:
+            raise ConfigError(
+                f"{self.name}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(fields)) or 'none'}"
+            )
+        self.config = self.Config(**config)
+
+    def config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+    def extract(self, path: Path, *, progress: bool = False) -> Features:
+        raise NotImplementedError
+
+    def finalize(self, features: list[Features]) -> list[Features]:
+        """Set-level step after every video is extracted (identity by default)."""
+        return features
+
+
+def create_extractor(kind: str, **config: Any) -> FeatureExtractor:
+    """Build a registered extractor by name, e.g. ``create_extractor("appearance", size=32)``."""
+    return FEATURES.get(kind)(**config)

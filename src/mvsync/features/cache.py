@@ -1,0 +1,72 @@
+"""On-disk feature cache: a second run on the same clips does not decode them again.
+
+The key is the video's identity (resolved path, size and modification time, or a content
+hash) plus the extractor's name, version and config. Entries are ``.npz`` files written
+atomically, so an interrupted run never leaves a corrupt entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..types import Features
+from .store import load_features, save_features
+
+log = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """``$MVSYNC_CACHE_DIR``, else ``$XDG_CACHE_HOME/mvsync/features``, else ``~/.cache/mvsync/features``."""
+    if os.environ.get("MVSYNC_CACHE_DIR"):
+        return Path(os.environ["MVSYNC_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "mvsync" / "features"
+
+
+class FeatureCache:
+    """Get and put :class:`Features` by (video, extractor) key.
+
+    >>> cache = FeatureCache("/tmp/mvsync-cache")  # doctest: +SKIP
+    >>> key = cache.key(path, "pose", "1", {"max_gap": 8})  # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | Path | None = None, *, content_hash: bool = False) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.content_hash = content_hash
+
+    def key(self, path: Path, kind: str, version: str, config: dict[str, Any]) -> str:
+        identity = _content_digest(path) if self.content_hash else _stat_identity(path)
+        blob = json.dumps([identity, kind, version, config], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def get(self, key: str, path: Path) -> Features | None:
+        entry = self.root / f"{key}.npz"
+        if not entry.exists():
+            return None
+        try:
+            return load_features(entry, video_path=path)
+        except InputError as err:  # a damaged entry is recomputed, not fatal
+            log.warning("ignoring unreadable cache entry (%s)", err)
+            return None
+
+    def put(self, key: str, features: Features) -> None:
+        save_features(features, self.root / f"{key}.npz")
+
+
+def _stat_identity(path: Path) -> list[Any]:
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+def _content_digest(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

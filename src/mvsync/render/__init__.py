@@ -1,0 +1,7 @@
+"""Stage 4: outputs people look at (grid video, ...). Each module registers itself in ``WRITERS``."""
+
+from . import grid  # noqa: F401  (registration)
+from .base import WRITERS
+from .grid import GridOptions, grid_shape, render_grid
+
+__all__ = ["WRITERS", "GridOptions", "grid_shape", "render_grid"]

@@ -1,0 +1,145 @@
+"""Grid video: every clip plays at the common timeline's pace, side by side.
+
+Each clip is read by its own streaming reader; because a track's source frames never go
+backwards, every reader only moves forward and memory holds one frame per clip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, InputError
+from ..io import VideoWriter, probe, read_audio, read_frames
+from ..result import SyncResult, VideoTrack
+from .base import WRITERS
+
+LABEL_HEIGHT = 20
+BAR_HEIGHT = 8
+EMPTY_GRAY = 24
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """How the grid video looks."""
+
+    cell_width: int = 320  # pixels per cell, before the label strip
+    cell_height: int | None = None  # None: from the clips' median aspect ratio
+    audio: bool = True  # include the reference clip's audio when it has one
+    crf: int = 23  # x264 quality (lower is better and larger)
+
+
+def grid_shape(n: int) -> tuple[int, int]:
+    """Rows and columns for ``n`` cells: as square as possible, wider than tall."""
+    cols = math.ceil(math.sqrt(n))
+    return math.ceil(n / cols), cols
+
+
+@WRITERS.register("grid")
+def render_grid(
+    result: SyncResult,
+    path: str | Path,
+    *,
+    options: GridOptions = GridOptions(),
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Write ``path`` (mp4): all clips in a grid, in sync, with names, source times and a progress bar.
+
+    >>> render_grid(SyncResult.load("out/sync.json"), "out/synced.mp4")  # doctest: +SKIP
+    """
+    cell = _cell_size(result, options)
+    rows, cols = grid_shape(len(result.videos))
+    size = (cols * cell[0], rows * (cell[1] + LABEL_HEIGHT) + BAR_HEIGHT)
+    audio = _reference_audio(result) if options.audio else None
+    cursors = [_TrackCursor(track, cell) for track in result.videos]
+    font = ImageFont.load_default(size=13)
+    with VideoWriter(path, fps=result.fps, size=size, audio=audio, crf=options.crf, overwrite=overwrite) as writer:
+        for step in tqdm(range(result.length), desc="render grid", disable=not progress, unit="frame"):
+            canvas = Image.new("RGB", size, (0, 0, 0))
+            draw = ImageDraw.Draw(canvas)
+            for k, cursor in enumerate(cursors):
+                x, y = (k % cols) * cell[0], (k // cols) * (cell[1] + LABEL_HEIGHT)
+                canvas.paste(Image.fromarray(cursor.image_at(step)), (x, y + LABEL_HEIGHT))
+                draw.text((x + 4, y + 3), cursor.label(step), fill=(235, 235, 235), font=font)
+            _draw_progress(draw, size, step, result.length)
+            writer.write(np.asarray(canvas))
+    return Path(path)
+
+
+class _TrackCursor:
+    """Forward-only access to one clip's frames, letterboxed into a cell."""
+
+    def __init__(self, track: VideoTrack, cell: tuple[int, int]) -> None:
+        info = probe(track.path)
+        scale = min(cell[0] / info.width, cell[1] / info.height)
+        self.fit = (max(2, int(info.width * scale)), max(2, int(info.height * scale)))
+        self.cell = cell
+        self.track = track
+        self.name = Path(track.path).name
+        self._frames: Iterator = read_frames(track.path, size=self.fit)
+        self._current = None
+        self._blank = np.full((cell[1], cell[0], 3), EMPTY_GRAY, np.uint8)
+
+    def image_at(self, step: int) -> np.ndarray:
+        source = self.track.source_frame[step]
+        if not np.isfinite(source):
+            return self._blank
+        target = min(int(round(source)), self.track.num_frames - 1)
+        while self._current is None or self._current.index < target:
+            nxt = next(self._frames, None)
+            if nxt is None:
+                break  # a short or truncated file: hold the last frame
+            self._current = nxt
+        if self._current is None:
+            raise InputError(f"{self.track.path}: no frame could be decoded for rendering")
+        return self._letterbox(self._current.image)
+
+    def label(self, step: int) -> str:
+        time_s = self.track.source_time[step]
+        return f"{self.name}  {time_s:6.2f} s" if np.isfinite(time_s) else f"{self.name}  (no content)"
+
+    def _letterbox(self, image: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.cell[1], self.cell[0], 3), np.uint8)
+        h, w = image.shape[:2]
+        y, x = (self.cell[1] - h) // 2, (self.cell[0] - w) // 2
+        out[y : y + h, x : x + w] = image
+        return out
+
+
+def _cell_size(result: SyncResult, options: GridOptions) -> tuple[int, int]:
+    if options.cell_width < 16 or (options.cell_height is not None and options.cell_height < 16):
+        raise ConfigError(f"cell-size: {options.cell_width}x{options.cell_height} is too small (at least 16x16)")
+    height = options.cell_height
+    if height is None:
+        aspects = [info.height / info.width for info in (probe(t.path) for t in result.videos)]
+        height = options.cell_width * float(np.median(aspects))
+    return _even(options.cell_width), _even(height)
+
+
+def _reference_audio(result: SyncResult) -> tuple[np.ndarray, int] | None:
+    ref = result.extra.get("reference")
+    if ref is None or not probe(result.videos[ref].path).has_audio:
+        return None
+    samples, rate = read_audio(result.videos[ref].path)
+    start_s = result.videos[ref].source_time[0]
+    if np.isfinite(start_s) and start_s > 0:  # the timeline starts later in the reference clip
+        samples = samples[int(start_s * rate) :]
+    return samples, rate
+
+
+def _draw_progress(draw: ImageDraw.ImageDraw, size: tuple[int, int], step: int, length: int) -> None:
+    top = size[1] - BAR_HEIGHT
+    draw.rectangle((0, top, size[0], size[1]), fill=(45, 45, 45))
+    filled = int(round(size[0] * (step + 1) / length))
+    draw.rectangle((0, top + 2, filled, size[1] - 2), fill=(80, 170, 255))
+
+
+def _even(value: float) -> int:
+    return max(16, int(round(value / 2)) * 2)

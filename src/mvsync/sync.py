@@ -1,0 +1,126 @@
+"""The orchestrator: probe -> features -> aligner.fit -> frame maps -> :class:`SyncResult`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .align import create_aligner
+from .errors import InputError
+from .features import extract_features
+from .io import probe
+from .result import SyncResult, VideoTrack
+from .types import Features, VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Everything :func:`sync` needs besides the paths; written next to the outputs."""
+
+    method: str = "dtw"  # a registered aligner (mvsync.align.ALIGNERS)
+    features: str = "pose"  # a registered extractor (mvsync.features.FEATURES)
+    reference: int | None = None  # the clip whose pace is the timeline (None: the method decides)
+    cache_dir: str | None = None  # feature cache (None: the default cache folder)
+    skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
+    feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
+    method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
+
+
+def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> SyncResult:
+    """Synchronize videos of the same action onto one timeline.
+
+    Parameters
+    ----------
+    paths
+        Two or more video files.
+    progress
+        Show progress bars.
+    options
+        Fields of :class:`SyncConfig` (``method``, ``features``, ``reference``...).
+
+    >>> result = sync(["a.mp4", "b.mp4", "c.mp4"], features="appearance")  # doctest: +SKIP
+    >>> result.save("out/sync.json")  # doctest: +SKIP
+    """
+    config = SyncConfig(**options)
+    paths = [Path(p) for p in paths]
+    failures: list[str] | None = [] if config.skip_bad else None
+    infos = probe_all(paths, failures)
+    features = extract_features(
+        [info.path for info in infos],
+        kind=config.features,
+        cache_dir=config.cache_dir,
+        progress=progress,
+        failures=failures,
+        **config.feature_options,
+    )
+    _require_two(features, paths, failures)
+    aligner = create_aligner(config.method, **_aligner_params(config, infos, features, progress))
+    aligner.fit([f.values for f in features], [f.valid for f in features])
+    return build_result(features, aligner, config)
+
+
+def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
+    """Probe every clip; the first bad one raises unless ``failures`` collects them."""
+    infos = []
+    for path in paths:
+        try:
+            info = probe(path)
+            if info.num_frames < 2:
+                raise InputError(f"{path}: only {info.num_frames} frame; need at least 2 to synchronize")
+            infos.append(info)
+        except InputError as err:
+            if failures is None:
+                raise
+            log.warning("%s (skipped)", err)
+            failures.append(str(err))
+    return infos
+
+
+def build_result(features: list[Features], aligner, config: SyncConfig) -> SyncResult:
+    """Turn the aligner's frame maps into tracks of source frames and times."""
+    ref = getattr(aligner, "reference_", None)
+    fps = features[ref].fps if ref is not None else float(np.median([f.fps for f in features]))
+    tracks = [
+        VideoTrack(
+            path=str(f.path),
+            fps=f.fps,
+            num_frames=f.num_frames,
+            source_time=frame_to_time(frames, f.times_s),
+            source_frame=frames,
+        )
+        for f, frames in zip(features, aligner.frame_maps_)
+    ]
+    extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None}
+    return SyncResult(config.method, config.features, fps, len(aligner.frame_maps_[0]), tracks, extra)
+
+
+def frame_to_time(frames: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """Fractional frame indices to seconds through the clip's real timestamps (NaN stays NaN)."""
+    out = np.full(len(frames), np.nan)
+    finite = np.isfinite(frames)
+    out[finite] = np.interp(frames[finite], np.arange(len(times_s)), times_s)
+    return out
+
+
+def _aligner_params(config: SyncConfig, infos, features, progress: bool) -> dict[str, Any]:
+    params = dict(config.method_options)
+    if config.reference is not None:
+        kept = [f.path for f in features]
+        wanted = infos[config.reference].path if config.reference < len(infos) else None
+        params["reference"] = kept.index(wanted) if wanted in kept else config.reference
+    params.setdefault("progress", progress)
+    return params
+
+
+def _require_two(features: list[Features], paths: list[Path], failures: list[str] | None) -> None:
+    if len(features) >= 2:
+        return
+    names = ", ".join(str(p) for p in paths)
+    detail = f"; skipped: {' | '.join(failures)}" if failures else ""
+    raise InputError(f"{names}: need at least 2 usable videos, got {len(features)}{detail}")
