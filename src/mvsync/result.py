@@ -14,14 +14,13 @@ Format::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import InputError, OutputError
 
 FORMAT_VERSION = 1
@@ -128,7 +127,8 @@ class SyncResult:
         path = Path(path)
         if path.exists() and not overwrite:
             raise OutputError(f"{path}: already exists; pass --force to overwrite")
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
+        with atomic_write(path) as handle:
+            handle.write(json.dumps(self.to_dict(), indent=1))
         return path
 
     @classmethod
@@ -141,22 +141,6 @@ class SyncResult:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise InputError(f"{path}: not valid JSON ({err})") from None
         return cls.from_dict(data, source=str(path))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    except OSError as err:
-        raise OutputError(f"{path.parent}: cannot write here ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        _make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sample(track: np.ndarray, step: float | np.ndarray) -> float | np.ndarray:
@@ -173,9 +157,3 @@ def _to_list(values: np.ndarray, digits: int) -> list[float | None]:
 def _from_list(values: list[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
-
-def _make_readable(path: str) -> None:
-    """mkstemp creates 0600 files; give the result the permissions a normal write would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

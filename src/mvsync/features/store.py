@@ -7,12 +7,11 @@ reads back.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import InputError, OutputError
 from ..types import Features
 
@@ -24,15 +23,8 @@ def save_features(features: Features, path: str | Path, *, overwrite: bool = Tru
         raise OutputError(f"{path}: already exists; pass --force to overwrite")
     path.parent.mkdir(parents=True, exist_ok=True)
     header = json.dumps({"kind": features.kind, "fps": features.fps, "path": str(features.path), "meta": features.meta})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, values=features.values, valid=features.valid, times_s=features.times_s, header=header)
-        _make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, values=features.values, valid=features.valid, times_s=features.times_s, header=header)
     return path
 
 
@@ -56,9 +48,3 @@ def load_features(path: str | Path, *, video_path: str | Path | None = None) -> 
     except (OSError, ValueError, KeyError) as err:
         raise InputError(f"{path}: not a mvsync feature file ({err})") from None
 
-
-def _make_readable(path: str) -> None:
-    """mkstemp creates 0600 files; give the result the permissions a normal write would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

@@ -1,0 +1,38 @@
+"""Atomic file writes: a temporary file in the target's folder, renamed into place on success.
+
+Like :mod:`mvsync.types`, any stage may import this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from .errors import OutputError
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on a clean exit it replaces ``path``, otherwise it is removed.
+
+    >>> with atomic_write("/tmp/out.json") as handle:  # doctest: +SKIP
+    ...     handle.write("{}")
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    except OSError as err:
+        raise OutputError(f"{path.parent}: cannot write here ({err.strerror or err})") from None
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the permissions a plain open() would
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
