@@ -85,12 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_sync(args: argparse.Namespace) -> int:
     from .outdir import prepare_output_dir
-    from .render import GridOptions, render_grid
+    from .render import render_grid
     from .sync import sync
 
     options = _grid_options(args.cell_size, audio=not args.no_audio)
     out_dir = prepare_output_dir(args.output, force=args.force)
-    failures: list[str] = []
     result = sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                   cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
     sync_json = result.save(out_dir / "sync.json", overwrite=args.force)
@@ -98,10 +97,11 @@ def run_sync(args: argparse.Namespace) -> int:
     if not args.no_video:
         video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force, progress=not args.quiet)
         print(f"wrote {video}")
-    skipped = len(args.videos) - len(result.videos)
+    skipped = result.extra.get("skipped", [])
+    for failure in skipped:
+        print(f"mvsync: skipped: {failure}", file=sys.stderr)
     if skipped:
-        print(f"skipped {skipped} unusable clip(s); see the warnings above", file=sys.stderr)
-    del failures
+        print(f"skipped {len(skipped)} unusable clip(s) of {len(args.videos)}", file=sys.stderr)
     return 0
 
 

@@ -62,7 +62,7 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
     _require_two(features, paths, failures)
     aligner = create_aligner(config.method, **_aligner_params(config, infos, features, progress))
     aligner.fit([f.values for f in features], [f.valid for f in features])
-    return build_result(features, aligner, config)
+    return build_result(features, aligner, config, skipped=failures or [])
 
 
 def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
@@ -82,7 +82,7 @@ def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
     return infos
 
 
-def build_result(features: list[Features], aligner, config: SyncConfig) -> SyncResult:
+def build_result(features: list[Features], aligner, config: SyncConfig, *, skipped: list[str] = ()) -> SyncResult:
     """Turn the aligner's frame maps into tracks of source frames and times."""
     ref = getattr(aligner, "reference_", None)
     fps = features[ref].fps if ref is not None else float(np.median([f.fps for f in features]))
@@ -97,6 +97,8 @@ def build_result(features: list[Features], aligner, config: SyncConfig) -> SyncR
         for f, frames in zip(features, aligner.frame_maps_)
     ]
     extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None}
+    if skipped:
+        extra["skipped"] = list(skipped)
     return SyncResult(config.method, config.features, fps, len(aligner.frame_maps_[0]), tracks, extra)
 
 

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from mvsync.errors import InputError
+from mvsync.features import create_extractor, extract_features
+from mvsync.features.pose import LEFT_HIP, RIGHT_HIP, fill_gaps
+
+from ..conftest import gradient_frames, write_clip
+
+
+@pytest.fixture(scope="module")
+def carphone_pose(carphone):
+    return create_extractor("pose").extract(carphone)
+
+
+def test_finds_the_person_in_carphone(carphone_pose):
+    assert carphone_pose.meta["detected"] >= 0.9 * 120
+    assert carphone_pose.values.shape == (120, 33 * 4)
+    assert carphone_pose.valid.mean() >= 0.9
+    assert np.isfinite(carphone_pose.values).all()
+
+
+def test_normalized_to_hips_and_torso(carphone_pose):
+    pts = carphone_pose.values.reshape(120, 33, 4)[carphone_pose.valid]
+    hips = pts[:, [LEFT_HIP, RIGHT_HIP], :2].mean(axis=1)
+    np.testing.assert_allclose(hips, 0, atol=1e-4)
+    shoulders = pts[:, [11, 12], :2].mean(axis=1)
+    np.testing.assert_allclose(np.linalg.norm(shoulders, axis=1), 1.0, atol=1e-4)
+
+
+def test_no_person_is_a_clear_error(tmp_path):
+    path = write_clip(tmp_path / "empty_room.mp4", gradient_frames(20, size=(128, 96)))
+    with pytest.raises(InputError, match=r"empty_room.mp4: pose found a person in only 0 of 20 frames; try --features appearance"):
+        extract_features([path], kind="pose")
+
+
+def test_fill_gaps_interpolates_short_gaps_only():
+    values = np.arange(12, dtype=np.float32).reshape(12, 1) * 2
+    valid = np.ones(12, bool)
+    valid[[0, 3, 4, 7, 8, 9, 10]] = False
+    values[~valid] = -100
+    new_valid = fill_gaps(values, valid, max_gap=2)
+    np.testing.assert_array_equal(new_valid, [0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1])
+    np.testing.assert_allclose(values[3:5, 0], [6, 8])  # linear between frames 2 and 5
+    assert values[0, 0] == 2 and values[8, 0] == pytest.approx(16)  # held / interpolated but flagged invalid
+    assert np.isfinite(values).all()

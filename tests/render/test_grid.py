@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from mvsync.errors import ConfigError
+from mvsync.io import probe, read_frames
+from mvsync.render import GridOptions, grid_shape, render_grid
+from mvsync.result import SyncResult, VideoTrack
+
+
+@pytest.mark.parametrize("n, shape", [(1, (1, 1)), (2, (1, 2)), (3, (2, 2)), (5, (2, 3)), (6, (2, 3)), (10, (3, 4))])
+def test_grid_shape(n, shape):
+    assert grid_shape(n) == shape
+
+
+def _identity(path, n, fps, offset=0):
+    frames = np.arange(n, dtype=float) + offset
+    frames[frames < 0] = np.nan
+    return VideoTrack(str(path), fps, n, frames / fps, frames)
+
+
+def test_renders_expected_frames_fps_and_audio(tmp_path, bunny, carphone):
+    n = 60
+    result = SyncResult("dtw", "appearance", 25.0, n,
+                        [_identity(bunny, n, 25.0), _identity(carphone, n, 29.97, offset=-10)],
+                        extra={"reference": 0})
+    out = render_grid(result, tmp_path / "grid.mp4", options=GridOptions(cell_width=160))
+    info = probe(out)
+    assert info.num_frames == n and info.fps == pytest.approx(25.0)
+    assert info.width == 320 and info.width % 2 == 0 and info.height % 2 == 0
+    assert info.has_audio  # the reference (bigbuckbunny) has sound
+    first = next(read_frames(out))
+    right_cell = first.image[40:60, 200:280]
+    assert right_cell.std() < 3  # carphone has no content at step 0: a blank cell
+
+
+def test_progress_bar_grows(tmp_path, carphone):
+    n = 30
+    result = SyncResult("dtw", "appearance", 10.0, n, [_identity(carphone, n, 29.97), _identity(carphone, n, 29.97)])
+    out = render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=96, audio=False))
+    frames = [f.image for f in read_frames(out)]
+    assert not probe(out).has_audio
+    bar = [(f[-4, :, 2] > 200).mean() for f in frames]  # the blue bar along the bottom
+    assert bar[0] < 0.1 and bar[-1] > 0.9 and np.all(np.diff(bar) >= 0)
+
+
+def test_cell_size_is_checked(tmp_path, carphone):
+    result = SyncResult("dtw", "appearance", 10.0, 3, [_identity(carphone, 3, 29.97)])
+    with pytest.raises(ConfigError, match="cell-size"):
+        render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=4))

@@ -1,0 +1,144 @@
+"""The command line: exit codes, one-line errors naming the file, and no partial output."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mvsync.cli import main
+from mvsync.io import probe
+
+from .conftest import gradient_frames, write_audio_only, write_clip, write_empty_video
+
+
+def run(capsys, *argv):
+    code = main([*argv, "-q"] if argv[0] != "--version" else list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err, name):
+    lines = [line for line in err.strip().splitlines() if line.startswith("mvsync: error:")]
+    assert len(lines) == 1, err
+    assert name in lines[0], err
+
+
+def test_sync_writes_json_and_video(capsys, tmp_path, retimed):
+    paths, contents = retimed
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "sync", *map(str, paths), "-o", str(out), "--features", "appearance", "--cell-size", "96")
+    assert code == 0
+    data = json.loads((out / "sync.json").read_text())
+    assert data["method"] == "dtw" and len(data["videos"]) == 4
+    info = probe(out / "synced.mp4")
+    assert info.num_frames == data["timeline"]["length"]
+    assert info.fps == pytest.approx(data["timeline"]["fps"])
+    assert sorted(p.name for p in out.iterdir()) == ["sync.json", "synced.mp4"]
+
+
+def test_existing_outdir_needs_force(capsys, tmp_path, retimed):
+    paths = list(map(str, retimed[0][:2]))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sync.json").write_text("my old result")
+    code, _, err = run(capsys, "sync", *paths, "-o", str(out), "--features", "appearance", "--no-video")
+    assert code == 2
+    assert_one_line_error(err, str(out))
+    assert (out / "sync.json").read_text() == "my old result"
+    code, _, _ = run(capsys, "sync", *paths, "-o", str(out), "--features", "appearance", "--no-video", "--force")
+    assert code == 0 and json.loads((out / "sync.json").read_text())["version"] == 1
+
+
+def test_unwritable_outdir(capsys, tmp_path, retimed):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "out"
+    code, _, err = run(capsys, "sync", *map(str, retimed[0][:2]), "-o", str(out), "--features", "appearance")
+    assert code == 2
+    assert_one_line_error(err, str(out))
+
+
+def _bad_inputs(tmp_path, bikes):
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(bikes.read_bytes()[:100_000])
+    text = tmp_path / "readme.mp4"
+    text.write_text("not a video\n" * 50)
+    empty = tmp_path / "zero.mp4"
+    empty.touch()
+    one = write_clip(tmp_path / "one_frame.mp4", gradient_frames(1))
+    return {
+        "missing": tmp_path / "missing.mp4",
+        "zero-byte": empty,
+        "text": text,
+        "truncated": truncated,
+        "0-frame": write_empty_video(tmp_path / "no_frames.mp4"),
+        "1-frame": one,
+        "audio-only": write_audio_only(tmp_path / "audio_only.mp4"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "zero-byte", "text", "truncated", "0-frame", "1-frame", "audio-only"])
+def test_bad_input_exit_2_and_no_output(capsys, tmp_path, retimed, bikes, case):
+    bad = _bad_inputs(tmp_path, bikes)[case]
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "sync", str(retimed[0][0]), str(bad), "-o", str(out), "--features", "appearance")
+    assert code == 2
+    assert_one_line_error(err, bad.name)
+    assert not (out / "sync.json").exists() and not (out / "synced.mp4").exists()
+    assert not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_fewer_than_two_videos(capsys, tmp_path, retimed):
+    code, _, err = run(capsys, "sync", str(retimed[0][0]), "-o", str(tmp_path / "o"), "--features", "appearance")
+    assert code == 2
+    assert_one_line_error(err, retimed[0][0].name)
+    assert "need at least 2 usable videos" in err
+
+
+def test_no_person_suggests_appearance(capsys, tmp_path):
+    a = write_clip(tmp_path / "wall_a.mp4", gradient_frames(12, size=(96, 64)))
+    b = write_clip(tmp_path / "wall_b.mp4", gradient_frames(12, size=(96, 64), seed=1))
+    code, _, err = run(capsys, "sync", str(a), str(b), "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_one_line_error(err, "wall_a.mp4")
+    assert "--features appearance" in err
+
+
+def test_skip_bad_lists_failures(capsys, tmp_path, retimed):
+    bad = tmp_path / "oops.mp4"
+    bad.write_text("x")
+    code, _, err = run(capsys, "sync", *map(str, retimed[0][:2]), str(bad), "-o", str(tmp_path / "o"),
+                       "--features", "appearance", "--skip-bad", "--no-video")
+    assert code == 0
+    assert "oops.mp4" in err and "skipped 1" in err
+
+
+def test_features_and_info(capsys, tmp_path, retimed, bunny):
+    code, out, _ = run(capsys, "features", *map(str, retimed[0][:2]), "-o", str(tmp_path / "f"), "--features", "appearance")
+    assert code == 0 and len(list((tmp_path / "f").glob("*.npz"))) == 2
+    code, out, _ = run(capsys, "info", str(bunny), "--json")
+    assert code == 0 and json.loads(out)["has_audio"] is True
+    code, _, err = run(capsys, "info", str(tmp_path / "ghost.mkv"))
+    assert code == 2 and "ghost.mkv: no such file" in err
+
+
+def test_demo(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "-o", str(tmp_path / "demo"))
+    assert code == 0
+    assert "sync error vs known truth" in out
+    median = float(out.split("median ")[1].split(" frames")[0])
+    assert median <= 1.0
+    assert (tmp_path / "demo" / "synced.mp4").exists() and len(list((tmp_path / "demo" / "clips").glob("*.mp4"))) == 5
+
+
+@pytest.mark.parametrize("command", [[], ["sync"], ["features"], ["info"], ["demo"]])
+def test_help_everywhere(command):
+    proc = subprocess.run([sys.executable, "-m", "mvsync.cli", *command, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "usage: mvsync" in proc.stdout
+
+
+def test_internal_error_exits_1():
+    proc = subprocess.run([sys.executable, "-c", "import sys, mvsync.cli as c; "
+                           "c.run_info = None; sys.exit(c.main(['info', 'x.mp4']))"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr

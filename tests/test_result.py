@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+
+from mvsync.errors import InputError, OutputError
+from mvsync.result import SyncResult, VideoTrack
+
+
+def _result():
+    frames_a = np.arange(10, dtype=float)
+    frames_b = np.array([np.nan, np.nan, 0, 1, 2, 4, 6, 8, 10, 12], float)
+    return SyncResult(
+        method="dtw", features="pose", fps=10.0, length=10,
+        videos=[VideoTrack("a.mp4", 10.0, 10, frames_a / 10, frames_a),
+                VideoTrack("b.mp4", 20.0, 13, frames_b / 20, frames_b)],
+        extra={"reference": 0},
+    )
+
+
+def test_roundtrip(tmp_path):
+    result = _result()
+    path = result.save(tmp_path / "sync.json")
+    data = json.loads(path.read_text())
+    assert data["version"] == 1 and data["timeline"] == {"fps": 10.0, "length": 10}
+    assert data["videos"][1]["source_frame"][:3] == [None, None, 0.0]
+    back = SyncResult.load(path)
+    assert back.to_dict() == result.to_dict()
+    np.testing.assert_array_equal(back.videos[1].source_frame, result.videos[1].source_frame)
+
+
+def test_map_time_and_frame_map():
+    result = _result()
+    assert result.map_time(0.5, 0, 1) == pytest.approx(4 / 20)  # a at 0.5 s = step 5 = b frame 4
+    assert result.map_time(0.3, 1, 0) == pytest.approx(0.6)  # b frame 6 is at step 6
+    assert np.isnan(result.map_time(0.1, 0, 1))  # b has no content at step 1
+    frame_map = result.frame_map(0, 1)
+    np.testing.assert_allclose(frame_map[2:], [0, 1, 2, 4, 6, 8, 10, 12])
+    assert np.isnan(frame_map[:2]).all()
+
+
+def test_no_overwrite_and_bad_files(tmp_path):
+    path = _result().save(tmp_path / "sync.json")
+    with pytest.raises(OutputError, match="already exists"):
+        _result().save(path)
+    _result().save(path, overwrite=True)
+    path.write_text("{not json")
+    with pytest.raises(InputError, match="sync.json: not valid JSON"):
+        SyncResult.load(path)
+    path.write_text(json.dumps({"version": 7}))
+    with pytest.raises(InputError, match="unsupported sync.json version 7"):
+        SyncResult.load(path)
+    path.write_text(json.dumps({"version": 1, "method": "dtw"}))
+    with pytest.raises(InputError, match="malformed sync.json"):
+        SyncResult.load(path)

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from mvsync import sync
+from mvsync.errors import InputError
+from mvsync.evaluate import content_error
+
+
+def test_dtw_appearance_recovers_known_retiming(retimed):
+    paths, contents = retimed
+    result = sync(paths, features="appearance", method="dtw")
+    errors = content_error(result, contents)
+    # Stated accuracy (README): median <= 1 frame, 95% within 2 frames of the known truth.
+    assert np.median(errors) <= 1.0
+    assert np.percentile(errors, 95) <= 2.0
+    for track in result.videos:
+        finite = track.source_frame[np.isfinite(track.source_frame)]
+        assert np.all(np.diff(finite) >= 0)
+        assert np.all(np.diff(track.source_time[np.isfinite(track.source_time)]) >= 0)
+
+
+def test_reference_sets_the_timeline(retimed):
+    paths, contents = retimed
+    result = sync(paths, features="appearance", reference=1)
+    assert result.extra["reference"] == 1
+    assert result.length == len(contents[1])
+    np.testing.assert_allclose(result.videos[1].source_frame, np.arange(len(contents[1])))
+
+
+def test_skip_bad_keeps_going(retimed, tmp_path):
+    paths, _ = retimed
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    with pytest.raises(InputError, match="bad.mp4: not a readable video"):
+        sync([paths[0], bad, paths[1]], features="appearance")
+    result = sync([paths[0], bad, paths[1]], features="appearance", skip_bad=True)
+    assert [t.path for t in result.videos] == [str(paths[0]), str(paths[1])]
+
+
+def test_needs_two_usable_videos(retimed, tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    with pytest.raises(InputError, match="need at least 2 usable videos, got 1"):
+        sync([retimed[0][0], bad], features="appearance", skip_bad=True)
