@@ -36,11 +36,6 @@ class VideoAligner:
         if not hasattr(self, "frame_maps_"):
             raise NotFittedError(f"{type(self).__name__}: call fit() first")
 
-    def get_params(self) -> dict[str, Any]:
-        return dict(vars(self)) if not hasattr(self, "frame_maps_") else {
-            k: v for k, v in vars(self).items() if not k.endswith("_")
-        }
-
 
 def create_aligner(method: str, **params: Any) -> VideoAligner:
     """Build a registered aligner by name, e.g. ``create_aligner("dtw", reference=0)``."""
