@@ -1,6 +1,6 @@
 """Stage 2: per-frame features. Each extractor module registers itself in ``FEATURES``."""
 
-from . import appearance, pose  # noqa: F401  (registration)
+from . import appearance, backbone, pose  # noqa: F401  (registration)
 from .base import FEATURES, FeatureExtractor, create_extractor
 from .cache import FeatureCache, default_cache_dir
 from .extract import extract_features

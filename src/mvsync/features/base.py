@@ -23,6 +23,8 @@ class FeatureExtractor:
 
     name: ClassVar[str]
     version: ClassVar[str]
+    # Config fields that change how, not what, is computed (left out of the cache key).
+    execution_fields: ClassVar[tuple[str, ...]] = ()
 
     @dataclasses.dataclass(frozen=True)
     class Config:
@@ -41,6 +43,10 @@ class FeatureExtractor:
 
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
+
+    def cache_config(self) -> dict[str, Any]:
+        """The config fields that decide the output (the part of the cache key that is not the video)."""
+        return {k: v for k, v in self.config_dict().items() if k not in self.execution_fields}
 
     def extract(self, path: Path, *, progress: bool = False) -> Features:
         raise NotImplementedError

@@ -64,7 +64,7 @@ def _extract_one(extractor, cache: FeatureCache | None, path: Path, progress: bo
     from ..io import probe
 
     probe(path)  # one clear error for a missing or unreadable file before any cache lookup
-    key = cache.key(path, extractor.name, extractor.version, extractor.config_dict()) if cache else None
+    key = cache.key(path, extractor.name, extractor.version, extractor.cache_config()) if cache else None
     if cache is not None and (hit := cache.get(key, path)) is not None:
         log.debug("%s: features from cache", path)
         return hit
