@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json and OUTDIR/synced.mp4",
+    p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json, synced.mp4 and alignment.png",
                        description="Map every frame of every video onto one common timeline and render them in sync.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_sync(args: argparse.Namespace) -> int:
     from .outdir import prepare_output_dir
-    from .render import render_grid
+    from .render import render_alignment_plot, render_grid
     from .sync import sync
 
     options = _grid_options(args.cell_size, audio=not args.no_audio)
@@ -94,6 +94,7 @@ def run_sync(args: argparse.Namespace) -> int:
                   cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
     sync_json = result.save(out_dir / "sync.json", overwrite=args.force)
     print(f"wrote {sync_json}")
+    print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
     if not args.no_video:
         video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force, progress=not args.quiet)
         print(f"wrote {video}")
@@ -147,7 +148,7 @@ def run_demo(args: argparse.Namespace) -> int:
                   progress=not args.quiet, cache_dir=args.cache_dir)
     print(f"wrote {len(report.clips)} retimed clips to {report.clips[0].parent}")
     print(f"wrote {report.sync_json}")
-    print(f"wrote {report.video}")
+    print(f"wrote {report.video} and {report.out_dir / 'alignment.png'}")
     print(report.summary())
     return 0
 

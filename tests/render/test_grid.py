@@ -47,3 +47,15 @@ def test_cell_size_is_checked(tmp_path, carphone):
     result = SyncResult("dtw", "appearance", 10.0, 3, [_identity(carphone, 3, 29.97)])
     with pytest.raises(ConfigError, match="cell-size"):
         render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=4))
+
+
+def test_alignment_plot(tmp_path, carphone):
+    from PIL import Image
+
+    from mvsync.render import render_alignment_plot
+
+    result = SyncResult("dtw", "appearance", 10.0, 20, [_identity(carphone, 20, 29.97), _identity(carphone, 20, 29.97, -5)],
+                        extra={"reference": 0})
+    out = render_alignment_plot(result, tmp_path / "alignment.png")
+    image = np.asarray(Image.open(out))
+    assert image.shape[0] > 300 and image.shape[1] > 500 and image.std() > 10

@@ -1,7 +1,8 @@
 """Stage 4: outputs people look at (grid video, ...). Each module registers itself in ``WRITERS``."""
 
-from . import grid  # noqa: F401  (registration)
+from . import figures, grid  # noqa: F401  (registration)
 from .base import WRITERS
+from .figures import render_alignment_plot
 from .grid import GridOptions, grid_shape, render_grid
 
-__all__ = ["WRITERS", "GridOptions", "grid_shape", "render_grid"]
+__all__ = ["WRITERS", "GridOptions", "grid_shape", "render_alignment_plot", "render_grid"]

@@ -1,0 +1,48 @@
+"""Figures: how every clip's time maps onto the common timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..atomic import atomic_write  # noqa: E402
+from ..errors import OutputError  # noqa: E402
+from ..result import SyncResult  # noqa: E402
+from .base import WRITERS  # noqa: E402
+
+
+@WRITERS.register("alignment_plot")
+def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a PNG with one curve per clip: its source time at each moment of the timeline.
+
+    A straight 45-degree line is a clip playing at the timeline's pace; flatter stretches are
+    slower, steeper ones faster, and a late start shows as a gap on the left.
+
+    >>> render_alignment_plot(SyncResult.load("out/sync.json"), "out/alignment.png")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    timeline = result.timeline_s
+    reference = result.extra.get("reference")
+    for k, track in enumerate(result.videos):
+        style = {"linewidth": 2.5, "color": "black"} if k == reference else {"linewidth": 1.5}
+        label = Path(track.path).name + (" (reference)" if k == reference else "")
+        ax.plot(timeline, track.source_time, label=label, **style)
+    ax.set_xlabel("common timeline (s)")
+    ax.set_ylabel("time in the clip (s)")
+    ax.set_title(f"{result.method} on {result.features} features: {len(result.videos)} clips")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png")
+    plt.close(fig)
+    return path
+
