@@ -1,0 +1,31 @@
+"""TCC-family self-supervised frame embedders (Dwibedi et al. 2019): encoders, losses, training, embedding.
+
+Train on unlabelled videos of one action (or their per-frame features), then embed every frame; aligned videos
+have nearby embeddings at corresponding moments.
+
+>>> model = fit_embedder(features, algo="tcc", epochs=300)  # doctest: +SKIP
+>>> embs = embed(model, features[0])  # doctest: +SKIP
+>>> embs.shape  # doctest: +SKIP
+(250, 128)
+>>> model = load_embedder(save_embedder(model, "tcc.pt"))  # doctest: +SKIP
+"""
+
+from .augment import FEATURE_FLIPS, augment_features, augment_frames
+from .bases import BASES
+from .encoders import ConvEmbedder, EncoderConfig, TCCEncoder
+from .losses import (
+    cycle_back_classification,
+    cycle_back_regression,
+    npairs_loss,
+    sal_loss,
+    tcn_loss,
+)
+from .objectives import ALGORITHMS, LossConfig, build_objective
+from .training import TCCConfig, TCCEmbedder, TrainConfig, embed, fit_embedder, load_embedder, save_embedder
+
+__all__ = [
+    "ALGORITHMS", "BASES", "FEATURE_FLIPS", "ConvEmbedder", "EncoderConfig", "LossConfig", "TCCConfig",
+    "TCCEmbedder", "TCCEncoder", "TrainConfig", "augment_features", "augment_frames", "build_objective",
+    "cycle_back_classification", "cycle_back_regression", "embed", "fit_embedder", "load_embedder",
+    "npairs_loss", "sal_loss", "save_embedder", "tcn_loss",
+]
