@@ -1,0 +1,66 @@
+"""Masked building blocks for batches of variable-length sequences.
+
+Every layer of the alignment nets takes a validity mask next to its input, so that what lies past a sequence's
+length (or on a missing frame) never changes a result: convolutions see zeros there, batch statistics and pooling
+ignore it. With these blocks, padding a sequence further changes nothing but float rounding.
+
+Example
+-------
+>>> import torch
+>>> mask = length_mask(torch.tensor([3, 5]), 6)  # (B, L)
+>>> mask.sum(1).tolist()
+[3, 5]
+>>> x = torch.randn(2, 4, 6)
+>>> masked_mean(x, mask[:, None]).shape  # (B, C)
+torch.Size([2, 4])
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def length_mask(lengths: Tensor, n_samples: int) -> Tensor:
+    """``(B, L)`` bool mask, True on the first ``lengths[b]`` samples of row ``b``."""
+    idx = torch.arange(n_samples, device=lengths.device)  # (L,)
+    return idx[None, :] < lengths[:, None]  # (B, L)
+
+
+def masked_mean(x: Tensor, mask: Tensor, dim: int = -1) -> Tensor:
+    """Mean of ``x`` over ``dim`` counting only entries where ``mask`` (broadcastable) is True; 0 if none."""
+    weight = mask.to(x.dtype).expand_as(x)
+    total = (x.masked_fill(weight == 0, 0.0) * weight).sum(dim)
+    return total / weight.sum(dim).clamp(min=1e-12)
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """``BatchNorm1d`` whose training statistics use only the valid positions.
+
+    In eval mode it is the plain layer (running statistics, position by position). The output is zero on
+    invalid positions, so the next convolution sees zero padding.
+
+    >>> bn = MaskedBatchNorm1d(2)
+    >>> x = torch.randn(3, 2, 5)
+    >>> mask = torch.ones(3, 1, 5, dtype=torch.bool)
+    >>> bool(torch.allclose(bn(x, mask), nn.functional.batch_norm(x, None, None, training=True), atol=1e-5))
+    True
+    """
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:  # x (B, C, L), mask (B, 1, L)
+        if not self.training:
+            return super().forward(x) * mask
+        weight = mask.to(x.dtype)  # (B, 1, L)
+        count = weight.sum().clamp(min=2.0)
+        mean = (x * weight).sum((0, 2)) / count  # (C,)
+        var = (((x - mean[:, None]) * weight) ** 2).sum((0, 2)) / count  # (C,) biased, as BatchNorm normalises
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                unbiased = var * count / (count - 1)
+                self.running_mean.lerp_(mean.to(self.running_mean.dtype), self.momentum)
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
+        out = (x - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)  # (B, C, L)
+        if self.affine:
+            out = out * self.weight[:, None] + self.bias[:, None]
+        return out * weight

@@ -1,0 +1,138 @@
+"""``mvsync sync --method tpl``: Temporal Prototype Learning as a video aligner.
+
+The clips' per-frame features are standardised over the set, then a :class:`~mvsync.align.estimators.TPL` model
+either comes from a training checkpoint (``model=path``) or is fitted on the clips themselves (unsupervised
+test-time fitting, a small net for a few seconds on CPU). The common timeline is the prototype's: ``T`` steps (the
+median clip length) evenly spread over normalised time [0, 1].
+
+Direction of the frame maps (the WHY): the DTAN resamples clip ``i`` as ``aligned_i(s) = U_i(g_i(s))``, so at
+prototype time ``s`` the aligned sequence shows clip ``i`` at its own normalised time ``g_i(s)``: the frame map is
+``g_i(s) * (L_i - 1)``, the forward warp grid, not its inverse (``g_i^-1`` takes clip time to prototype time).
+
+Pace of the timeline: joint alignment fixes the warps only up to a common warp ``h`` (``g_i o h`` aligns as well),
+and the learned prototype time may rush through the action and idle elsewhere. With ``recenter`` the timeline
+steps are placed where the mean clip time ``mean_i g_i(s)`` is evenly spaced, i.e. ``g_i o h`` with
+``h = (mean_i g_i)^-1``: the relative alignment is unchanged and the timeline moves at the clips' average pace.
+
+Example
+-------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> seqs = [rng.normal(size=(40, 3)).cumsum(0) for _ in range(3)]
+>>> aligner = TPLAligner(epochs=2).fit(seqs)
+>>> len(aligner.frame_maps_), aligner.frame_maps_[0].shape, aligner.reference_
+(3, (40,), None)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError, InputError
+from .base import ALIGNERS, VideoAligner, standardize_set
+from .estimators import TPL
+
+
+@ALIGNERS.register("tpl")
+class TPLAligner(VideoAligner):
+    """Synchronise clips on a learned temporal prototype (D-MTAE).
+
+    Parameters
+    ----------
+    model : str or None
+        Path of a :meth:`TPL.save` checkpoint trained on the same kind of features; None fits on the clips.
+    epochs, lr, grad_clip : int, float, float or None
+        Test-time fitting (ignored with ``model``): the clips form one batch, so one step per epoch. A higher
+        learning rate than the seed's 1e-4 (with gradient clipping) because there are only ``epochs`` steps.
+    n_recurrences, loc_filters, loc_depth, widths : int, int, int, tuple
+        Size of the test-time model: smaller than the seed's (4, 32, 6, (128, 64, 32, 16)) to fit in seconds.
+    variational : bool
+        VAE variant (for DINO/CLIP features).
+    recenter : bool
+        Pace the timeline at the clips' average pace (see the module notes) instead of the raw prototype time.
+    seed, device, progress
+        Determinism seed, torch device, progress bar.
+
+    Fitted attributes: ``frame_maps_`` (list of ``(T,)`` float arrays, NaN where the clip has no content),
+    ``reference_`` (None), ``estimator_`` (the :class:`TPL`), ``timeline_length_`` (``T``).
+    """
+
+    def __init__(
+        self, *, model: str | None = None, epochs: int = 300, lr: float = 5e-3, grad_clip: float | None = 1.0,
+        n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
+        variational: bool = False, recenter: bool = True, seed: int = 0, device: str = "cpu", progress: bool = False,
+    ) -> None:
+        self.model = model
+        self.epochs = epochs
+        self.lr = lr
+        self.grad_clip = grad_clip
+        self.n_recurrences = n_recurrences
+        self.loc_filters = loc_filters
+        self.loc_depth = loc_depth
+        self.widths = widths
+        self.variational = variational
+        self.recenter = recenter
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+
+    def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "TPLAligner":
+        masks = [np.ones(len(s), bool) for s in seqs] if masks is None else [np.asarray(m, bool) for m in masks]
+        _check_inputs(seqs, masks)
+        data = standardize_set([np.asarray(s, np.float64) for s in seqs], masks)
+        X = [np.where(m[:, None], d, np.nan).T for d, m in zip(data, masks)]  # (C, L_i), NaN on missing frames
+        self.estimator_ = self._estimator(X)
+        lengths = np.array([len(s) for s in seqs])
+        self.timeline_length_ = int(np.median(lengths))
+        grids = self._grids(X, lengths)  # (N, T) clip time in [0, 1] at each timeline step
+        self.frame_maps_ = [_frame_map(g * (n - 1), m) for g, n, m in zip(grids, lengths, masks)]
+        self.reference_ = None
+        return self
+
+    def _estimator(self, X: list[np.ndarray]) -> TPL:
+        if self.model is not None:
+            estimator = TPL.load(self.model)
+            if estimator.n_channels_ != X[0].shape[0]:
+                raise InputError(
+                    f"{self.model}: model expects {estimator.n_channels_} feature channels, clips have {X[0].shape[0]}"
+                )
+            return estimator
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"epochs: must be a positive int (got {self.epochs!r})")
+        return TPL(
+            variational=self.variational, widths=tuple(self.widths), n_recurrences=self.n_recurrences,
+            loc_filters=self.loc_filters, loc_depth=self.loc_depth, epochs=self.epochs, lr=self.lr,
+            grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed, device=self.device, progress=self.progress,
+        ).fit(X)
+
+
+    def _grids(self, X: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
+        """Normalised clip times ``(N, T)`` shown at the timeline steps (see "Pace of the timeline")."""
+        if not self.recenter:
+            return self.estimator_.warps(X, lengths, n_points=self.timeline_length_)  # (N, T)
+        fine = np.linspace(0.0, 1.0, 8 * self.timeline_length_)  # prototype times, finely
+        grids = self.estimator_.warps(X, lengths, n_points=len(fine))  # (N, 8T) g_i at those times
+        mean = np.maximum.accumulate(grids.mean(axis=0))  # (8T,) monotone, from 0 to 1
+        steps = np.interp(np.linspace(0.0, 1.0, self.timeline_length_), mean, fine)  # (T,) h at even mean times
+        return np.stack([np.interp(steps, fine, g) for g in grids])  # (N, T) g_i o h
+
+
+def _frame_map(frames: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Monotone fractional frame indices ``(T,)``, NaN where the nearest frame has no content."""
+    frames = np.maximum.accumulate(np.clip(frames, 0, len(mask) - 1))  # a diffeomorphism; this only fixes rounding
+    nearest = np.rint(frames).astype(int)
+    return np.where(mask[nearest], frames, np.nan)
+
+
+def _check_inputs(seqs: list[np.ndarray], masks: list[np.ndarray]) -> None:
+    if len(seqs) < 2:
+        raise InputError(f"need at least 2 sequences to align, got {len(seqs)}")
+    if len(masks) != len(seqs):
+        raise InputError(f"masks: {len(masks)} masks for {len(seqs)} sequences")
+    for i, (seq, mask) in enumerate(zip(seqs, masks)):
+        if np.ndim(seq) != 2 or len(seq) < 2 or np.shape(seq)[1] != np.shape(seqs[0])[1]:
+            raise InputError(f"sequence {i}: expected (L>=2, {np.shape(seqs[0])[1]}) features, got {np.shape(seq)}")
+        if mask.shape != (len(seq),) or not mask.any():
+            raise InputError(f"sequence {i}: mask must be ({len(seq)},) with at least one valid frame")
+        if not np.isfinite(np.asarray(seq)[mask]).all():
+            raise InputError(f"sequence {i}: features contain NaN or inf on valid frames")

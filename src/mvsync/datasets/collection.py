@@ -1,0 +1,140 @@
+"""One loader for everything ``mvsync train`` and ``mvsync eval`` read: labelled per-frame feature sequences.
+
+Sources, detected from the folder's layout unless ``dataset`` names one:
+
+- a feature folder: ``DATA/<action>/<clip>.npz`` written by ``mvsync features`` (one sub-folder per action);
+- ``penn_action``: ``DATA/labels/NNNN.mat`` (keypoint features; no RGB needed);
+- ``pouring``: ``DATA/videos/<split>/*.mp4`` (+ labels), features extracted (and cached) from the videos;
+- ``gen_mvs``: videos with one ``<name>.json`` annotation each, features extracted from the videos.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, InputError
+from ..features import extract_features, load_features
+from ..types import Features
+from .base import Clip, create_dataset
+
+log = logging.getLogger(__name__)
+
+KEYPOINTS = "keypoints"  # the feature kind of Penn Action's annotated joints
+
+
+@dataclass(frozen=True, eq=False)
+class LabeledSequence:
+    """One clip's per-frame features plus what is annotated about it."""
+
+    name: str
+    action: str
+    split: str
+    features: Features
+    labels: np.ndarray | None = None  # (L,) per-frame phase labels, if annotated
+    events: dict[str, float] = field(default_factory=dict)  # annotated key events: name -> frame
+
+
+def detect_layout(data: Path) -> str:
+    """``"features"``, ``"penn_action"``, ``"pouring"`` or ``"gen_mvs"`` from what is inside ``data``."""
+    if not data.is_dir():
+        raise InputError(f"{data}: no such folder")
+    if any((data / "labels").glob("*.mat")):
+        return "penn_action"
+    if (data / "videos").is_dir():
+        return "pouring"
+    if any(data.glob("*/*.npz")):
+        return "features"
+    if any(data.rglob("*.json")):
+        return "gen_mvs"
+    raise InputError(
+        f"{data}: unknown layout; expected <action>/<clip>.npz feature files, labels/NNNN.mat (Penn Action), "
+        "videos/<split>/ (Pouring) or videos with .json annotations (Gen-MVS)"
+    )
+
+
+def load_collection(
+    data: str | Path,
+    *,
+    dataset: str | None = None,
+    features: str | None = None,
+    split: str | None = None,
+    action: str | None = None,
+    max_per_action: int | None = None,
+    phase_labels: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> list[LabeledSequence]:
+    """Read labelled sequences from a feature folder or a dataset root.
+
+    ``features`` defaults to ``keypoints`` for Penn Action, to what the files hold for a feature
+    folder, and to ``pose`` for video datasets. ``max_per_action`` keeps the first N clips of each
+    action (in name order) for quick runs.
+
+    >>> seqs = load_collection("Penn_Action", split="train", max_per_action=20)  # doctest: +SKIP
+    """
+    data = Path(data)
+    layout = dataset or detect_layout(data)
+    if layout == "features":
+        seqs = _from_feature_folder(data, features)
+    else:
+        options = {"phase_labels": phase_labels} if layout == "penn_action" and phase_labels else {}
+        source = create_dataset(layout, data, **options)
+        clips = _first_per_action(source.clips(split=split, action=action), max_per_action)
+        if layout == "penn_action":
+            seqs = _from_penn(source, clips, features, progress)
+        else:
+            seqs = _from_videos(clips, features or "pose", cache_dir, progress)
+    seqs = [s for s in seqs if (split is None or s.split in (split, "all")) and (action is None or s.action == action)]
+    if layout == "features":
+        seqs = _first_per_action(seqs, max_per_action)
+    if not seqs:
+        raise InputError(f"{data}: no clips (split={split}, action={action})")
+    return seqs
+
+
+def _from_feature_folder(data: Path, features: str | None) -> list[LabeledSequence]:
+    seqs = []
+    for path in sorted(data.glob("*/*.npz")):
+        feats = load_features(path)
+        if features is not None and feats.kind != features:
+            raise ConfigError(f"{path}: holds {feats.kind} features, not {features}")
+        seqs.append(LabeledSequence(path.stem, path.parent.name, "all", feats))
+    kinds = {s.features.kind for s in seqs}
+    if len(kinds) > 1:
+        raise InputError(f"{data}: mixes feature kinds {sorted(kinds)}; use one kind per folder")
+    return seqs
+
+
+def _from_penn(penn, clips: list[Clip], features: str | None, progress: bool) -> list[LabeledSequence]:
+    if features not in (None, KEYPOINTS):
+        raise ConfigError(f"features: Penn Action clips are read as {KEYPOINTS!r} (the annotated joints), not {features!r}")
+    return [
+        LabeledSequence(c.name, c.action, c.split, replace(penn.features(c), kind=KEYPOINTS), c.labels, c.events)
+        for c in tqdm(clips, desc="penn_action keypoints", disable=not progress, unit="clip")
+    ]
+
+
+def _from_videos(clips: list[Clip], kind: str, cache_dir, progress: bool) -> list[LabeledSequence]:
+    missing = [c.name for c in clips if c.video_path is None]
+    if missing:
+        raise InputError(f"{missing[0]}: no video file for this clip ({len(missing)} clips without video)")
+    feats = extract_features([c.video_path for c in clips], kind=kind, cache_dir=cache_dir, progress=progress)
+    return [LabeledSequence(c.name, c.action, c.split, f, c.labels, c.events) for c, f in zip(clips, feats)]
+
+
+def _first_per_action(items: list, limit: int | None) -> list:
+    if limit is None:
+        return items
+    counts: dict[str, int] = {}
+    kept = []
+    for item in items:
+        counts[item.action] = counts.get(item.action, 0) + 1
+        if counts[item.action] <= limit:
+            kept.append(item)
+    return kept
+
