@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ConfigError, MvsyncError
+from .errors import ConfigError, MvsyncError, OutputError
 
 log = logging.getLogger("mvsync")
 
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .align import ALIGNERS
     from .features import FEATURES
+    from .train import TRAINERS
+
+    TRAINER_NAMES = TRAINERS.names()
 
     parser = argparse.ArgumentParser(prog="mvsync", description="Synchronize many videos of the same action.")
     parser.add_argument("--version", action="version", version=f"mvsync {__version__}")
@@ -65,6 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_features)
+
+    p = sub.add_parser("train", parents=[common], help="train an alignment model on a feature folder or dataset",
+                       description="Train TPL/DTAN (joint alignment) or a TCC-family embedder. DATA is a folder of "
+                                   "<action>/<clip>.npz feature files (mvsync features) or a dataset root "
+                                   "(Penn Action, Pouring, Gen-MVS layouts).")
+    p.add_argument("data", metavar="DATA")
+    p.add_argument("-o", "--output", required=True, metavar="CKPT", help="checkpoint file to write")
+    p.add_argument("--algo", default="tpl", choices=TRAINER_NAMES, help="algorithm (default: tpl)")
+    _add_data_options(p, default_split="train")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the seed's: 300 for TPL/DTAN, 100 for TCC)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="params",
+                   help="algorithm option, repeatable (e.g. --set loc_depth=3 --set lr=1e-3; see TPL/DTAN/fit_embedder)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing CKPT")
+    p.set_defaults(run=run_train)
+
+    p = sub.add_parser("eval", parents=[common], help="score a model (or a baseline) with the standard metrics",
+                       description="Per action and macro-averaged: Kendall's tau, cycle consistency, phase "
+                                   "classification/progression and retrieval (with phase labels), key-event sync error.")
+    p.add_argument("data", metavar="DATA")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--model", metavar="CKPT", help="a checkpoint from mvsync train")
+    who.add_argument("--baseline", choices=["raw"], help="no model: the standardised input features")
+    _add_data_options(p, default_split="test")
+    p.add_argument("--train-split", default="train", help="clips that feed the phase classifiers (default: train)")
+    p.add_argument("--stride", type=int, default=1, help="frame stride for Kendall's tau and retrieval")
+    p.add_argument("-o", "--output", metavar="JSON", help="also write every number to this JSON file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing JSON")
+    p.set_defaults(run=run_eval)
 
     p = sub.add_parser("info", parents=[common], help="print video metadata", description="Print each video's metadata.")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
@@ -120,6 +153,77 @@ def run_features(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"mvsync: error: {failure}", file=sys.stderr)
     return 2 if failures else 0
+
+
+def _add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None:
+    from .datasets import DATASETS
+
+    p.add_argument("--dataset", choices=DATASETS.names(), help="dataset layout (default: detected from DATA)")
+    p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or pose)")
+    p.add_argument("--split", default=default_split, help=f"which clips (default: {default_split}; 'all' for every clip)")
+    p.add_argument("--action", help="only this action")
+    p.add_argument("--max-per-action", type=int, metavar="N", help="at most N clips per action (quick runs)")
+    p.add_argument("--phase-labels", metavar="FILE", help="per-frame phase labels (Penn Action; see README)")
+    p.add_argument("--cache-dir", help="feature cache folder")
+
+
+def _collection(args: argparse.Namespace, split: str | None):
+    from .datasets.collection import load_collection
+
+    return load_collection(args.data, dataset=args.dataset, features=args.features,
+                           split=None if split == "all" else split, action=args.action,
+                           max_per_action=args.max_per_action, phase_labels=args.phase_labels,
+                           cache_dir=args.cache_dir, progress=not args.quiet)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise OutputError(f"{output}: already exists; pass --force to overwrite")
+    seqs = _collection(args, args.split)
+    print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), "
+          f"{seqs[0].features.kind} features ({seqs[0].features.num_channels} channels)")
+    model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
+                  progress=not args.quiet, **_parse_params(args.params))
+    print(f"wrote {model.save(output)}")
+    return 0
+
+
+def _parse_params(items: list[str]) -> dict:
+    import ast
+
+    params = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"--set: expected KEY=VALUE, got {item!r}")
+        try:
+            params[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[key] = text  # a bare word stays a string
+    return params
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .align.trained import load_model
+    from .evaluate.protocol import evaluate, model_embedder, raw_embedder
+
+    if args.output and Path(args.output).exists() and not args.force:
+        raise OutputError(f"{args.output}: already exists; pass --force to overwrite")
+    model = load_model(args.model) if args.model else None
+    if model is not None and args.features is None and args.dataset != "penn_action":
+        args.features = model.features
+    val = _collection(args, args.split)
+    train = _collection(args, args.train_split)
+    embedder = model_embedder(model) if model else raw_embedder(train)
+    report = evaluate(val, embedder=embedder, method=model.algo if model else args.baseline, train=train,
+                      stride=args.stride, progress=not args.quiet)
+    print(report.to_markdown())
+    if args.output:
+        print(f"wrote {report.save(args.output, overwrite=args.force)}")
+    return 0
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -51,9 +51,17 @@ class JointAligner:
         raise NotImplementedError
 
     # ---- public API --------------------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Hyper-parameters, as given to ``__init__``."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyper-parameters, as given to ``__init__`` (scikit-learn's ``clone`` contract)."""
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def set_params(self, **params: Any) -> "JointAligner":
+        """Set hyper-parameters by name; validated at the next ``fit``."""
+        for name, value in params.items():
+            if name not in self.get_params():
+                raise ConfigError(f"{name}: not a parameter of {type(self).__name__}")
+            setattr(self, name, value)
+        return self
 
     def fit(
         self, X: Series, y: Sequence | None = None, lengths: Sequence[int] | None = None, *,
@@ -106,10 +114,14 @@ class JointAligner:
         out = self._batched(x, n, grids, pad_to=None if n_points is not None else x.shape[2])
         return out.double().numpy() if n_points is not None else to_numpy_padded(out, n)
 
-    def save(self, path: str | Path) -> None:
-        """Write a checkpoint: hyper-parameters, model config and weights, optimizer, RNG, epoch, prototypes."""
+    def save(self, path: str | Path, *, extra: dict[str, Any] | None = None) -> None:
+        """Write a checkpoint: hyper-parameters, model config and weights, optimizer, RNG, epoch, prototypes.
+
+        ``extra`` (plain values, lists and tensors) is stored as-is and comes back as ``extra_`` after ``load``.
+        """
         self._check_fitted()
         save_checkpoint(path, {
+            "extra": extra or {},
             "estimator": type(self).__name__,
             "params": self.get_params(),
             "model_config": asdict(self.config_),
@@ -136,6 +148,7 @@ class JointAligner:
         self.class_counts_ = fitted["class_counts"].numpy()
         self.prototype_ = self._overall_prototype()
         self.history_ = self.trainer_.history
+        self.extra_ = payload.get("extra", {})
         return self
 
     # ---- internals ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..errors import ConfigError, InputError
 from ..features import extract_features, load_features
 from ..types import Features
 from .base import Clip, create_dataset
+from .penn_keypoints import derived_key_events
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def load_collection(
 def _from_feature_folder(data: Path, features: str | None) -> list[LabeledSequence]:
     seqs = []
     for path in sorted(data.glob("*/*.npz")):
+        if path.parent.name.startswith("."):
+            continue  # hidden folders (e.g. a feature cache) are not actions
         feats = load_features(path)
         if features is not None and feats.kind != features:
             raise ConfigError(f"{path}: holds {feats.kind} features, not {features}")
@@ -113,10 +116,14 @@ def _from_feature_folder(data: Path, features: str | None) -> list[LabeledSequen
 def _from_penn(penn, clips: list[Clip], features: str | None, progress: bool) -> list[LabeledSequence]:
     if features not in (None, KEYPOINTS):
         raise ConfigError(f"features: Penn Action clips are read as {KEYPOINTS!r} (the annotated joints), not {features!r}")
-    return [
-        LabeledSequence(c.name, c.action, c.split, replace(penn.features(c), kind=KEYPOINTS), c.labels, c.events)
-        for c in tqdm(clips, desc="penn_action keypoints", disable=not progress, unit="clip")
-    ]
+    seqs = []
+    for clip in tqdm(clips, desc="penn_action keypoints", disable=not progress, unit="clip"):
+        keypoints = penn.keypoints(clip)
+        features = replace(penn.features(clip, keypoints=keypoints), kind=KEYPOINTS)
+        # No phase annotations ship with the labels: add events derived from the joints, named derived_*.
+        events = {**derived_key_events(keypoints, clip.action), **clip.events}
+        seqs.append(LabeledSequence(clip.name, clip.action, clip.split, features, clip.labels, events))
+    return seqs
 
 
 def _from_videos(clips: list[Clip], kind: str, cache_dir, progress: bool) -> list[LabeledSequence]:

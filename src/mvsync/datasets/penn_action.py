@@ -66,13 +66,17 @@ class PennAction:
         name = clip.name if isinstance(clip, Clip) else clip
         return read_keypoints(self.root / "labels" / f"{name}.mat")
 
-    def features(self, clip: Clip | str, *, with_visibility: bool = False, fps: float = 30.0) -> Features:
+    def features(
+        self, clip: Clip | str, *, keypoints: Keypoints | None = None, with_visibility: bool = False, fps: float = 30.0
+    ) -> Features:
         """Normalized keypoints as :class:`~mvsync.types.Features` (kind ``"penn_keypoints"``) for the aligners.
 
-        Penn Action stores no frame rate: ``fps`` is nominal and only sets ``times_s``.
+        Penn Action stores no frame rate: ``fps`` is nominal and only sets ``times_s``. Pass ``keypoints`` when
+        they are already read.
         """
         name = clip.name if isinstance(clip, Clip) else clip
-        values, valid = keypoint_features(self.keypoints(name), with_visibility=with_visibility)
+        keypoints = keypoints if keypoints is not None else self.keypoints(name)
+        values, valid = keypoint_features(keypoints, with_visibility=with_visibility)
         times = np.arange(len(values)) / fps
         return Features(values, valid, times, "penn_keypoints", self.root / "labels" / f"{name}.mat", fps)
 

@@ -86,6 +86,7 @@ class TCCEmbedder(nn.Module):
         self.encoder = TCCEncoder(config.encoder, pretrained=pretrained)
         self.objective: Objective = build_objective(config.train.algo, config.loss, config.encoder.embedding_size)
         self.history: list[dict[str, float]] = []  # per-epoch mean losses
+        self.extra: dict = {}  # what the caller stored with the checkpoint (see save_embedder)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -221,8 +222,11 @@ def context_stream(items: Iterable[np.ndarray], offsets: tuple[int, ...]) -> Ite
         yield np.stack([past[-1 - o] if o < len(past) else first for o in offsets])
 
 
-def save_embedder(model: TCCEmbedder, path: str | Path) -> Path:
-    """Write the config, the encoder's and objective's weights and the loss history to ``path`` atomically."""
+def save_embedder(model: TCCEmbedder, path: str | Path, *, extra: dict | None = None) -> Path:
+    """Write the config, the encoder's and objective's weights and the loss history to ``path`` atomically.
+
+    ``extra`` (plain values, lists and tensors) is stored as-is and comes back as ``model.extra``.
+    """
     path = Path(path)
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -230,6 +234,7 @@ def save_embedder(model: TCCEmbedder, path: str | Path) -> Path:
         "encoder": model.encoder.state_dict(),
         "objective": model.objective.state_dict(),
         "history": model.history,
+        "extra": extra or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "wb") as handle:
@@ -252,6 +257,7 @@ def load_embedder(path: str | Path, *, device: str = "cpu") -> TCCEmbedder:
     model.encoder.load_state_dict(payload["encoder"])
     model.objective.load_state_dict(payload["objective"])
     model.history = list(payload["history"])
+    model.extra = payload.get("extra", {})
     return model.to(device).eval()
 
 

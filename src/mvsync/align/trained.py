@@ -1,0 +1,93 @@
+"""A trained alignment model and the checkpoint that carries it (written by ``mvsync train``).
+
+Besides the algorithm's own state a checkpoint records the feature kind the model expects, the per-channel
+standardisation fitted on the training set and the action names, so that ``mvsync sync --model`` and
+``mvsync eval --model`` prepare new clips exactly as the training clips were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..types import Features
+from .estimators import DTAN, TPL
+from .tcc import embed, load_embedder, save_embedder
+from .training import load_checkpoint
+
+JOINT = {"tpl": TPL, "dtan": DTAN}  # joint-alignment estimators; every other algo is a TCC-family embedder
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """Per-channel z-scoring fitted on the valid frames of the training sequences."""
+
+    mean: np.ndarray  # (C,)
+    std: np.ndarray  # (C,)
+
+    @classmethod
+    def fit(cls, features: list[Features]) -> "Standardizer":
+        pooled = np.concatenate([f.values[f.valid] for f in features])  # (sum valid L, C)
+        std = pooled.std(axis=0)
+        return cls(pooled.mean(axis=0), np.where(std < 1e-8, 1.0, std))
+
+    def apply(self, features: Features) -> np.ndarray:
+        """``(C, L)`` standardised values, NaN on invalid frames (the aligners mask them)."""
+        if features.num_channels != len(self.mean):
+            raise InputError(f"{features.path}: {features.num_channels} channels, the model expects {len(self.mean)}")
+        values = (features.values - self.mean) / self.std
+        return np.where(features.valid[:, None], values, np.nan).T
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedModel:
+    """A trained alignment model with what it needs to read new clips."""
+
+    algo: str
+    features: str  # feature kind of the training clips, e.g. "pose" or "keypoints"
+    standardizer: Standardizer
+    actions: list[str]
+    model: Any  # a fitted TPL / DTAN estimator or a TCCEmbedder
+
+    def embed(self, features: Features) -> np.ndarray:
+        """Per-frame embedding ``(L, D)``.
+
+        TCC family: the learned 128-d embedding. TPL/DTAN: the frame's position on the learned common
+        timeline (``D = 1``, in [0, 1]): what these methods learn is where each frame sits on the prototype.
+        """
+        x = self.standardizer.apply(features)  # (C, L)
+        if self.algo in JOINT:
+            return self.model.warps([x], inverse=True)[0][:, None]  # (L, 1)
+        return embed(self.model, np.nan_to_num(x.T))
+
+    def save(self, path: str | Path) -> Path:
+        extra = {"algo": self.algo, "features": self.features, "actions": list(self.actions),
+                 "mean": torch.from_numpy(self.standardizer.mean), "std": torch.from_numpy(self.standardizer.std)}
+        if self.algo in JOINT:
+            self.model.save(path, extra=extra)
+        else:
+            save_embedder(self.model, path, extra=extra)
+        return Path(path)
+
+
+def load_model(path: str | Path, *, device: str = "cpu") -> TrainedModel:
+    """Read a checkpoint written by :meth:`TrainedModel.save` (``mvsync train``)."""
+    path = Path(path)
+    payload = torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
+    if payload is None:
+        raise InputError(f"{path}: checkpoint not found")
+    extra = payload.get("extra", {}) if isinstance(payload, dict) else {}
+    if "algo" not in extra:
+        raise InputError(f"{path}: not a checkpoint written by mvsync train")
+    if extra["algo"] in JOINT:
+        load_checkpoint(path)  # validates the format with a clear message
+        model = JOINT[extra["algo"]].load(path, device=device)
+    else:
+        model = load_embedder(path, device=device)
+    standardizer = Standardizer(extra["mean"].numpy(), extra["std"].numpy())
+    return TrainedModel(extra["algo"], extra["features"], standardizer, list(extra["actions"]), model)

@@ -1,0 +1,154 @@
+"""One evaluation protocol for every method: the TCC paper's per-action table, computed the same way for all.
+
+For each action, every validation clip is embedded frame by frame by the method, then scored with
+:mod:`.metrics`: Kendall's tau, cycle consistency, phase classification (SVC on the train clips' embeddings),
+phase progression, retrieval precision@K (these three need per-frame phase labels), and the key-event sync
+error after synchronizing the clips by DTW on the method's embeddings. Actions are macro-averaged.
+
+Methods: a trained model (``TrainedModel``: TPL, DTAN, TCC, TCN, SaL...) or one of two baselines that need
+no training: ``raw`` (the standardised input features as the embedding).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..align.dtw import DTWAligner
+from ..align.trained import Standardizer, TrainedModel
+from ..atomic import atomic_write
+from ..datasets.base import event_matrix
+from ..datasets.collection import LabeledSequence
+from ..errors import InputError, OutputError
+from ..sync import SyncConfig, build_result
+from .metrics import cycle_consistency, kendalls_tau, retrieval_ap
+from .metrics_events import key_event_sync_error
+from .metrics_phase import phase_classification, phase_progression
+
+log = logging.getLogger(__name__)
+
+Embedder = Callable[[LabeledSequence], np.ndarray]  # one clip -> (L, D) per-frame embedding
+
+COLUMNS = ("tau", "tau_nan_pairs", "cycle", "class@0.1", "class@0.5", "class@1.0", "progress",
+           "ap@5", "ap@10", "ap@15", "event_err_frames", "event_err_pct")
+
+
+@dataclass
+class EvalReport:
+    """Per-action metric rows and their macro average; ``None`` where a metric does not apply."""
+
+    method: str
+    rows: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def macro(self) -> dict[str, float | None]:
+        out = {}
+        for column in COLUMNS:
+            values = [r[column] for r in self.rows.values() if r.get(column) is not None]
+            out[column] = float(np.mean(values)) if values else None
+        return out
+
+    def to_markdown(self) -> str:
+        used = [c for c in COLUMNS if any(r.get(c) is not None for r in self.rows.values())]
+        lines = [f"| {self.method} | " + " | ".join(used) + " |", "|---" * (len(used) + 1) + "|"]
+        for name, row in [*self.rows.items(), ("macro average", self.macro)]:
+            lines.append(f"| {name} | " + " | ".join(_fmt(row.get(c)) for c in used) + " |")
+        return "\n".join(lines + ([""] if self.notes else []) + [f"- {n}" for n in self.notes])
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "columns": list(COLUMNS), "per_action": self.rows, "macro": self.macro,
+                "notes": self.notes}
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise OutputError(f"{path}: already exists; pass --force to overwrite")
+        with atomic_write(path) as handle:
+            json.dump(self.to_dict(), handle, indent=1)
+        return path
+
+
+def model_embedder(model: TrainedModel) -> Embedder:
+    return lambda seq: model.embed(seq.features)
+
+
+def raw_embedder(train: list[LabeledSequence]) -> Embedder:
+    """The baseline: standardised input features (invalid frames at the mean)."""
+    standardizer = Standardizer.fit([s.features for s in train])
+    return lambda seq: np.nan_to_num(standardizer.apply(seq.features).T)
+
+
+def evaluate(
+    val: list[LabeledSequence],
+    *,
+    embedder: Embedder,
+    method: str,
+    train: list[LabeledSequence] | None = None,
+    stride: int = 1,
+    progress: bool = False,
+) -> EvalReport:
+    """Score ``embedder`` on the validation clips of every action (``train`` clips feed the phase classifiers).
+
+    >>> report = evaluate(val, embedder=model_embedder(load_model("tcc.pt")), method="tcc", train=train)  # doctest: +SKIP
+    >>> print(report.to_markdown())  # doctest: +SKIP
+    """
+    report = EvalReport(method)
+    actions = sorted({s.action for s in val})
+    for action in tqdm(actions, desc=f"eval {method}", disable=not progress, unit="action"):
+        clips = [s for s in val if s.action == action]
+        if len(clips) < 2:
+            report.notes.append(f"{action}: skipped ({len(clips)} validation clip)")
+            continue
+        train_clips = [s for s in (train or []) if s.action == action]
+        report.rows[action] = _score_action(clips, train_clips, embedder, stride, report.notes, action)
+    if not report.rows:
+        raise InputError("eval: no action has 2 or more validation clips")
+    return report
+
+
+def _score_action(clips, train_clips, embedder, stride, notes, action) -> dict[str, float | None]:
+    embs = [embedder(c) for c in clips]
+    tau = kendalls_tau(embs, stride=stride)
+    row: dict[str, float | None] = dict.fromkeys(COLUMNS)
+    row.update(tau=_finite(tau.tau), tau_nan_pairs=float(tau.n_nan_pairs), cycle=cycle_consistency(embs))
+    if all(c.labels is not None for c in clips + train_clips) and train_clips:
+        train_embs = [embedder(c) for c in train_clips]
+        train_labels, val_labels = [c.labels for c in train_clips], [c.labels for c in clips]
+        for fraction, accuracy in phase_classification(train_embs, train_labels, embs, val_labels).items():
+            row[f"class@{fraction}"] = accuracy
+        row["progress"] = phase_progression(train_embs, train_labels, embs, val_labels).r2
+        for k, precision in retrieval_ap(embs, val_labels, stride=stride).items():
+            row[f"ap@{k}"] = precision
+    else:
+        notes.append(f"{action}: no phase labels; classification, progression and retrieval not computed")
+    row.update(_event_error(clips, embs, notes, action))
+    return row
+
+
+def _event_error(clips, embs, notes, action) -> dict[str, float | None]:
+    names, events = event_matrix([c.events for c in clips])
+    if not names or np.isnan(events).all():
+        return {}
+    aligner = DTWAligner().fit(embs)
+    result = build_result([c.features for c in clips], aligner, SyncConfig(method="dtw-on-embedding"))
+    error = key_event_sync_error(result, events)
+    derived = [n for n in names if n.startswith("derived_")]
+    if derived:
+        notes.append(f"{action}: key events {derived} are DERIVED from keypoints, not annotated")
+    return {"event_err_frames": _finite(error.overall_mean_abs_dev), "event_err_pct": _finite(error.overall_mean_pct)}
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
