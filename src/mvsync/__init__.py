@@ -7,7 +7,7 @@
 
 __version__ = "0.1.0"
 
-from .align import ALIGNERS, create_aligner
+from .align import ALIGNERS, CPAB, DTAN, TPL, create_aligner
 from .errors import ConfigError, InputError, MvsyncError, NotFittedError, OutputError
 from .features import FEATURES, extract_features, load_features, save_features
 from .io import VideoWriter, probe, read_audio, read_frames
@@ -17,7 +17,7 @@ from .sync import SyncConfig, sync
 from .types import Features, Frame, VideoInfo
 
 __all__ = [
-    "ALIGNERS", "FEATURES", "ConfigError", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
+    "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
     "OutputError", "SyncConfig", "SyncResult", "VideoInfo", "VideoTrack", "VideoWriter", "create_aligner",
     "extract_features", "load_features", "probe", "read_audio", "read_frames", "render_grid", "save_features",
     "sync",
