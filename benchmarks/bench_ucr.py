@@ -5,9 +5,10 @@ split (class-conditioned loss, one net for all classes); the class centroids are
 series; the test series are aligned by the trained net WITHOUT their labels and classified by the nearest centroid
 (Euclidean). The baseline is the same nearest-centroid classifier without alignment, computed in the same run.
 
-Run ``python benchmarks/bench_ucr.py`` (all sets, ~CPU minutes each) or ``--quick`` (GunPoint and ItalyPowerDemand,
-fewer epochs). The localization net is smaller than the seed's (``--filters``, ``--depth``, ``--recurrences``) so
-that training fits on a laptop CPU; the printed header says what was used.
+Run ``python benchmarks/bench_ucr.py`` (all sets; OSULeaf alone takes about an hour per method on 2 CPU cores) or
+``--quick`` (GunPoint and ItalyPowerDemand, 60 epochs: a smoke run, the nets barely leave the identity warp). The
+localization net is smaller than the seed's (``--filters``, ``--depth``, ``--recurrences``) so that training fits on
+a CPU; the printed header says what was used. TPL gets the same net sizes, no prior (ICAE needs none).
 """
 
 from __future__ import annotations
@@ -71,12 +72,12 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=None)
     parser.add_argument("--methods", nargs="+", default=["dtan", "tpl"], choices=["dtan", "tpl"])
     parser.add_argument("--epochs", type=int, default=None, help="default: 300 (seed), 60 with --quick")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate (seed: 1e-4)")
     parser.add_argument("--filters", type=int, default=16, help="InceptionTime filters per branch (seed: 32)")
     parser.add_argument("--depth", type=int, default=3, help="Inception blocks (seed: 6)")
     parser.add_argument("--recurrences", type=int, default=2, help="recurrent DTAN passes (seed: 4)")
-    parser.add_argument("--prior-weight", type=float, default=0.1)
-    parser.add_argument("--prior-variance", type=float, default=0.1)
+    parser.add_argument("--prior-weight", type=float, default=0.1, help="DTAN prior weight per pass (DTAN: 0.1)")
+    parser.add_argument("--prior-variance", type=float, default=0.1, help="knot-velocity variance of the prior")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small nets)")
     parser.add_argument("--progress", action="store_true")

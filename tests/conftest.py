@@ -18,6 +18,18 @@ from mvsync.evaluate import Retiming, write_retimed  # noqa: E402
 SMALL = (160, 68)  # bikes.mp4 is 640x272; tests decode a quarter of it
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One intra-op thread: the tests' small nets run as fast, results are reproducible, and on 2 cores shared
+    with other jobs OpenMP's spinning threads otherwise run 10-20x slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("MVSYNC_CACHE_DIR", str(tmp_path / "feature-cache"))

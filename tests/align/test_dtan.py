@@ -9,15 +9,6 @@ from mvsync.align.dtan import DTANConfig, DTANet, own_grid, resample, wcss_loss
 from mvsync.align.inception import InceptionTime
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run as fast on one thread, and far faster when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def small_net(n_channels=2, n_recurrences=3, seed=0) -> DTANet:
     torch.manual_seed(seed)
     net = DTANet(DTANConfig(n_channels, n_filters=4, depth=3, n_recurrences=n_recurrences))

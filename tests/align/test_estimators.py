@@ -12,15 +12,6 @@ TINY_DTAN = dict(n_filters=4, depth=3, n_recurrences=2, epochs=3, batch_size=4, 
 TINY_TPL = dict(widths=(8, 4), loc_filters=4, loc_depth=3, n_recurrences=2, epochs=3, batch_size=4, lr=1e-3)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run as fast on one thread, and far faster when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def ragged(seed=0, n=6, c=2):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(20, 36, size=n)
@@ -111,6 +102,15 @@ def test_errors():
     with pytest.raises(InputError, match="channels"):
         est.transform(ragged(c=3))
     assert DTAN(epochs=7).get_params()["epochs"] == 7
+    with pytest.raises(ConfigError, match="nope"):
+        TPL().set_params(nope=1)
+
+
+def test_scikit_learn_clone():
+    from sklearn.base import clone
+
+    est = clone(TPL(epochs=5, widths=(8, 4)))
+    assert est.get_params() == TPL(epochs=5, widths=(8, 4)).get_params()
 
 
 @pytest.mark.parametrize("cls, kw", [(DTAN, TINY_DTAN), (TPL, {**TINY_TPL, "variational": True})])

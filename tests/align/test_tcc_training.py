@@ -194,16 +194,7 @@ def bikes_set(tmp_path_factory):
     return feats, labels
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: faster than two on a shared 2-core machine, and the measured figures are reproducible."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_trained_embedding_beats_the_untrained_one_on_real_video(bikes_set, one_thread):
+def test_trained_embedding_beats_the_untrained_one_on_real_video(bikes_set):
     feats, labels = bikes_set
     train, val = feats[:4], feats[4:]
     # the seed's architecture over appearance features, narrower (128) and with lr 1e-3 (not 1e-4) to fit in seconds

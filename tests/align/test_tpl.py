@@ -10,15 +10,6 @@ from mvsync.align.tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
 NAN = float("nan")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run as fast on one thread, and far faster when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def small_model(variational=False, seed=0) -> DMTAE:
     torch.manual_seed(seed)
     config = TPLConfig(n_channels=3, variational=variational, widths=(8, 4), loc_filters=4, loc_depth=3,

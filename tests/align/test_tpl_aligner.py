@@ -14,15 +14,6 @@ from mvsync.errors import InputError, NotFittedError
 QUICK = dict(epochs=3, loc_filters=4, loc_depth=3, widths=(8, 4))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run as fast on one thread, and far faster when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def bumps(tau: np.ndarray, n_channels: int = 6) -> np.ndarray:
     """Features ``(L, C)`` of an "action" at content times ``tau``: one Gaussian bump per channel."""
     centres = np.linspace(0.2, 0.8, n_channels)

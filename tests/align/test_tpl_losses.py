@@ -22,15 +22,6 @@ from mvsync.align.tpl_losses import (
 NAN = float("nan")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run as fast on one thread, and far faster when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def t(values):
     return torch.tensor(values, dtype=torch.float32)
 

@@ -18,15 +18,6 @@ DIMS = {"resnet50": 2048, "dino": 384, "clip": 512}
 EVERY = 20  # carphone has 120 frames: 6 per clip keeps three backbones on 2 CPU cores within seconds
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on 2 cores shared with other jobs, OpenMP's spinning threads run 10-20x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(autouse=True)
 def _no_real_weights(tmp_path, monkeypatch):
     """Empty torch.hub and Hugging Face caches, no weight env vars, downloads off."""

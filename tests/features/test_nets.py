@@ -129,15 +129,6 @@ def _state(layout: dict[str, tuple]) -> dict[str, torch.Tensor]:
             for i, (k, s) in enumerate(layout.items())}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on 2 cores shared with other jobs, OpenMP's spinning threads run 10-20x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def nets():
     """One of each network (the layout tests load checkpoints into them; forward tests build their own)."""

@@ -93,7 +93,9 @@ class DMTAE(nn.Module):
         self.decoder = ConvStack((1, *reversed(config.widths)), transpose=True)
         self.out = nn.ConvTranspose1d(config.widths[0], config.n_channels, 3, padding=1)
 
-    def encode(self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None):
+    def encode(
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Latent ``(z, mu, logvar)``, each ``(B, 1, L)`` (``logvar`` None unless variational)."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
         h = self.encoder(x.masked_fill(x.isnan() | ~mask, 0.0), mask)  # (B, 16, L)
@@ -111,6 +113,7 @@ class DMTAE(nn.Module):
         return self.out(self.decoder(z_aligned * mask, mask)) * mask
 
     def forward(self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None) -> DMTAEOutput:
+        """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
         z, mu, logvar = self.encode(x, lengths, generator)  # (B, 1, L)
         thetas = self.dtan(z, lengths)

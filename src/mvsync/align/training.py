@@ -10,7 +10,7 @@ Example
 >>> model = torch.nn.Linear(3, 1)
 >>> def objective(model, batch, epoch, generator):
 ...     loss = ((model(batch["x"]) - batch["y"]) ** 2).mean()
-...     return loss, {"mse": float(loss)}
+...     return loss, {"mse": loss.item()}
 >>> data = {"x": torch.randn(10, 3), "y": torch.randn(10, 1)}
 >>> trainer = Trainer(model, objective, TrainConfig(epochs=2, batch_size=4, lr=1e-2))
 >>> history = trainer.fit(data)

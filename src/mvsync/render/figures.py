@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 from ..atomic import atomic_write  # noqa: E402
 from ..errors import OutputError  # noqa: E402
