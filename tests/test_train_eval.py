@@ -86,3 +86,23 @@ def test_bad_train_option_is_a_clear_error(capsys, tmp_path, feature_folder):
     code = main(["train", str(feature_folder), "-o", str(tmp_path / "x.pt"), "--set", "no_such_option=1", "-q"])
     assert code == 2 and "no_such_option" in capsys.readouterr().err
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed):
+    ckpt = tmp_path / "tpl.pt"
+    assert main(["train", str(feature_folder), "-o", str(ckpt), "--epochs", "3", *SMALL["tpl"], "-q"]) == 0
+    paths = [str(p) for p in retimed[0]]
+    out = tmp_path / "out"
+    # the checkpoint says which features to extract (appearance), so --features may be left out
+    assert main(["sync", *paths, "-o", str(out), "--method", "tpl", "--model", str(ckpt), "--no-video", "-q"]) == 0
+    data = json.loads((out / "sync.json").read_text())
+    assert data["method"] == "tpl" and data["features"] == "appearance" and len(data["videos"]) == 4
+    for video in data["videos"]:
+        frames = [f for f in video["source_frame"] if f is not None]
+        assert frames and all(b >= a for a, b in zip(frames, frames[1:]))
+    capsys.readouterr()
+    code = main(["sync", *paths, "-o", str(tmp_path / "o2"), "--method", "tpl", "--model", str(ckpt), "--features", "pose", "-q"])
+    assert code == 2 and "trained on appearance features, not pose" in capsys.readouterr().err
+    code = main(["sync", *paths, "-o", str(tmp_path / "o3"), "--model", str(ckpt), "-q"])
+    assert code == 2 and "only --method tpl" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()

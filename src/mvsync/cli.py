@@ -49,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Map every frame of every video onto one common timeline and render them in sync.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
-    p.add_argument("--features", default="pose", choices=FEATURES.names(), help="per-frame features (default: pose)")
+    p.add_argument("--features", choices=FEATURES.names(), help="per-frame features (default: pose, or the model's)")
     p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
     p.add_argument("--reference", type=int, metavar="N", help="index of the clip whose pace is the timeline (default: the medoid)")
+    p.add_argument("--model", metavar="CKPT", help="with --method tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
     p.add_argument("--no-video", action="store_true", help="write sync.json only")
     p.add_argument("--no-audio", action="store_true", help="leave the reference clip's audio out of synced.mp4")
@@ -122,9 +123,11 @@ def run_sync(args: argparse.Namespace) -> int:
     from .sync import sync
 
     options = _grid_options(args.cell_size, audio=not args.no_audio)
+    features, method_options = _features_and_model(args)
     out_dir = prepare_output_dir(args.output, force=args.force)
-    result = sync(args.videos, method=args.method, features=args.features, reference=args.reference,
-                  cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
+    result = sync(args.videos, method=args.method, features=features, reference=args.reference,
+                  cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet,
+                  method_options=method_options)
     sync_json = result.save(out_dir / "sync.json", overwrite=args.force)
     print(f"wrote {sync_json}")
     print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
@@ -137,6 +140,20 @@ def run_sync(args: argparse.Namespace) -> int:
     if skipped:
         print(f"skipped {len(skipped)} unusable clip(s) of {len(args.videos)}", file=sys.stderr)
     return 0
+
+
+def _features_and_model(args: argparse.Namespace) -> tuple[str, dict]:
+    """The feature kind for ``sync`` and the aligner options: ``--model`` (tpl only) brings its own features."""
+    if args.model is None:
+        return args.features or "pose", {}
+    from .align.trained import load_model
+
+    if args.method != "tpl":
+        raise ConfigError(f"--model: only --method tpl uses a trained model (got --method {args.method})")
+    trained = load_model(args.model)
+    if args.features is not None and args.features != trained.features:
+        raise ConfigError(f"--model: {args.model} was trained on {trained.features} features, not {args.features}")
+    return trained.features, {"model": args.model}
 
 
 def run_features(args: argparse.Namespace) -> int:

@@ -30,7 +30,12 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 from .base import ALIGNERS, VideoAligner, standardize_set
-from .estimators import TPL
+from .estimators import DTAN, TPL
+from .joint import JointAligner
+from .trained import Standardizer
+from .training import load_checkpoint
+
+ESTIMATORS = {"TPL": TPL, "DTAN": DTAN}
 
 
 @ALIGNERS.register("tpl")
@@ -40,7 +45,8 @@ class TPLAligner(VideoAligner):
     Parameters
     ----------
     model : str or None
-        Path of a :meth:`TPL.save` checkpoint trained on the same kind of features; None fits on the clips.
+        Path of a ``mvsync train --algo tpl`` (or ``dtan``) checkpoint trained on the same kind of features: its
+        standardisation and warps are used as they are. None fits on the clips themselves.
     epochs, lr, grad_clip : int, float, float or None
         Test-time fitting (ignored with ``model``): the clips form one batch, so one step per epoch. A higher
         learning rate than the seed's 1e-4 (with gradient clipping) because there are only ``epochs`` steps.
@@ -79,9 +85,13 @@ class TPLAligner(VideoAligner):
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "TPLAligner":
         masks = [np.ones(len(s), bool) for s in seqs] if masks is None else [np.asarray(m, bool) for m in masks]
         _check_inputs(seqs, masks)
-        data = standardize_set([np.asarray(s, np.float64) for s in seqs], masks)
+        estimator, standardizer = self._trained(seqs[0].shape[1]) if self.model is not None else (None, None)
+        if standardizer is not None:  # a checkpoint of mvsync train: prepare the clips like its training clips
+            data = [standardizer.transform(np.asarray(s, np.float64)) for s in seqs]
+        else:
+            data = standardize_set([np.asarray(s, np.float64) for s in seqs], masks)
         X = [np.where(m[:, None], d, np.nan).T for d, m in zip(data, masks)]  # (C, L_i), NaN on missing frames
-        self.estimator_ = self._estimator(X)
+        self.estimator_ = estimator if estimator is not None else self._estimator(X)
         lengths = np.array([len(s) for s in seqs])
         self.timeline_length_ = int(np.median(lengths))
         grids = self._grids(X, lengths)  # (N, T) clip time in [0, 1] at each timeline step
@@ -89,14 +99,19 @@ class TPLAligner(VideoAligner):
         self.reference_ = None
         return self
 
+    def _trained(self, n_channels: int) -> tuple[JointAligner, Standardizer | None]:
+        """The TPL (or DTAN) checkpoint named by ``model`` and, if ``mvsync train`` wrote it, its standardisation."""
+        payload = load_checkpoint(self.model)
+        if payload.get("estimator") not in ESTIMATORS:
+            raise ConfigError(f"{self.model}: not a TPL or DTAN checkpoint; train one with mvsync train --algo tpl")
+        estimator = ESTIMATORS[payload["estimator"]].load(self.model, device=self.device)
+        if estimator.n_channels_ != n_channels:
+            raise InputError(
+                f"{self.model}: model expects {estimator.n_channels_} feature channels, clips have {n_channels}"
+            )
+        return estimator, Standardizer.from_extra(estimator.extra_)
+
     def _estimator(self, X: list[np.ndarray]) -> TPL:
-        if self.model is not None:
-            estimator = TPL.load(self.model)
-            if estimator.n_channels_ != X[0].shape[0]:
-                raise InputError(
-                    f"{self.model}: model expects {estimator.n_channels_} feature channels, clips have {X[0].shape[0]}"
-                )
-            return estimator
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ConfigError(f"epochs: must be a positive int (got {self.epochs!r})")
         return TPL(

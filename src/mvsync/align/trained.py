@@ -36,11 +36,20 @@ class Standardizer:
         std = pooled.std(axis=0)
         return cls(pooled.mean(axis=0), np.where(std < 1e-8, 1.0, std))
 
+    @classmethod
+    def from_extra(cls, extra: dict) -> "Standardizer | None":
+        """The standardisation stored in a checkpoint's ``extra`` by :meth:`TrainedModel.save`, if any."""
+        return cls(extra["mean"].numpy(), extra["std"].numpy()) if "mean" in extra else None
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """``(L, C)`` values z-scored with the training statistics."""
+        return (values - self.mean) / self.std
+
     def apply(self, features: Features) -> np.ndarray:
         """``(C, L)`` standardised values, NaN on invalid frames (the aligners mask them)."""
         if features.num_channels != len(self.mean):
             raise InputError(f"{features.path}: {features.num_channels} channels, the model expects {len(self.mean)}")
-        values = (features.values - self.mean) / self.std
+        values = self.transform(features.values)
         return np.where(features.valid[:, None], values, np.nan).T
 
 
@@ -89,5 +98,5 @@ def load_model(path: str | Path, *, device: str = "cpu") -> TrainedModel:
         model = JOINT[extra["algo"]].load(path, device=device)
     else:
         model = load_embedder(path, device=device)
-    standardizer = Standardizer(extra["mean"].numpy(), extra["std"].numpy())
+    standardizer = Standardizer.from_extra(extra)
     return TrainedModel(extra["algo"], extra["features"], standardizer, list(extra["actions"]), model)
