@@ -54,7 +54,8 @@ class PoseExtractor(FeatureExtractor):
         with _pose_model(self.config.min_detection_confidence) as model:
             frames = read_frames(path, size=size)
             for frame in tqdm(frames, total=info.num_frames, desc=f"pose {path.name}", disable=not progress, leave=False):
-                landmarks = _landmarks(model, frame.image)
+                with _quiet_stderr() if frame.index == 0 else contextlib.nullcontext():  # the graph warns once
+                    landmarks = _landmarks(model, frame.image)
                 found.append(landmarks is not None)
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
                 times.append(frame.time_s)
