@@ -106,3 +106,14 @@ def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed
     code = main(["sync", *paths, "-o", str(tmp_path / "o3"), "--model", str(ckpt), "-q"])
     assert code == 2 and "only --method tpl" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+
+
+def test_load_model_refuses_foreign_files(tmp_path):
+    from mvsync.errors import InputError
+
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="junk.pt: not a readable checkpoint"):
+        load_model(junk)
+    with pytest.raises(InputError, match="ghost.pt: checkpoint not found"):
+        load_model(tmp_path / "ghost.pt")

@@ -18,6 +18,8 @@ from ..errors import InputError
 from ..types import Features
 from .estimators import DTAN, TPL
 from .tcc import embed, load_embedder, save_embedder
+from .tcc.training import CHECKPOINT_FORMAT as TCC_FORMAT
+from .training import CHECKPOINT_FORMAT as JOINT_FORMAT
 from .training import load_checkpoint
 
 JOINT = {"tpl": TPL, "dtan": DTAN}  # joint-alignment estimators; every other algo is a TCC-family embedder
@@ -86,15 +88,11 @@ class TrainedModel:
 
 def load_model(path: str | Path, *, device: str = "cpu") -> TrainedModel:
     """Read a checkpoint written by :meth:`TrainedModel.save` (``mvsync train``)."""
-    path = Path(path)
-    payload = torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
-    if payload is None:
-        raise InputError(f"{path}: checkpoint not found")
-    extra = payload.get("extra", {}) if isinstance(payload, dict) else {}
+    payload = load_checkpoint(path, format=(JOINT_FORMAT, TCC_FORMAT), what="model (mvsync train)")
+    extra = payload.get("extra", {})
     if "algo" not in extra:
-        raise InputError(f"{path}: not a checkpoint written by mvsync train")
+        raise InputError(f"{path}: not a checkpoint written by mvsync train (no algorithm recorded)")
     if extra["algo"] in JOINT:
-        load_checkpoint(path)  # validates the format with a clear message
         model = JOINT[extra["algo"]].load(path, device=device)
     else:
         model = load_embedder(path, device=device)

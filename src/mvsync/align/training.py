@@ -136,21 +136,25 @@ def batch_of(data: dict[str, Tensor], idx: Tensor, device: str) -> dict[str, Ten
     return batch
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (tensors, lists, dicts and plain values only) to ``path`` atomically."""
+def save_checkpoint(path: str | Path, payload: dict[str, Any], *, format: str = CHECKPOINT_FORMAT) -> None:
+    """Write ``payload`` (tensors, lists, dicts and plain values only) to ``path`` atomically, tagged ``format``."""
     with atomic_write(path, "wb") as handle:
-        torch.save({"format": CHECKPOINT_FORMAT, **payload}, handle)
+        torch.save({"format": format, **payload}, handle)
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (safe loading: no pickled code)."""
+def load_checkpoint(
+    path: str | Path, *, format: str | tuple[str, ...] = CHECKPOINT_FORMAT, what: str = "alignment"
+) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` with one of the given ``format`` tags
+    (safe loading: no pickled code). ``what`` names the expected kind in the error message."""
     path = Path(path)
+    formats = (format,) if isinstance(format, str) else format
     if not path.is_file():
         raise InputError(f"{path}: checkpoint not found")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for a corrupt or foreign file
         raise InputError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"{path}: not an mvsync alignment checkpoint (format {CHECKPOINT_FORMAT} expected)")
+    if not isinstance(payload, dict) or payload.get("format") not in formats:
+        raise InputError(f"{path}: not an mvsync {what} checkpoint (format {' or '.join(formats)} expected)")
     return payload

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ...atomic import atomic_write
 from ...errors import ConfigError, InputError
+from ..training import load_checkpoint, save_checkpoint
 from .encoders import EncoderConfig, TCCEncoder, encoder_config_for
 from .inputs import Input, is_frames, iter_items, load_videos
 from .objectives import ALGORITHMS, LossConfig, Objective, build_objective
@@ -228,31 +228,20 @@ def save_embedder(model: TCCEmbedder, path: str | Path, *, extra: dict | None = 
     ``extra`` (plain values, lists and tensors) is stored as-is and comes back as ``model.extra``.
     """
     path = Path(path)
-    payload = {
-        "format": CHECKPOINT_FORMAT,
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(path, {
         "config": model.config.to_dict(),
         "encoder": model.encoder.state_dict(),
         "objective": model.objective.state_dict(),
         "history": model.history,
         "extra": extra or {},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "wb") as handle:
-        torch.save(payload, handle)
+    }, format=CHECKPOINT_FORMAT)
     return path
 
 
 def load_embedder(path: str | Path, *, device: str = "cpu") -> TCCEmbedder:
     """Rebuild a :class:`TCCEmbedder` from a :func:`save_embedder` file (safe loading: no pickled code)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a corrupt or foreign file
-        raise InputError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"{path}: not an mvsync TCC checkpoint (format {CHECKPOINT_FORMAT} expected)")
+    payload = load_checkpoint(path, format=CHECKPOINT_FORMAT, what="TCC")
     model = TCCEmbedder(TCCConfig.from_dict(payload["config"]), pretrained=False)
     model.encoder.load_state_dict(payload["encoder"])
     model.objective.load_state_dict(payload["objective"])
