@@ -142,3 +142,21 @@ def test_internal_error_exits_1():
     proc = subprocess.run([sys.executable, "-c", "import sys, mvsync.cli as c; "
                            "c.run_info = None; sys.exit(c.main(['info', 'x.mp4']))"], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_failed_sync_leaves_no_output_folder(capsys, tmp_path, retimed):
+    out = tmp_path / "new_out"
+    code, _, err = run(capsys, "sync", str(retimed[0][0]), str(tmp_path / "ghost.mp4"), "-o", str(out),
+                       "--features", "appearance")
+    assert code == 2 and "ghost.mp4: no such file" in err
+    assert not out.exists()
+
+
+def test_features_refuses_clashing_names(capsys, tmp_path, retimed):
+    a, b = tmp_path / "x", tmp_path / "y"
+    a.mkdir(), b.mkdir()
+    (a / "clip.mp4").write_bytes(retimed[0][0].read_bytes())
+    (b / "clip.mp4").write_bytes(retimed[0][1].read_bytes())
+    code, _, err = run(capsys, "features", str(a / "clip.mp4"), str(b / "clip.mp4"), "-o", str(tmp_path / "f"),
+                       "--features", "appearance")
+    assert code == 2 and "same file name" in err and not (tmp_path / "f").exists()

@@ -53,3 +53,14 @@ def test_no_overwrite_and_bad_files(tmp_path):
     path.write_text(json.dumps({"version": 1, "method": "dtw"}))
     with pytest.raises(InputError, match="malformed sync.json"):
         SyncResult.load(path)
+
+
+def test_clip_moments_before_the_first_mapped_frame_map_to_the_first_step():
+    # clip b starts slowly: DTW maps timeline step 0 to its frame 2.5 (the mean of frames 0-5)
+    frames_b = np.array([2.5, 6, 7, 8, 9], float)
+    result = SyncResult("dtw", "pose", 10.0, 5, [VideoTrack("a.mp4", 10.0, 5, np.arange(5) / 10, np.arange(5.0)),
+                                                 VideoTrack("b.mp4", 10.0, 10, frames_b / 10, frames_b)])
+    assert result.map_time(0.0, 1, 0) == pytest.approx(0.0)  # b's first frame: the timeline's start
+    np.testing.assert_allclose(result.frame_map(1, 0)[:3], [0, 0, 0])
+    assert result.frame_map(1, 0)[-1] == pytest.approx(4)  # b's last frame: the timeline's end
+    assert np.isnan(result.map_time(-1.0, 1, 0)) and np.isnan(result.map_time(5.0, 1, 0))

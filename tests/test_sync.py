@@ -55,3 +55,17 @@ def test_dtw_pose_end_to_end_on_a_real_person(tmp_path_factory, carphone):
     # Stated accuracy (README): median <= 1.5 frames, p95 <= 6 frames (measured: 1 and 5).
     assert np.median(errors) <= 1.5
     assert np.percentile(errors, 95) <= 6.0
+
+
+def test_reference_counts_clips_as_given_even_when_one_is_skipped(retimed, tmp_path):
+    from mvsync.errors import ConfigError
+
+    paths, _ = retimed
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    result = sync([bad, paths[0], paths[1], paths[2]], features="appearance", reference=2, skip_bad=True)
+    assert result.extra["reference_path"] == str(paths[1])
+    with pytest.raises(ConfigError, match=r"reference: clip 0 \(.*bad.mp4\) was skipped"):
+        sync([bad, paths[0], paths[1]], features="appearance", reference=0, skip_bad=True)
+    with pytest.raises(ConfigError, match="reference: --method tpl has no reference clip"):
+        sync(paths[:2], features="appearance", method="tpl", reference=0)

@@ -117,3 +117,9 @@ def test_load_model_refuses_foreign_files(tmp_path):
         load_model(junk)
     with pytest.raises(InputError, match="ghost.pt: checkpoint not found"):
         load_model(tmp_path / "ghost.pt")
+
+
+def test_eval_says_when_train_and_validation_clips_are_the_same(feature_folder):
+    seqs = load_collection(feature_folder)
+    report = evaluate(seqs, embedder=raw_embedder(seqs), method="raw", train=seqs)
+    assert any("also train clips" in note for note in report.notes)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ConfigError, MvsyncError, OutputError
+from .errors import ConfigError, InputError, MvsyncError, OutputError
 
 log = logging.getLogger("mvsync")
 
@@ -51,10 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
     p.add_argument("--features", choices=FEATURES.names(), help="per-frame features (default: pose, or the model's)")
     p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
-    p.add_argument("--reference", type=int, metavar="N", help="index of the clip whose pace is the timeline (default: the medoid)")
+    p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="with --method tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
-    p.add_argument("--no-video", action="store_true", help="write sync.json only")
+    p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (write sync.json and alignment.png)")
     p.add_argument("--no-audio", action="store_true", help="leave the reference clip's audio out of synced.mp4")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
@@ -118,22 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from .outdir import prepare_output_dir
+    from .outdir import output_dir
     from .render import render_alignment_plot, render_grid
     from .sync import sync
 
     options = _grid_options(args.cell_size, audio=not args.no_audio)
     features, method_options = _features_and_model(args)
-    out_dir = prepare_output_dir(args.output, force=args.force)
-    result = sync(args.videos, method=args.method, features=features, reference=args.reference,
-                  cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet,
-                  method_options=method_options)
-    sync_json = result.save(out_dir / "sync.json", overwrite=args.force)
-    print(f"wrote {sync_json}")
-    print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
-    if not args.no_video:
-        video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force, progress=not args.quiet)
-        print(f"wrote {video}")
+    with output_dir(args.output, force=args.force) as out_dir:
+        result = sync(args.videos, method=args.method, features=features, reference=args.reference,
+                      cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet,
+                      method_options=method_options)
+        print(f"wrote {result.save(out_dir / 'sync.json', overwrite=args.force)}")
+        print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
+        if not args.no_video:
+            video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force,
+                                progress=not args.quiet)
+            print(f"wrote {video}")
     skipped = result.extra.get("skipped", [])
     for failure in skipped:
         print(f"mvsync: skipped: {failure}", file=sys.stderr)
@@ -158,15 +158,22 @@ def _features_and_model(args: argparse.Namespace) -> tuple[str, dict]:
 
 def run_features(args: argparse.Namespace) -> int:
     from .features import extract_features, save_features
-    from .outdir import prepare_output_dir
+    from .outdir import output_dir
 
-    out_dir = prepare_output_dir(args.output, force=args.force)
+    stems = [Path(v).stem for v in args.videos]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        same = [v for v in args.videos if Path(v).stem == clashes[0]]
+        raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
     failures: list[str] = []
-    feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir,
-                             progress=not args.quiet, failures=failures)
-    for f in feats:
-        target = save_features(f, out_dir / f"{Path(f.path).stem}.npz", overwrite=args.force)
-        print(f"wrote {target}  ({f.num_frames} frames x {f.num_channels} channels, {int(f.valid.sum())} valid)")
+    with output_dir(args.output, force=args.force) as out_dir:
+        feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir,
+                                 progress=not args.quiet, failures=failures)
+        if not feats:
+            raise InputError(f"{', '.join(args.videos)}: no usable video ({' | '.join(failures)})")
+        for f in feats:
+            target = save_features(f, out_dir / f"{Path(f.path).stem}.npz", overwrite=args.force)
+            print(f"wrote {target}  ({f.num_frames} frames x {f.num_channels} channels, {int(f.valid.sum())} valid)")
     for failure in failures:
         print(f"mvsync: error: {failure}", file=sys.stderr)
     return 2 if failures else 0

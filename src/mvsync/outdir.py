@@ -1,9 +1,12 @@
-"""Output folders: never clobber a user's files without ``--force``, fail early when unwritable."""
+"""Output folders: never clobber a user's files without ``--force``, fail early when unwritable, and leave
+nothing behind when a run fails."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from .errors import OutputError
 
@@ -26,3 +29,22 @@ def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
     except OSError as err:
         raise OutputError(f"{path}: cannot write here ({err.strerror or err})") from None
     return path
+
+
+@contextlib.contextmanager
+def output_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """:func:`prepare_output_dir` for the length of a run; if the run fails, a folder this run created
+    is removed again while it is still empty (a failed run leaves nothing behind).
+
+    >>> with output_dir("out", force=False) as out:  # doctest: +SKIP
+    ...     (out / "sync.json").write_text("{}")
+    """
+    path = Path(path)
+    created = not path.exists()
+    prepared = prepare_output_dir(path, force=force)
+    try:
+        yield prepared
+    except BaseException:
+        if created and prepared.is_dir() and not any(prepared.iterdir()):
+            prepared.rmdir()
+        raise

@@ -63,19 +63,26 @@ class SyncResult:
 
     def map_time(self, time_s: float | np.ndarray, i: int, j: int) -> float | np.ndarray:
         """The time in video ``j`` that matches ``time_s`` in video ``i`` (NaN outside j's content)."""
-        step = self._timeline_step(self.videos[i].source_time, time_s)
+        track = self.videos[i]
+        end_s = max(np.nanmax(track.source_time), (track.num_frames - 1) / track.fps)
+        step = self._timeline_step(track.source_time, time_s, end_s)
         return _sample(self.videos[j].source_time, step)
 
     def frame_map(self, i: int, j: int) -> np.ndarray:
         """For every frame of video ``i``, the matching fractional frame of video ``j``."""
-        step = self._timeline_step(self.videos[i].source_frame, np.arange(self.videos[i].num_frames, dtype=float))
+        track = self.videos[i]
+        step = self._timeline_step(track.source_frame, np.arange(track.num_frames, dtype=float), track.num_frames - 1)
         return _sample(self.videos[j].source_frame, step)
 
-    def _timeline_step(self, track: np.ndarray, value: float | np.ndarray) -> float | np.ndarray:
+    def _timeline_step(self, track: np.ndarray, value: float | np.ndarray, end: float) -> float | np.ndarray:
+        """Timeline step showing ``value`` of a clip (time or frame). Values of the clip before its first mapped
+        moment (or after its last) map to the first (last) step; values outside ``[0, end]`` are NaN."""
         finite = np.flatnonzero(np.isfinite(track))
         xs, steps = track[finite], finite.astype(float)
         keep = np.concatenate([[True], np.diff(xs) > 0])  # a flat stretch maps to its first step
-        return np.interp(value, xs[keep], steps[keep], left=np.nan, right=np.nan)
+        step = np.interp(value, xs[keep], steps[keep])
+        outside = (np.asarray(value) < 0) | (np.asarray(value) > end)
+        return np.where(outside, np.nan, step) if np.ndim(step) else (np.nan if outside else float(step))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .align import create_aligner
-from .errors import InputError
+from .align import ALIGNERS, create_aligner
+from .errors import ConfigError, InputError
 from .features import extract_features
 from .io import probe
 from .result import SyncResult, VideoTrack
@@ -60,7 +60,7 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
         **config.feature_options,
     )
     _require_two(features, paths, failures)
-    aligner = create_aligner(config.method, **_aligner_params(config, infos, features, progress))
+    aligner = create_aligner(config.method, **_aligner_params(config, paths, features, progress))
     aligner.fit([f.values for f in features], [f.valid for f in features])
     return build_result(features, aligner, config, skipped=failures or [])
 
@@ -110,14 +110,25 @@ def frame_to_time(frames: np.ndarray, times_s: np.ndarray) -> np.ndarray:
     return out
 
 
-def _aligner_params(config: SyncConfig, infos, features, progress: bool) -> dict[str, Any]:
+def _aligner_params(config: SyncConfig, paths: list[Path], features: list[Features], progress: bool) -> dict[str, Any]:
     params = dict(config.method_options)
     if config.reference is not None:
-        kept = [f.path for f in features]
-        wanted = infos[config.reference].path if config.reference < len(infos) else None
-        params["reference"] = kept.index(wanted) if wanted in kept else config.reference
+        params["reference"] = _reference_index(config, paths, features)
     params.setdefault("progress", progress)
     return params
+
+
+def _reference_index(config: SyncConfig, paths: list[Path], features: list[Features]) -> int:
+    """``--reference N`` counts the clips as given; map it to the clips that are still there."""
+    if not ALIGNERS.get(config.method).uses_reference:
+        raise ConfigError(f"reference: --method {config.method} has no reference clip (its timeline is learned)")
+    if not 0 <= config.reference < len(paths):
+        raise ConfigError(f"reference: {config.reference} is out of range for {len(paths)} videos (0..{len(paths) - 1})")
+    kept = [f.path for f in features]
+    wanted = paths[config.reference]
+    if wanted not in kept:
+        raise ConfigError(f"reference: clip {config.reference} ({wanted}) was skipped as unusable; choose another")
+    return kept.index(wanted)
 
 
 def _require_two(features: list[Features], paths: list[Path], failures: list[str] | None) -> None:

@@ -7,7 +7,7 @@ step of that timeline.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,6 +28,8 @@ class VideoAligner:
     reference_ : int or None
         The video whose frames define the timeline, if the method uses one.
     """
+
+    uses_reference: ClassVar[bool] = False  # True when the timeline is one clip's own (``reference`` option)
 
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "VideoAligner":
         raise NotImplementedError

@@ -96,6 +96,8 @@ class DTWAligner(VideoAligner):
     (50,)
     """
 
+    uses_reference = True
+
     def __init__(self, *, reference: int | None = None, progress: bool = False) -> None:
         self.reference = reference
         self.progress = progress

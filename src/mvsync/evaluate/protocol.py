@@ -5,8 +5,8 @@ For each action, every validation clip is embedded frame by frame by the method,
 phase progression, retrieval precision@K (these three need per-frame phase labels), and the key-event sync
 error after synchronizing the clips by DTW on the method's embeddings. Actions are macro-averaged.
 
-Methods: a trained model (``TrainedModel``: TPL, DTAN, TCC, TCN, SaL...) or one of two baselines that need
-no training: ``raw`` (the standardised input features as the embedding).
+Methods: a trained model (``TrainedModel``: TPL, DTAN, TCC, TCN, SaL...) or the baseline that needs no
+training: ``raw`` (the standardised input features as the embedding).
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ def evaluate(
     >>> print(report.to_markdown())  # doctest: +SKIP
     """
     report = EvalReport(method)
+    shared = {(s.action, s.name) for s in val} & {(s.action, s.name) for s in train or []}
+    if shared:  # e.g. a feature folder has no split: say so instead of hiding a fit on the scored clips
+        report.notes.append(f"{len(shared)} validation clip(s) are also train clips (the data has no split): "
+                            "classification and progression are fitted on the clips they score")
     actions = sorted({s.action for s in val})
     for action in tqdm(actions, desc=f"eval {method}", disable=not progress, unit="action"):
         clips = [s for s in val if s.action == action]
