@@ -59,3 +59,17 @@ def test_alignment_plot(tmp_path, carphone):
     out = render_alignment_plot(result, tmp_path / "alignment.png")
     image = np.asarray(Image.open(out))
     assert image.shape[0] > 300 and image.shape[1] > 500 and image.std() > 10
+
+
+def test_warp_audio_follows_the_track():
+    from mvsync.render.grid import warp_audio
+
+    rate, fps = 1000, 10.0
+    samples = np.arange(3000, dtype=np.float32)[:, None] / rate  # a ramp: each sample holds its own time
+    identity = warp_audio(samples, rate, np.arange(20) / fps, fps)
+    np.testing.assert_allclose(identity[:, 0], np.arange(2000) / rate, atol=1e-6)
+    slow = warp_audio(samples, rate, np.arange(20) / fps / 2, fps)  # the clip plays at half speed on the timeline
+    assert len(slow) == 2000 and slow[1000, 0] == pytest.approx(0.5, abs=1e-3)
+    gap = np.arange(20) / fps
+    gap[:5] = np.nan  # no content at the start: silence there
+    assert np.all(warp_audio(samples, rate, gap, fps)[:400] == 0)

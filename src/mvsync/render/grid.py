@@ -124,14 +124,36 @@ def _cell_size(result: SyncResult, options: GridOptions) -> tuple[int, int]:
 
 
 def _reference_audio(result: SyncResult) -> tuple[np.ndarray, int] | None:
+    """The sound of the grid: the reference clip's audio, or with no reference (tpl) the first clip that has
+    audio, resampled along the clip's track so that it follows the picture at every timeline step (this also
+    keeps a variable-frame-rate reference in sync, where steps are not evenly spaced in the clip's time)."""
     ref = result.extra.get("reference")
-    if ref is None or not probe(result.videos[ref].path).has_audio:
+    order = [ref] if ref is not None else range(len(result.videos))
+    source = next((k for k in order if probe(result.videos[k].path).has_audio), None)
+    if source is None:
         return None
-    samples, rate = read_audio(result.videos[ref].path)
-    start_s = result.videos[ref].source_time[0]
-    if np.isfinite(start_s) and start_s > 0:  # the timeline starts later in the reference clip
-        samples = samples[int(start_s * rate) :]
-    return samples, rate
+    samples, rate = read_audio(result.videos[source].path)
+    return warp_audio(samples, rate, result.videos[source].source_time, result.fps), rate
+
+
+def warp_audio(samples: np.ndarray, rate: int, source_time: np.ndarray, fps: float) -> np.ndarray:
+    """Resample ``samples (N, channels)`` so that output time ``t / fps`` plays the clip at ``source_time[t]``
+    (linear interpolation between timeline steps and between samples; silence where the clip has no content)."""
+    steps = np.arange(len(source_time))
+    finite = np.isfinite(source_time)
+    out_times = np.arange(int(round(len(source_time) / fps * rate))) / rate  # (M,) seconds on the timeline
+    xs, ys = steps[finite], source_time[finite]
+    if len(xs) >= 2:  # the last step lasts one frame too: continue at the last step's pace
+        xs, ys = np.append(xs, xs[-1] + 1), np.append(ys, 2 * ys[-1] - ys[-2])
+    src = np.interp(out_times * fps, xs, ys)  # (M,) seconds in the clip
+    position = np.clip(src * rate, 0, len(samples) - 1)
+    lo = np.floor(position).astype(int)
+    hi = np.minimum(lo + 1, len(samples) - 1)
+    frac = (position - lo)[:, None]
+    out = samples[lo] * (1 - frac) + samples[hi] * frac  # (M, channels)
+    silent = ~finite[np.minimum((out_times * fps).astype(int), len(source_time) - 1)]
+    out[silent] = 0.0
+    return out.astype(np.float32)
 
 
 def _draw_progress(draw: ImageDraw.ImageDraw, size: tuple[int, int], step: int, length: int) -> None:
