@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ..errors import InputError
 from ..types import Features
 from .base import create_extractor
+from ..io import probe
 from .cache import FeatureCache
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,16 @@ def extract_features(
 
 
 def _extract_one(extractor, cache: FeatureCache | None, path: Path, progress: bool) -> Features:
-    from ..io import probe
-
-    probe(path)  # one clear error for a missing or unreadable file before any cache lookup
-    key = cache.key(path, extractor.name, extractor.version, extractor.cache_config()) if cache else None
-    if cache is not None and (hit := cache.get(key, path)) is not None:
+    if cache is None:
+        return extractor.extract(path, progress=progress)
+    try:
+        key = cache.key(path, extractor.name, extractor.version, extractor.cache_config())
+    except OSError:
+        probe(path)  # a missing or unreadable file: raise probe's one-line error
+        raise
+    if (hit := cache.get(key, path)) is not None:
         log.debug("%s: features from cache", path)
         return hit
     features = extractor.extract(path, progress=progress)
-    if cache is not None:
-        cache.put(key, features)
+    cache.put(key, features)
     return features
