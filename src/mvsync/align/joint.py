@@ -135,9 +135,14 @@ class JointAligner:
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> "JointAligner":
         """Rebuild a fitted estimator from :meth:`save`'s checkpoint (on ``device``, default: the saved one)."""
-        payload = load_checkpoint(path)
+        return cls.from_payload(load_checkpoint(path), source=str(path), device=device)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], *, source: str = "checkpoint",
+                     device: str | None = None) -> "JointAligner":
+        """:meth:`load` for a checkpoint already read with :func:`~mvsync.align.training.load_checkpoint`."""
         if payload.get("estimator") != cls.__name__:
-            raise InputError(f"{path}: holds a {payload.get('estimator')} checkpoint, not {cls.__name__}")
+            raise InputError(f"{source}: holds a {payload.get('estimator')} checkpoint, not {cls.__name__}")
         self = cls(**{**payload["params"], **({"device": device} if device is not None else {})})
         TrainConfig(**{k: getattr(self, k) for k in _TRAIN_PARAMS}).check()
         self._setup(cls._config_cls(**payload["model_config"]), payload)

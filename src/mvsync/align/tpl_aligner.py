@@ -104,7 +104,7 @@ class TPLAligner(VideoAligner):
         payload = load_checkpoint(self.model)
         if payload.get("estimator") not in ESTIMATORS:
             raise ConfigError(f"{self.model}: not a TPL or DTAN checkpoint; train one with mvsync train --algo tpl")
-        estimator = ESTIMATORS[payload["estimator"]].load(self.model, device=self.device)
+        estimator = ESTIMATORS[payload["estimator"]].from_payload(payload, source=str(self.model), device=self.device)
         if estimator.n_channels_ != n_channels:
             raise InputError(
                 f"{self.model}: model expects {estimator.n_channels_} feature channels, clips have {n_channels}"

@@ -17,8 +17,9 @@ import torch
 from ..errors import InputError
 from ..types import Features
 from .estimators import DTAN, TPL
-from .tcc import embed, load_embedder, save_embedder
+from .tcc import embed, save_embedder
 from .tcc.training import CHECKPOINT_FORMAT as TCC_FORMAT
+from .tcc.training import embedder_from_payload
 from .training import CHECKPOINT_FORMAT as JOINT_FORMAT
 from .training import load_checkpoint
 
@@ -93,8 +94,8 @@ def load_model(path: str | Path, *, device: str = "cpu") -> TrainedModel:
     if "algo" not in extra:
         raise InputError(f"{path}: not a checkpoint written by mvsync train (no algorithm recorded)")
     if extra["algo"] in JOINT:
-        model = JOINT[extra["algo"]].load(path, device=device)
+        model = JOINT[extra["algo"]].from_payload(payload, source=str(path), device=device)
     else:
-        model = load_embedder(path, device=device)
+        model = embedder_from_payload(payload, device=device)
     standardizer = Standardizer.from_extra(extra)
     return TrainedModel(extra["algo"], extra["features"], standardizer, list(extra["actions"]), model)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from ..errors import ConfigError, InputError
 from ..io import VideoWriter, probe, read_audio, read_frames
 from ..result import SyncResult, VideoTrack
+from ..types import VideoInfo
 from .base import WRITERS
 
 LABEL_HEIGHT = 20
@@ -54,11 +55,12 @@ def render_grid(
 
     >>> render_grid(SyncResult.load("out/sync.json"), "out/synced.mp4")  # doctest: +SKIP
     """
-    cell = _cell_size(result, options)
+    infos = [probe(track.path) for track in result.videos]  # once per clip: sizes, audio
+    cell = _cell_size(infos, options)
     rows, cols = grid_shape(len(result.videos))
     size = (cols * cell[0], rows * (cell[1] + LABEL_HEIGHT) + BAR_HEIGHT)
-    audio = _reference_audio(result) if options.audio else None
-    cursors = [_TrackCursor(track, cell) for track in result.videos]
+    audio = _reference_audio(result, infos) if options.audio else None
+    cursors = [_TrackCursor(track, info, cell) for track, info in zip(result.videos, infos)]
     font = ImageFont.load_default(size=13)
     with VideoWriter(path, fps=result.fps, size=size, audio=audio, crf=options.crf, overwrite=overwrite) as writer:
         for step in tqdm(range(result.length), desc="render grid", disable=not progress, unit="frame"):
@@ -76,8 +78,7 @@ def render_grid(
 class _TrackCursor:
     """Forward-only access to one clip's frames, letterboxed into a cell."""
 
-    def __init__(self, track: VideoTrack, cell: tuple[int, int]) -> None:
-        info = probe(track.path)
+    def __init__(self, track: VideoTrack, info: VideoInfo, cell: tuple[int, int]) -> None:
         scale = min(cell[0] / info.width, cell[1] / info.height)
         self.fit = (max(2, int(info.width * scale)), max(2, int(info.height * scale)))
         self.cell = cell
@@ -113,23 +114,23 @@ class _TrackCursor:
         return out
 
 
-def _cell_size(result: SyncResult, options: GridOptions) -> tuple[int, int]:
+def _cell_size(infos: list[VideoInfo], options: GridOptions) -> tuple[int, int]:
     if options.cell_width < 16 or (options.cell_height is not None and options.cell_height < 16):
         raise ConfigError(f"cell-size: {options.cell_width}x{options.cell_height} is too small (at least 16x16)")
     height = options.cell_height
     if height is None:
-        aspects = [info.height / info.width for info in (probe(t.path) for t in result.videos)]
+        aspects = [info.height / info.width for info in infos]
         height = options.cell_width * float(np.median(aspects))
     return _even(options.cell_width), _even(height)
 
 
-def _reference_audio(result: SyncResult) -> tuple[np.ndarray, int] | None:
+def _reference_audio(result: SyncResult, infos: list[VideoInfo]) -> tuple[np.ndarray, int] | None:
     """The sound of the grid: the reference clip's audio, or with no reference (tpl) the first clip that has
     audio, resampled along the clip's track so that it follows the picture at every timeline step (this also
     keeps a variable-frame-rate reference in sync, where steps are not evenly spaced in the clip's time)."""
     ref = result.extra.get("reference")
     order = [ref] if ref is not None else range(len(result.videos))
-    source = next((k for k in order if probe(result.videos[k].path).has_audio), None)
+    source = next((k for k in order if infos[k].has_audio), None)
     if source is None:
         return None
     samples, rate = read_audio(result.videos[source].path)

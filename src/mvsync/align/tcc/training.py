@@ -241,7 +241,11 @@ def save_embedder(model: TCCEmbedder, path: str | Path, *, extra: dict | None = 
 
 def load_embedder(path: str | Path, *, device: str = "cpu") -> TCCEmbedder:
     """Rebuild a :class:`TCCEmbedder` from a :func:`save_embedder` file (safe loading: no pickled code)."""
-    payload = load_checkpoint(path, format=CHECKPOINT_FORMAT, what="TCC")
+    return embedder_from_payload(load_checkpoint(path, format=CHECKPOINT_FORMAT, what="TCC"), device=device)
+
+
+def embedder_from_payload(payload: dict[str, Any], *, device: str = "cpu") -> TCCEmbedder:
+    """:func:`load_embedder` for a checkpoint already read with :func:`~mvsync.align.training.load_checkpoint`."""
     model = TCCEmbedder(TCCConfig.from_dict(payload["config"]), pretrained=False)
     model.encoder.load_state_dict(payload["encoder"])
     model.objective.load_state_dict(payload["objective"])
