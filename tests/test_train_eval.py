@@ -42,7 +42,7 @@ def test_train_then_eval_on_a_feature_folder(capsys, tmp_path, feature_folder, a
                  "-o", str(report), "-q"])
     out = capsys.readouterr().out
     assert code == 0 and f"| {algo} | tau" in out and "macro average" in out
-    data = json.loads(report.read_text())
+    data = json.loads(report.read_text())["reports"][0]
     assert set(data["per_action"]) == {"pedal", "ride"}
     assert -1 <= data["macro"]["tau"] <= 1 and 0 <= data["macro"]["cycle"] <= 1
     assert main(["train", str(feature_folder), "-o", str(ckpt), "--algo", algo, "--epochs", "1", "-q"]) == 2
@@ -123,3 +123,82 @@ def test_eval_says_when_train_and_validation_clips_are_the_same(feature_folder):
     seqs = load_collection(feature_folder)
     report = evaluate(seqs, embedder=raw_embedder(seqs), method="raw", train=seqs)
     assert any("also train clips" in note for note in report.notes)
+
+
+@pytest.fixture(scope="module")
+def penn_rgb(tmp_path_factory, retimed):
+    """A Penn Action root built from real frames: the 4 retimed bikes copies as frames/000k/*.jpg, labels/000k.mat
+    (action 'bike', clips 1-2 train, 3-4 test) and a JSON phase table with phases at known content frames."""
+    import scipy.io
+    from PIL import Image
+
+    from mvsync.io import read_frames
+
+    root = tmp_path_factory.mktemp("penn_rgb")
+    (root / "labels").mkdir()
+    paths, contents = retimed
+    phases = {}
+    for k, (path, content) in enumerate(zip(paths, contents), start=1):
+        name = f"{k:04d}"
+        folder = root / "frames" / name
+        folder.mkdir(parents=True)
+        for frame in read_frames(path):
+            Image.fromarray(frame.image).save(folder / f"{frame.index + 1:06d}.jpg", quality=90)
+        n = len(list(folder.glob("*.jpg")))
+        shown = content[:n, None].astype(float)  # joints that move with the content shown (known truth)
+        x = np.linspace(50, 110, 13)[None] + 10 * np.sin(shown / 15 + np.arange(13))
+        y = np.linspace(10, 60, 13)[None] + 0.1 * shown
+        scipy.io.savemat(root / "labels" / f"{name}.mat", {
+            "action": "bike", "pose": "side", "x": x, "y": y, "visibility": np.ones((n, 13), np.uint8),
+            "train": np.array([[1 if k <= 2 else -1]], np.int32), "bbox": np.tile([[40.0, 5.0, 120.0, 65.0]], (n, 1)),
+            "dimensions": np.array([[68, 160, n]], np.uint16), "nframes": np.array([[n]], np.uint8)})
+        phases[name] = np.searchsorted([50, 100], content[:n], side="right").tolist()  # phase of the content shown
+    (root / "phases.json").write_text(json.dumps(phases))
+    return root
+
+
+def test_penn_action_rgb_frames_train_and_compare_in_one_table(capsys, tmp_path, penn_rgb):
+    """The issue's 'done': train TCC on the RGB frames and TPL on features from the same frames, then one eval
+    command scores both (and the raw baseline) the same way and prints the TCC paper's table, one row per method."""
+    common = ["--phase-labels", str(penn_rgb / "phases.json"), "-q"]
+    tcc = tmp_path / "tcc.pt"
+    tiny_frames = ["--set", "base=vggm", "--set", "image_size=32", "--set", "width=16", "--set", "num_frames=6",
+                   "--set", "context_stride=5"]
+    assert main(["train", str(penn_rgb), "-o", str(tcc), "--algo", "tcc", "--features", "frames", "--epochs", "2",
+                 *tiny_frames, *common]) == 0
+    assert "RGB frames" in capsys.readouterr().out
+    model = load_model(tcc)
+    assert model.features == "frames" and model.model.config.encoder.base == "vggm"
+    tpl = tmp_path / "tpl.pt"
+    assert main(["train", str(penn_rgb), "-o", str(tpl), "--algo", "tpl", "--features", "appearance", "--epochs", "2",
+                 *SMALL["tpl"], *common]) == 0
+    report = tmp_path / "eval.json"
+    assert main(["eval", str(penn_rgb), "--model", str(tcc), "--model", str(tpl), "--baseline", "raw",
+                 "-o", str(report), *common]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("| method |"):]
+    assert [line.split("|")[1].strip() for line in table.splitlines()[2:5]] == ["tcc", "tpl", "raw"]
+    data = json.loads(report.read_text())
+    assert [r["method"] for r in data["reports"]] == ["tcc", "tpl", "raw"]
+    for method, macro in data["comparison"].items():  # phase labels given: every column is computed, per method
+        for column in ("tau", "cycle", "class@0.5", "progress", "ap@5", "event_err_frames"):
+            assert macro[column] is not None and np.isfinite(macro[column]), (method, column)
+
+
+def test_frames_refused_where_features_are_needed(capsys, tmp_path, penn_rgb):
+    code = main(["train", str(penn_rgb), "-o", str(tmp_path / "x.pt"), "--algo", "tpl", "--features", "frames", "-q"])
+    assert code == 2 and "not raw frames" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
+    code = main(["eval", str(penn_rgb), "--baseline", "raw", "--features", "frames", "-q"])
+    assert code == 2 and "--baseline raw" in capsys.readouterr().err
+    code = main(["eval", str(penn_rgb), "-q"])
+    assert code == 2 and "--model" in capsys.readouterr().err
+
+
+def test_penn_action_without_frames_says_where_they_should_be(capsys, tmp_path, penn_rgb):
+    import shutil
+
+    root = tmp_path / "penn"
+    shutil.copytree(penn_rgb / "labels", root / "labels")
+    code = main(["train", str(root), "-o", str(tmp_path / "x.pt"), "--features", "appearance", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "frames/0001: no RGB frames" in err and len(err.strip().splitlines()) == 1

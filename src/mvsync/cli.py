@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ConfigError, InputError, MvsyncError, OutputError
+from .types import FRAMES
 
 log = logging.getLogger("mvsync")
 
@@ -90,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Per action and macro-averaged: Kendall's tau, cycle consistency, phase "
                                    "classification/progression and retrieval (with phase labels), key-event sync error.")
     p.add_argument("data", metavar="DATA")
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--model", metavar="CKPT", help="a checkpoint from mvsync train")
-    who.add_argument("--baseline", choices=["raw"], help="no model: the standardised input features")
+    p.add_argument("--model", action="append", default=[], metavar="CKPT",
+                   help="a checkpoint from mvsync train; repeat to compare methods in one table")
+    p.add_argument("--baseline", choices=["raw"], help="also score the standardised input features (no model)")
     _add_data_options(p, default_split="test")
     p.add_argument("--train-split", default="train", help="clips that feed the phase classifiers (default: train)")
     p.add_argument("--stride", type=int, default=1, help="frame stride for Kendall's tau and retrieval")
@@ -183,7 +184,8 @@ def _add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None
     from .datasets import DATASETS
 
     p.add_argument("--dataset", choices=DATASETS.names(), help="dataset layout (default: detected from DATA)")
-    p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or pose)")
+    p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or "
+                                      "pose); 'frames' trains/evaluates a TCC frame encoder on the RGB frames")
     p.add_argument("--split", default=default_split, help=f"which clips (default: {default_split}; 'all' for every clip)")
     p.add_argument("--action", help="only this action")
     p.add_argument("--max-per-action", type=int, metavar="N", help="at most N clips per action (quick runs)")
@@ -191,10 +193,10 @@ def _add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None
     p.add_argument("--cache-dir", help="feature cache folder")
 
 
-def _collection(args: argparse.Namespace, split: str | None):
+def _collection(args: argparse.Namespace, split: str | None, features: str | None = None):
     from .datasets.collection import load_collection
 
-    return load_collection(args.data, dataset=args.dataset, features=args.features,
+    return load_collection(args.data, dataset=args.dataset, features=features or args.features,
                            split=None if split == "all" else split, action=args.action,
                            max_per_action=args.max_per_action, phase_labels=args.phase_labels,
                            cache_dir=args.cache_dir, progress=not args.quiet)
@@ -207,8 +209,9 @@ def run_train(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise OutputError(f"{output}: already exists; pass --force to overwrite")
     seqs = _collection(args, args.split)
-    print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), "
-          f"{seqs[0].features.kind} features ({seqs[0].features.num_channels} channels)")
+    first = seqs[0].features
+    what = "RGB frames" if first.kind == FRAMES else f"{first.kind} features ({first.num_channels} channels)"
+    print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
     model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
                   progress=not args.quiet, **_parse_params(args.params))
     print(f"wrote {model.save(output)}")
@@ -232,22 +235,37 @@ def _parse_params(items: list[str]) -> dict:
 
 def run_eval(args: argparse.Namespace) -> int:
     from .align.trained import load_model
-    from .evaluate.protocol import evaluate, model_embedder, raw_embedder
+    from .evaluate.protocol import comparison_markdown, evaluate, model_embedder, raw_embedder, save_reports
 
+    if not args.model and not args.baseline:
+        raise ConfigError("eval: give --model CKPT (repeatable) and/or --baseline raw")
     if args.output and Path(args.output).exists() and not args.force:
         raise OutputError(f"{args.output}: already exists; pass --force to overwrite")
-    model = load_model(args.model) if args.model else None
-    if model is not None and args.features is None and args.dataset != "penn_action":
-        args.features = model.features
-    val = _collection(args, args.split)
-    train = _collection(args, args.train_split)
-    embedder = model_embedder(model) if model else raw_embedder(train)
-    report = evaluate(val, embedder=embedder, method=model.algo if model else args.baseline, train=train,
-                      stride=args.stride, progress=not args.quiet)
-    print(report.to_markdown())
+    models = [load_model(path) for path in args.model]
+    names = _method_names(models)
+    reports = []
+    for name, model in [*zip(names, models), *([(args.baseline, None)] if args.baseline else [])]:
+        kind = args.features or (model.features if model is not None else None)  # a model says what it reads
+        val, train = _collection(args, args.split, kind), _collection(args, args.train_split, kind)
+        if model is None and val[0].features.kind == FRAMES:
+            raise ConfigError("--baseline raw: scores features; pass --features (e.g. appearance), not frames")
+        embedder = model_embedder(model) if model is not None else raw_embedder(train)
+        report = evaluate(val, embedder=embedder, method=name, train=train, stride=args.stride,
+                          progress=not args.quiet)
+        print(report.to_markdown() + "\n")
+        reports.append(report)
+    if len(reports) > 1:
+        print(comparison_markdown(reports))
     if args.output:
-        print(f"wrote {report.save(args.output, overwrite=args.force)}")
+        print(f"wrote {save_reports(reports, args.output, overwrite=args.force)}")
     return 0
+
+
+def _method_names(models) -> list[str]:
+    """Row names: the algorithm, with the feature kind (and a number) where that alone is ambiguous."""
+    names = [m.algo for m in models]
+    names = [f"{m.algo} ({m.features})" if names.count(m.algo) > 1 else m.algo for m in models]
+    return [f"{n} #{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -5,17 +5,21 @@ The result is a :class:`~mvsync.align.trained.TrainedModel`; its ``save`` writes
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from .align.joint import JointAligner
 from .align.tcc import ALGORITHMS as TCC_ALGORITHMS
-from .align.tcc import fit_embedder
+from .align.tcc import EncoderConfig, fit_embedder
 from .align.trained import JOINT, Standardizer, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
 from .registry import Registry
+from .types import FRAMES
 
 TRAINERS: Registry[Callable] = Registry("algo")
 
@@ -33,7 +37,9 @@ def train(
     """Train ``algo`` on labelled sequences of one feature kind (all actions jointly for TPL/DTAN,
     as in the TPL paper; TCC-family embedders learn one embedding over all given clips).
 
-    ``params`` go to the algorithm (``TPL(...)``/``DTAN(...)`` arguments, or ``fit_embedder`` options).
+    ``params`` go to the algorithm (``TPL(...)``/``DTAN(...)`` arguments, or ``fit_embedder`` options and
+    ``EncoderConfig`` fields such as ``base="vggm"``, ``image_size=112``). Sequences of kind ``"frames"``
+    (``load_collection(..., features="frames")``) train a TCC-family frame encoder on the pixels.
 
     >>> model = train(load_collection("feats/"), algo="tpl", epochs=50)  # doctest: +SKIP
     >>> model.save("tpl.pt")  # doctest: +SKIP
@@ -43,10 +49,13 @@ def train(
     kinds = {s.features.kind for s in seqs}
     if len(kinds) != 1:
         raise InputError(f"training data: mixes feature kinds {sorted(kinds)}")
-    standardizer = Standardizer.fit([s.features for s in seqs])
-    X = [standardizer.apply(s.features) for s in seqs]  # (C, L_i) each
-    actions = sorted({s.action for s in seqs})
     trainer = TRAINERS.get(algo)
+    if FRAMES in kinds and trainer is not _train_embedder:
+        raise ConfigError(f"{algo}: aligns per-frame feature sequences, not raw frames; pass features (keypoints, "
+                          "pose, appearance, resnet50...) or train a frame encoder (tcc, tcn, sal...)")
+    standardizer = Standardizer.fit([s.features for s in seqs])  # no channels (identity) for raw frames
+    X = [s.features.path if s.features.kind == FRAMES else standardizer.apply(s.features) for s in seqs]
+    actions = sorted({s.action for s in seqs})
     model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,
                     progress=progress, **params)
     return TrainedModel(algo, kinds.pop(), standardizer, actions, model)
@@ -62,8 +71,18 @@ def _train_joint(X, y, *, algo, epochs, seed, device, progress, **params) -> Joi
 
 
 def _train_embedder(X, y, *, algo, epochs, seed, device, progress, **params):
+    """``X``: standardised ``(C, L)`` features (the ``mlp`` base) or frame paths (a frame base, ``resnet50`` unless
+    ``base="vggm"``). ``params``: :func:`fit_embedder` options plus :class:`EncoderConfig` fields by name."""
     del y  # self-supervised: the action labels are not used
-    sequences = [np.nan_to_num(x.T) for x in X]  # (L, C) each; invalid frames at the training mean
+    frames = isinstance(X[0], Path)
+    sequences = X if frames else [np.nan_to_num(x.T) for x in X]  # (L, C) each; invalid frames at the training mean
+    encoder_fields = {f.name for f in dataclasses.fields(EncoderConfig)}
+    encoder = {k: params.pop(k) for k in list(params) if k in encoder_fields}
+    if encoder or "encoder" not in params:
+        params["encoder"] = EncoderConfig(**({} if frames else {"base": "mlp"}), **encoder)
+    unknown = sorted(set(params) - set(inspect.signature(fit_embedder).parameters))
+    if unknown:
+        raise ConfigError(f"{algo}: unknown option(s) {', '.join(unknown)} (see fit_embedder and EncoderConfig)")
     options = {**params, **({"epochs": epochs} if epochs is not None else {})}
     return fit_embedder(sequences, algo=algo, seed=seed, device=device, progress=progress, **options)
 

@@ -32,6 +32,9 @@ class Frame:
     index: int  # 0-based decode order
 
 
+FRAMES = "frames"  # the Features.kind of a clip's raw pixels: no values (L, 0); the frames are read from ``path``
+
+
 @dataclass(frozen=True)
 class Features:
     """Per-frame features of one video: ``values[t]`` describes the frame shown at ``times_s[t]``."""
@@ -55,3 +58,9 @@ class Features:
     @property
     def num_channels(self) -> int:
         return self.values.shape[1]
+
+    @classmethod
+    def frames_of(cls, path: Path, times_s: np.ndarray, fps: float) -> "Features":
+        """The :data:`FRAMES` stand-in for a clip whose pixels feed the model directly (TCC's frame encoders)."""
+        n = len(times_s)
+        return cls(np.zeros((n, 0), np.float32), np.ones(n, bool), np.asarray(times_s, float), FRAMES, Path(path), fps)

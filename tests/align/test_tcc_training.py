@@ -210,3 +210,49 @@ def test_trained_embedding_beats_the_untrained_one_on_real_video(bikes_set):
     (tau0, prog0), (tau1, prog1) = scores["untrained"], scores["trained"]
     assert tau1 > tau0 and prog1 > prog0, scores
     assert tau1 > 0.94 and prog1 > 0.9, scores
+
+
+# --- frames read on demand ---------------------------------------------------------------------------
+
+
+def test_frame_sources_read_the_frames_a_step_asks_for(tmp_path, carphone):
+    from PIL import Image
+
+    from mvsync.align.tcc.frame_source import DecodedVideoFrames, ImageFolderFrames, frame_source
+    from mvsync.io import read_all_frames, read_image
+
+    frames, _ = read_all_frames(carphone, size=(24, 24))  # (120, 24, 24, 3): what a 24-px encoder sees
+    video = frame_source(carphone, 24)
+    assert isinstance(video, DecodedVideoFrames) and video.shape == frames.shape
+    index = np.array([[0, 15], [3, 18], [119, 119]])
+    np.testing.assert_array_equal(video[index], frames[index])
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k in range(12):
+        Image.fromarray(np.full((30, 40, 3), 20 * k, np.uint8)).save(folder / f"{k + 1}.png")  # 10.png after 9.png
+    images = frame_source(folder, 16)
+    assert isinstance(images, ImageFolderFrames) and images.shape == (12, 16, 16, 3)
+    batch = images[np.array([[0, 10], [10, 11]])]
+    assert batch.shape == (2, 2, 16, 16, 3)
+    assert [int(batch[i, j, 0, 0, 0]) for i in range(2) for j in range(2)] == [0, 200, 200, 220]
+    np.testing.assert_array_equal(batch[1, 1], read_image(folder / "12.png", size=(16, 16)))
+
+
+def test_frame_encoder_trains_on_image_folders(tmp_path, carphone):
+    from PIL import Image
+
+    from mvsync.io import read_frames
+
+    folders = []
+    for start in (0, 20):  # two "videos": overlapping stretches of the real clip, as JPEG folders
+        folder = tmp_path / f"clip{start}"
+        folder.mkdir()
+        for frame in read_frames(carphone, size=(64, 48)):
+            if start <= frame.index < start + 60:
+                Image.fromarray(frame.image).save(folder / f"{frame.index:06d}.jpg")
+        folders.append(folder)
+    encoder = EncoderConfig(base="vggm", image_size=32, width=16, embedding_size=8, context_stride=3)
+    model = fit_embedder(folders, encoder=encoder, epochs=2, num_frames=6)
+    assert len(model.history) == 2 and np.isfinite(model.history[-1]["loss"])
+    assert embed(model, folders[0]).shape == (60, 8)

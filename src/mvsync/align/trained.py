@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..types import Features
+from ..types import FRAMES, Features
 from .estimators import DTAN, TPL
 from .tcc import embed, save_embedder
 from .tcc.training import CHECKPOINT_FORMAT as TCC_FORMAT
@@ -71,7 +71,12 @@ class TrainedModel:
 
         TCC family: the learned 128-d embedding. TPL/DTAN: the frame's position on the learned common
         timeline (``D = 1``, in [0, 1]): what these methods learn is where each frame sits on the prototype.
+        A frame encoder reads the pixels of a :data:`~mvsync.types.FRAMES` stand-in from its ``path``.
         """
+        if (features.kind == FRAMES) != (self.features == FRAMES):
+            raise InputError(f"{features.path}: the model was trained on {self.features}, got {features.kind}")
+        if features.kind == FRAMES:
+            return embed(self.model, features.path)
         x = self.standardizer.apply(features)  # (C, L)
         if self.algo in JOINT:
             return self.model.warps([x], inverse=True)[0][:, None]  # (L, 1)

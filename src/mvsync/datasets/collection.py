@@ -3,9 +3,13 @@
 Sources, detected from the folder's layout unless ``dataset`` names one:
 
 - a feature folder: ``DATA/<action>/<clip>.npz`` written by ``mvsync features`` (one sub-folder per action);
-- ``penn_action``: ``DATA/labels/NNNN.mat`` (keypoint features; no RGB needed);
+- ``penn_action``: ``DATA/labels/NNNN.mat``: keypoint features (no RGB needed), or features extracted (and
+  cached) from the RGB frames ``DATA/frames/NNNN/*.jpg``;
 - ``pouring``: ``DATA/videos/<split>/*.mp4`` (+ labels), features extracted (and cached) from the videos;
 - ``gen_mvs``: videos with one ``<name>.json`` annotation each, features extracted from the videos.
+
+``features="frames"`` asks for no features at all: each sequence then stands for the clip's pixels (a
+:data:`~mvsync.types.FRAMES` stand-in pointing at the video file or frame folder) for TCC's frame encoders.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, InputError
 from ..features import extract_features, load_features
-from ..types import Features
+from ..io import probe
+from ..types import FRAMES, Features
 from .base import Clip, create_dataset
-from .penn_keypoints import derived_key_events
+from .penn_keypoints import DERIVED_EVENT_RULES, derived_key_events
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,8 @@ def load_collection(
     """Read labelled sequences from a feature folder or a dataset root.
 
     ``features`` defaults to ``keypoints`` for Penn Action, to what the files hold for a feature
-    folder, and to ``pose`` for video datasets. ``max_per_action`` keeps the first N clips of each
+    folder, and to ``pose`` for video datasets; ``"frames"`` gives pixel stand-ins (see the module notes) and
+    any extractor name (``pose``, ``appearance``, ``resnet50``...) extracts from the RGB frames. ``max_per_action`` keeps the first N clips of each
     action (in name order) for quick runs.
 
     >>> seqs = load_collection("Penn_Action", split="train", max_per_action=20)  # doctest: +SKIP
@@ -87,7 +93,7 @@ def load_collection(
         source = create_dataset(layout, data, **options)
         clips = _first_per_action(source.clips(split=split, action=action), max_per_action)
         if layout == "penn_action":
-            seqs = _from_penn(source, clips, features, progress)
+            seqs = _from_penn(source, clips, features, cache_dir, progress)
         else:
             seqs = _from_videos(clips, features or "pose", cache_dir, progress)
     seqs = [s for s in seqs if (split is None or s.split in (split, "all")) and (action is None or s.action == action)]
@@ -113,25 +119,47 @@ def _from_feature_folder(data: Path, features: str | None) -> list[LabeledSequen
     return seqs
 
 
-def _from_penn(penn, clips: list[Clip], features: str | None, progress: bool) -> list[LabeledSequence]:
-    if features not in (None, KEYPOINTS):
-        raise ConfigError(f"features: Penn Action clips are read as {KEYPOINTS!r} (the annotated joints), not {features!r}")
+def _from_penn(penn, clips: list[Clip], features: str | None, cache_dir, progress: bool) -> list[LabeledSequence]:
+    kind = features or KEYPOINTS
+    if kind != KEYPOINTS:  # from the RGB frames: a frame folder reads like a video
+        clips = [replace(c, video_path=_frame_folder(c, penn.root)) for c in clips]
+        from_rgb = {s.name: s.features for s in _from_videos(clips, kind, cache_dir, progress)}
     seqs = []
-    for clip in tqdm(clips, desc="penn_action keypoints", disable=not progress, unit="clip"):
+    for clip in tqdm(clips, desc="penn_action labels", disable=not progress, unit="clip"):
         keypoints = penn.keypoints(clip)
-        features = replace(penn.features(clip, keypoints=keypoints), kind=KEYPOINTS)
-        # No phase annotations ship with the labels: add events derived from the joints, named derived_*.
-        events = {**derived_key_events(keypoints, clip.action), **clip.events}
-        seqs.append(LabeledSequence(clip.name, clip.action, clip.split, features, clip.labels, events))
+        if kind == KEYPOINTS:
+            feats = replace(penn.features(clip, keypoints=keypoints), kind=KEYPOINTS)
+        else:
+            feats = from_rgb[clip.name]
+        # No phase annotations ship with the labels: add events derived from the joints (named derived_*) for the
+        # actions that have a rule; the others (e.g. bowl, strum_guitar) get none.
+        derived = derived_key_events(keypoints, clip.action) if clip.action in DERIVED_EVENT_RULES else {}
+        events = {**derived, **clip.events}
+        seqs.append(LabeledSequence(clip.name, clip.action, clip.split, feats, clip.labels, events))
     return seqs
+
+
+def _frame_folder(clip: Clip, root: Path) -> Path:
+    if not clip.frame_paths:
+        raise InputError(f"{root / 'frames' / clip.name}: no RGB frames for clip {clip.name}; features other than "
+                         f"{KEYPOINTS!r} come from ROOT/frames/NNNN/*.jpg (the full Penn_Action release)")
+    return clip.frame_paths[0].parent
 
 
 def _from_videos(clips: list[Clip], kind: str, cache_dir, progress: bool) -> list[LabeledSequence]:
     missing = [c.name for c in clips if c.video_path is None]
     if missing:
         raise InputError(f"{missing[0]}: no video file for this clip ({len(missing)} clips without video)")
-    feats = extract_features([c.video_path for c in clips], kind=kind, cache_dir=cache_dir, progress=progress)
+    if kind == FRAMES:
+        feats = [_pixels(c.video_path) for c in clips]
+    else:
+        feats = extract_features([c.video_path for c in clips], kind=kind, cache_dir=cache_dir, progress=progress)
     return [LabeledSequence(c.name, c.action, c.split, f, c.labels, c.events) for c, f in zip(clips, feats)]
+
+
+def _pixels(path: Path) -> Features:
+    info = probe(path)  # a video file, or an image folder at its nominal frame rate
+    return Features.frames_of(path, np.arange(info.num_frames) / info.fps, info.fps)
 
 
 def _first_per_action(items: list, limit: int | None) -> list:

@@ -13,12 +13,14 @@ shoulder, elbow, wrist, hip, knee, ankle.
 
 Phase labels are not part of Penn Action (TCC and LAV annotated them later); pass them with
 ``phase_labels=``: a JSON or CSV table keyed by clip name, or a folder of ``<name>.npy``/
-``.txt``/``.csv`` files (formats in :mod:`mvsync.datasets.phases`).
+``.txt``/``.csv`` files (formats in :mod:`mvsync.datasets.phases`). A labelled clip's annotated key
+events are its phase starts (``phase_1_start``, ...).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ from ..errors import InputError
 from ..types import Features
 from .base import DATASETS, Clip, check_root, filter_clips
 from .penn_keypoints import Keypoints, keypoint_features
-from .phases import PHASE_FILE_SUFFIXES, read_phase_file, read_phase_table, resolve_phases
+from .phases import PHASE_FILE_SUFFIXES, events_from_phases, read_phase_file, read_phase_table, resolve_phases
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,14 @@ class PennAction:
         if not mats:
             raise InputError(f"{self.root / 'labels'}: no .mat files; expected {LAYOUT}")
         phases = _PhaseSource(self.phase_labels)
-        return [self._clip(mat, phases) for mat in mats]
+        clips = [self._clip(mat, phases) for mat in mats]
+        # Annotated key events are the phase starts (phase_1_start...), listed alike for every clip of an action.
+        num_phases: dict[str, int] = {}
+        for clip in clips:
+            if clip.labels is not None and len(clip.labels):
+                num_phases[clip.action] = max(num_phases.get(clip.action, 0), int(clip.labels.max()) + 1)
+        return [replace(c, events=events_from_phases(c.labels, num_phases[c.action])) if c.labels is not None
+                and c.action in num_phases else c for c in clips]
 
     def _clip(self, mat: Path, phases: "_PhaseSource") -> Clip:
         info = _load_mat(mat, ("action", "pose", "nframes", "train"))

@@ -67,13 +67,32 @@ class EvalReport:
         return {"method": self.method, "columns": list(COLUMNS), "per_action": self.rows, "macro": self.macro,
                 "notes": self.notes}
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise OutputError(f"{path}: already exists; pass --force to overwrite")
-        with atomic_write(path) as handle:
-            json.dump(self.to_dict(), handle, indent=1)
-        return path
+
+
+def comparison_markdown(reports: list[EvalReport]) -> str:
+    """The TCC paper's table: one row per method, the macro average over actions of every metric.
+
+    >>> print(comparison_markdown([EvalReport("raw", {"a": {"tau": 0.5}})]))
+    | method | tau |
+    |---|---|
+    | raw | 0.500 |
+    """
+    used = [c for c in COLUMNS if any(r.macro.get(c) is not None for r in reports)]
+    lines = ["| method | " + " | ".join(used) + " |", "|---" * (len(used) + 1) + "|"]
+    lines += [f"| {r.method} | " + " | ".join(_fmt(r.macro.get(c)) for c in used) + " |" for r in reports]
+    return "\n".join(lines)
+
+
+def save_reports(reports: list[EvalReport], path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write every report (per action and macro) and the comparison of their macro averages as JSON."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+    data = {"columns": list(COLUMNS), "comparison": {r.method: r.macro for r in reports},
+            "reports": [r.to_dict() for r in reports]}
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=1)
+    return path
 
 
 def model_embedder(model: TrainedModel) -> Embedder:

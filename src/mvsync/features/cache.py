@@ -1,8 +1,9 @@
 """On-disk feature cache: a second run on the same clips does not decode them again.
 
 The key is the video's identity (resolved path, size and modification time, or a content
-hash) plus the extractor's name, version and config. Entries are ``.npz`` files written
-atomically, so an interrupted run never leaves a corrupt entry behind.
+hash; for a folder of images, the same over its images) plus the extractor's name, version
+and config. Entries are ``.npz`` files written atomically, so an interrupted run never leaves
+a corrupt entry behind.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io import image_paths
 from ..types import Features
 from .store import load_features, save_features
 
@@ -60,11 +62,30 @@ class FeatureCache:
 
 
 def _stat_identity(path: Path) -> list[Any]:
+    if path.is_dir():
+        return _folder_identity(path)
     stat = path.stat()
     return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
 
-def _content_digest(path: Path, chunk: int = 1 << 20) -> str:
+def _folder_identity(folder: Path) -> list[Any]:
+    """An image sequence's identity: editing, adding, removing or renaming a frame changes it."""
+    images = image_paths(folder)
+    stats = [p.stat() for p in images]
+    names = hashlib.sha256("\n".join(p.name for p in images).encode()).hexdigest()[:16]  # renames keep size and mtime
+    return [str(folder.resolve()), len(images), sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats), names]
+
+
+def _content_digest(path: Path) -> str:
+    if not path.is_dir():
+        return _file_digest(path)
+    digest = hashlib.sha256()
+    for image in image_paths(path):  # names too: they set the frame order
+        digest.update(f"{image.name}\0{_file_digest(image)}\n".encode())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):

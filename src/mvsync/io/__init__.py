@@ -1,8 +1,12 @@
-"""Stage 1: decode and encode. PyAV lives only in this package."""
+"""Stage 1: decode and encode (videos, and folders of images read like videos). PyAV lives only in this package."""
 
 from .audio import read_audio
+from .images import IMAGE_EXTENSIONS, IMAGE_FPS, image_paths, is_image_folder, probe_images, read_image, read_image_frames
 from .probe import probe
 from .reader import read_all_frames, read_frames
 from .writer import VideoWriter
 
-__all__ = ["probe", "read_frames", "read_all_frames", "read_audio", "VideoWriter"]
+__all__ = [
+    "probe", "read_frames", "read_all_frames", "read_audio", "VideoWriter",
+    "IMAGE_EXTENSIONS", "IMAGE_FPS", "image_paths", "is_image_folder", "probe_images", "read_image", "read_image_frames",
+]

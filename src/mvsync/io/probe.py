@@ -10,6 +10,7 @@ import av
 
 from ..errors import InputError
 from ..types import VideoInfo
+from .images import IMAGE_EXTENSIONS, is_image_folder, probe_images
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,9 @@ def open_container(path: str | Path) -> av.container.InputContainer:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a video file")
+        exts = ", ".join(IMAGE_EXTENSIONS)
+        what = "a folder of images" if is_image_folder(path) else f"a folder with no images ({exts})"
+        raise InputError(f"{path}: is {what}, not a video file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: empty file (0 bytes)")
     try:
@@ -30,7 +33,7 @@ def open_container(path: str | Path) -> av.container.InputContainer:
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read a video's metadata without decoding its frames.
+    """Read a video's (or an image folder's, see :mod:`~mvsync.io.images`) metadata without decoding its frames.
 
     The frame count comes from the container when it states one, otherwise from counting
     packets (cheap: demuxing only). Raises :class:`InputError` for a missing, empty or
@@ -41,6 +44,8 @@ def probe(path: str | Path) -> VideoInfo:
     (25.0, 250)
     """
     path = Path(path)
+    if is_image_folder(path):
+        return probe_images(path)
     with open_container(path) as container:
         if not container.streams.video:
             kinds = ", ".join(s.type for s in container.streams) or "no streams"

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..types import Frame
+from .images import is_image_folder, read_image_frames
 from .probe import _reason, open_container
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ def read_frames(
     Parameters
     ----------
     path
-        Any file FFmpeg reads (mp4, avi, mov, webm, mkv...).
+        Any file FFmpeg reads (mp4, avi, mov, webm, mkv...), or a folder of images
+        (see :func:`~mvsync.io.images.read_image_frames`: 30 fps nominal).
     size
-        ``(width, height)`` to resize to while converting (FFmpeg's scaler), or None.
+        ``(width, height)`` to resize to while converting (FFmpeg's scaler; PIL's bilinear for images), or None.
     every
         Yield every ``every``-th frame (indices keep counting all frames).
 
@@ -46,6 +48,9 @@ def read_frames(
     if every < 1:
         raise ValueError(f"every: must be >= 1, got {every}")
     path = Path(path)
+    if is_image_folder(path):
+        yield from read_image_frames(path, size=size, every=every)
+        return
     with open_container(path) as container:
         if not container.streams.video:
             raise InputError(f"{path}: no video stream (audio-only file?)")

@@ -3,10 +3,12 @@
 An input is one of
 
 - a :class:`~mvsync.types.Features` (its ``kind`` selects the feature augmentation) or an ``(L, C)`` array;
-- a video file path (decoded and resized to ``image_size`` squared) or an ``(L, H, W, 3)`` uint8 array.
+- a video file or an image-folder path (frames resized to ``image_size`` squared), or an ``(L, H, W, 3)`` uint8
+  array.
 
-Training holds every video in memory (``L x image_size^2 x 3`` bytes per video: 7.5 MB per 50 frames at
-224 px); embedding streams a video file frame by frame.
+Training reads the frames of a path on demand (:mod:`.frame_source`: an image folder file by file, a video file
+decoded once into a memory-mapped temporary file); an array is held in memory as given. Embedding streams a path
+frame by frame.
 
 Example
 -------
@@ -26,13 +28,14 @@ from PIL import Image
 from ...errors import InputError
 from ...io import read_frames
 from ...types import Features
+from .frame_source import frame_source
 from .sampling import Video
 
 Input = Union[Features, np.ndarray, str, Path]
 
 
 def is_frames(item: Input) -> bool:
-    """True for a video path or an ``(L, H, W, 3)`` array, False for features."""
+    """True for a video or image-folder path or an ``(L, H, W, 3)`` array, False for features."""
     return isinstance(item, (str, Path)) or (isinstance(item, np.ndarray) and item.ndim == 4)
 
 
@@ -81,9 +84,12 @@ def _feature_video(i: int, item: Features | np.ndarray) -> Video:
 
 
 def _frame_video(item: str | Path | np.ndarray, image_size: int) -> Video:
-    frames = np.stack(list(iter_items(item, image_size=image_size)))  # (L, S, S, 3) uint8
-    if len(frames) < 2:
-        raise InputError(f"{item if isinstance(item, (str, Path)) else 'frames'}: only {len(frames)} frame(s); need 2")
+    if isinstance(item, (str, Path)):
+        frames = frame_source(item, image_size)  # read on demand, not held in memory
+    else:
+        frames = np.stack(list(iter_items(item, image_size=image_size)))  # (L, S, S, 3) uint8
+        if len(frames) < 2:
+            raise InputError(f"frames: only {len(frames)} frame(s); need 2")
     return Video(frames, np.ones(len(frames), bool))
 
 

@@ -1,6 +1,6 @@
 """Which frames a training step sees: TCC's random sorted positions, TCN's pairs, and their context stacks.
 
-A training video is held in memory as ``(L, C)`` float features or ``(L, H, W, 3)`` uint8 frames. Per step,
+A training video is ``(L, C)`` float features or ``(L, H, W, 3)`` uint8 frames (in memory or read on demand). Per step,
 each video of the batch contributes ``T`` frames at random sorted positions (TCC's ``offset_uniform``
 sampling: distinct frames when the video has at least T, else drawn with replacement), or ``T`` such anchors
 each preceded by a positive at most ``positive_window`` frames earlier (TCN). Each sampled frame brings its
@@ -29,9 +29,9 @@ from .augment import augment_features, augment_frames
 
 @dataclass(frozen=True, eq=False)
 class Video:
-    """One training video in memory."""
+    """One training video."""
 
-    data: np.ndarray  # (L, C) float32 features or (L, H, W, 3) uint8 RGB frames
+    data: np.ndarray  # (L, C) float32 features or (L, H, W, 3) uint8 RGB frames (or a frame_source reading them)
     valid: np.ndarray  # (L,) bool: frames that may be sampled (features of frames with no person are not)
 
     def __len__(self) -> int:
