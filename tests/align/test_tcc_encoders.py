@@ -132,3 +132,23 @@ def test_a_frame_embeds_the_same_wherever_it_sits_in_the_video():
     a, b = embed(encoder, clip), embed(encoder, shifted)
     np.testing.assert_allclose(a[15:], b[25 + 15 :], atol=1e-5)  # once the context lies inside the clip
     assert not np.allclose(a[:15], b[25:40], atol=1e-3)  # before that the context differs (clamped at frame 0)
+
+
+@pytest.mark.parametrize("base", ["vggm", "mlp"])
+def test_embed_runs_the_base_once_per_frame_and_equals_the_full_forward(base):
+    """embed() shares each frame's base output between the context stacks; the result is the encoder's forward
+    on the explicit stacks (frame t with t - 3, clamped at 0)."""
+    rng = np.random.default_rng(2)
+    config = small(base, in_channels=6, context_stride=3) if base == "mlp" else small(base, context_stride=3)
+    encoder = TCCEncoder(config, pretrained=False).eval()
+    video = rng.normal(size=(9, 6)) if base == "mlp" else rng.integers(0, 255, (9, 64, 64, 3), dtype=np.uint8)
+    stacks = video[np.maximum(np.arange(9)[:, None] - np.array([3, 0]), 0)]  # (9, 2, ...)
+    x = torch.from_numpy(stacks).float()[None]
+    if base == "vggm":
+        x = x.permute(0, 1, 2, 5, 3, 4)  # (1, 9, 2, 3, H, W)
+    with torch.no_grad():
+        expected = encoder(x)[0].numpy()
+    calls = []
+    encoder.base.register_forward_hook(lambda module, args, out: calls.append(len(out)))
+    np.testing.assert_allclose(embed(encoder, video, batch_size=4), expected, rtol=1e-4, atol=1e-5)
+    assert sum(calls) == 9  # once per frame, not once per context slot (18)

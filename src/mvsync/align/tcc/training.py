@@ -181,7 +181,8 @@ def embed(model: TCCEmbedder | TCCEncoder, item: Input, *, batch_size: int = 64)
     """Embed every frame of one video: ``(L, E)`` float32.
 
     Frame t is embedded with its context frames ``t - offset`` (clamped at frame 0), exactly as in training,
-    and never with its index. Video files are decoded frame by frame (only the context window is held).
+    and never with its index. Video files are decoded frame by frame (only the context window is held), and the
+    base network runs once per frame: its outputs are what the context stacks share.
 
     Parameters
     ----------
@@ -198,8 +199,9 @@ def embed(model: TCCEmbedder | TCCEncoder, item: Input, *, batch_size: int = 64)
     was_training = encoder.training
     encoder.eval()
     try:
-        out = [_embed_chunk(encoder, chunk) for chunk in _chunks(
-            context_stream(iter_items(item, image_size=config.image_size), config.context_offsets), batch_size)]
+        bases = _base_outputs(encoder, iter_items(item, image_size=config.image_size), batch_size)
+        stacks = context_stream(bases, config.context_offsets, stack=torch.stack)  # (k, C, h, w) each
+        out = [_embed_stacks(encoder, chunk) for chunk in _chunks(stacks, batch_size)]
     finally:
         encoder.train(was_training)
     if not out:
@@ -207,7 +209,7 @@ def embed(model: TCCEmbedder | TCCEncoder, item: Input, *, batch_size: int = 64)
     return np.concatenate(out)
 
 
-def context_stream(items: Iterable[np.ndarray], offsets: tuple[int, ...]) -> Iterator[np.ndarray]:
+def context_stream(items: Iterable, offsets: tuple[int, ...], *, stack=np.stack) -> Iterator:
     """For each item t of an iterable, the stack ``[items[max(0, t - o)] for o in offsets]`` ``(k, ...)``.
 
     >>> [s.tolist() for s in context_stream(iter(np.arange(4)), (2, 0))]
@@ -219,7 +221,7 @@ def context_stream(items: Iterable[np.ndarray], offsets: tuple[int, ...]) -> Ite
     for item in items:
         first = item if first is None else first
         past = (past + [item])[-keep:]
-        yield np.stack([past[-1 - o] if o < len(past) else first for o in offsets])
+        yield stack([past[-1 - o] if o < len(past) else first for o in offsets])
 
 
 def save_embedder(model: TCCEmbedder, path: str | Path, *, extra: dict | None = None) -> Path:
@@ -265,12 +267,19 @@ def _chunks(stacks: Iterator[np.ndarray], size: int) -> Iterator[list[np.ndarray
         yield chunk
 
 
-def _embed_chunk(encoder: TCCEncoder, chunk: list[np.ndarray]) -> np.ndarray:
-    x = torch.from_numpy(np.stack(chunk)).float()[None]  # (1, N, k, C) or (1, N, k, H, W, 3)
-    if encoder.config.takes_frames:
-        x = x.permute(0, 1, 2, 5, 3, 4)  # (1, N, k, 3, H, W)
+def _base_outputs(encoder: TCCEncoder, items: Iterator[np.ndarray], batch_size: int) -> Iterator[torch.Tensor]:
+    """The base network's output ``(C, h, w)`` for every frame (or feature vector), computed in batches."""
     device = next(encoder.parameters()).device
-    return encoder(x.to(device))[0].float().cpu().numpy()  # (N, E)
+    for chunk in _chunks(items, batch_size):
+        x = torch.from_numpy(np.stack(chunk)).float()  # (N, C) or (N, H, W, 3)
+        if encoder.config.takes_frames:
+            x = x.permute(0, 3, 1, 2)  # (N, 3, H, W)
+        yield from encoder.base(x.to(device))  # (N, C, h, w) -> one per frame
+
+
+def _embed_stacks(encoder: TCCEncoder, chunk: list[torch.Tensor]) -> np.ndarray:
+    feats = torch.stack(chunk).transpose(1, 2)  # (N, C, k, h, w), as TCCEncoder.forward feeds its embedder
+    return encoder.embedder(feats).float().cpu().numpy()  # (N, E)
 
 
 def _check_frames(model: TCCEmbedder, train: TrainConfig) -> None:
