@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mvsync.cli import main
@@ -160,3 +161,33 @@ def test_features_refuses_clashing_names(capsys, tmp_path, retimed):
     code, _, err = run(capsys, "features", str(a / "clip.mp4"), str(b / "clip.mp4"), "-o", str(tmp_path / "f"),
                        "--features", "appearance")
     assert code == 2 and "same file name" in err and not (tmp_path / "f").exists()
+
+
+def test_sync_image_folders_like_videos(capsys, tmp_path, retimed):
+    """Penn Action style frame folders (frames/NNNN/*.jpg) sync like video files, at a nominal 30 fps."""
+    from PIL import Image
+
+    from mvsync.evaluate import content_error
+    from mvsync.io import read_frames
+    from mvsync.result import SyncResult
+
+    paths, contents = retimed
+    folders = []
+    for k, path in enumerate(paths[:3]):
+        folder = tmp_path / "frames" / f"{k + 1:04d}"
+        folder.mkdir(parents=True)
+        for frame in read_frames(path):
+            Image.fromarray(frame.image).save(folder / f"{frame.index + 1:06d}.jpg", quality=92)
+        folders.append(str(folder))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "sync", *folders, "-o", str(out), "--features", "appearance", "--no-video")
+    assert code == 0, err
+    result = SyncResult.load(out / "sync.json")
+    assert [v.path for v in result.videos] == folders and result.videos[0].fps == 30.0
+    errors = content_error(result, contents[:3], reference=0)
+    assert np.median(errors) <= 1 and np.percentile(errors, 95) <= 3  # as accurate as on the video files
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "sync", folders[0], str(empty), "-o", str(tmp_path / "o2"), "--features", "appearance")
+    assert code == 2 and not (tmp_path / "o2").exists()
+    assert_one_line_error(err, "empty: is a folder with no images")
