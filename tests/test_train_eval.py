@@ -202,3 +202,18 @@ def test_penn_action_without_frames_says_where_they_should_be(capsys, tmp_path, 
     code = main(["train", str(root), "-o", str(tmp_path / "x.pt"), "--features", "appearance", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and "frames/0001: no RGB frames" in err and len(err.strip().splitlines()) == 1
+
+
+def test_train_options_reach_the_tcc_encoder_and_loss(feature_folder):
+    from mvsync.errors import ConfigError
+    from mvsync.train import train
+
+    seqs = load_collection(feature_folder)
+    model = train(seqs, algo="tcc", epochs=1, num_frames=6, embedding_size=16, width=32, temperature=0.05,
+                  cycle_loss="classification")
+    config = model.model.config
+    assert (config.encoder.base, config.encoder.embedding_size, config.encoder.width) == ("mlp", 16, 32)
+    assert (config.loss.temperature, config.loss.cycle_loss, config.train.num_frames) == (0.05, "classification", 6)
+    assert model.embed(seqs[0].features).shape == (seqs[0].features.num_frames, 16)
+    with pytest.raises(ConfigError, match="unknown option.*no_such_option"):
+        train(seqs, algo="tcn", epochs=1, no_such_option=3)

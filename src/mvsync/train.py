@@ -14,7 +14,7 @@ import numpy as np
 
 from .align.joint import JointAligner
 from .align.tcc import ALGORITHMS as TCC_ALGORITHMS
-from .align.tcc import EncoderConfig, fit_embedder
+from .align.tcc import EncoderConfig, LossConfig, fit_embedder
 from .align.trained import JOINT, Standardizer, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
@@ -38,7 +38,7 @@ def train(
     as in the TPL paper; TCC-family embedders learn one embedding over all given clips).
 
     ``params`` go to the algorithm (``TPL(...)``/``DTAN(...)`` arguments, or ``fit_embedder`` options and
-    ``EncoderConfig`` fields such as ``base="vggm"``, ``image_size=112``). Sequences of kind ``"frames"``
+    ``EncoderConfig``/``LossConfig`` fields such as ``base="vggm"``, ``image_size=112``, ``temperature=0.1``). Sequences of kind ``"frames"``
     (``load_collection(..., features="frames")``) train a TCC-family frame encoder on the pixels.
 
     >>> model = train(load_collection("feats/"), algo="tpl", epochs=50)  # doctest: +SKIP
@@ -76,15 +76,23 @@ def _train_embedder(X, y, *, algo, epochs, seed, device, progress, **params):
     del y  # self-supervised: the action labels are not used
     frames = isinstance(X[0], Path)
     sequences = X if frames else [np.nan_to_num(x.T) for x in X]  # (L, C) each; invalid frames at the training mean
-    encoder_fields = {f.name for f in dataclasses.fields(EncoderConfig)}
-    encoder = {k: params.pop(k) for k in list(params) if k in encoder_fields}
+    encoder, loss = _fields_of(EncoderConfig, params), _fields_of(LossConfig, params)  # by name, e.g. --set base=vggm
     if encoder or "encoder" not in params:
         params["encoder"] = EncoderConfig(**({} if frames else {"base": "mlp"}), **encoder)
+    if loss:
+        params["loss"] = LossConfig(**{**loss, **({"sal_hidden": tuple(loss["sal_hidden"])} if "sal_hidden" in loss else {})})
     unknown = sorted(set(params) - set(inspect.signature(fit_embedder).parameters))
     if unknown:
-        raise ConfigError(f"{algo}: unknown option(s) {', '.join(unknown)} (see fit_embedder and EncoderConfig)")
+        raise ConfigError(f"{algo}: unknown option(s) {', '.join(unknown)} "
+                          "(see fit_embedder, EncoderConfig and LossConfig)")
     options = {**params, **({"epochs": epochs} if epochs is not None else {})}
     return fit_embedder(sequences, algo=algo, seed=seed, device=device, progress=progress, **options)
+
+
+def _fields_of(config_cls, params: dict) -> dict:
+    """Pop the entries of ``params`` that name fields of the dataclass ``config_cls``."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {k: params.pop(k) for k in list(params) if k in names}
 
 
 for _name in JOINT:
