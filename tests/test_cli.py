@@ -191,3 +191,28 @@ def test_sync_image_folders_like_videos(capsys, tmp_path, retimed):
     code, _, err = run(capsys, "sync", folders[0], str(empty), "-o", str(tmp_path / "o2"), "--features", "appearance")
     assert code == 2 and not (tmp_path / "o2").exists()
     assert_one_line_error(err, "empty: is a folder with no images")
+
+
+def test_parser_choices_are_the_registries_and_help_loads_no_models():
+    from mvsync import cli_names
+    from mvsync.align import ALIGNERS
+    from mvsync.datasets import DATASETS
+    from mvsync.features import FEATURES
+    from mvsync.train import TRAINERS
+
+    assert list(cli_names.FEATURE_NAMES) == FEATURES.names() and list(cli_names.ALIGNER_NAMES) == ALIGNERS.names()
+    assert list(cli_names.TRAINER_NAMES) == TRAINERS.names() and list(cli_names.DATASET_NAMES) == DATASETS.names()
+    code = ("import sys, mvsync.cli as c; c.build_parser(); import mvsync; mvsync.__version__; "
+            "print(sorted(m for m in ('torch', 'mediapipe', 'av', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"  # `mvsync --help` stays fast
+
+
+def test_package_exports_load_on_first_use():
+    code = "import mvsync; from mvsync import TPL, sync; print(TPL.__name__, sync.__module__, 'TPL' in dir(mvsync))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["TPL", "mvsync.sync", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        import mvsync
+
+        mvsync.nope

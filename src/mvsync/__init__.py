@@ -7,14 +7,45 @@
 
 __version__ = "0.1.0"
 
-from .align import ALIGNERS, CPAB, DTAN, TPL, create_aligner
-from .errors import ConfigError, InputError, MvsyncError, NotFittedError, OutputError
-from .features import FEATURES, extract_features, load_features, save_features
-from .io import VideoWriter, probe, read_audio, read_frames
-from .render import render_grid
-from .result import SyncResult, VideoTrack
-from .sync import SyncConfig, sync
-from .types import Features, Frame, VideoInfo
+import importlib
+from typing import TYPE_CHECKING
+
+# Public names and the module each comes from. They load on first use (PEP 562), so that ``import mvsync`` and
+# the command line's ``--help`` do not pay for torch, mediapipe and PyAV until something needs them.
+_EXPORTS = {
+    ".align": ("ALIGNERS", "CPAB", "DTAN", "TPL", "create_aligner"),
+    ".errors": ("ConfigError", "InputError", "MvsyncError", "NotFittedError", "OutputError"),
+    ".features": ("FEATURES", "extract_features", "load_features", "save_features"),
+    ".io": ("VideoWriter", "probe", "read_audio", "read_frames"),
+    ".render": ("render_grid",),
+    ".result": ("SyncResult", "VideoTrack"),
+    ".sync": ("SyncConfig", "sync"),
+    ".types": ("Features", "Frame", "VideoInfo"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
+    from .align import ALIGNERS, CPAB, DTAN, TPL, create_aligner
+    from .errors import ConfigError, InputError, MvsyncError, NotFittedError, OutputError
+    from .features import FEATURES, extract_features, load_features, save_features
+    from .io import VideoWriter, probe, read_audio, read_frames
+    from .render import render_grid
+    from .result import SyncResult, VideoTrack
+    from .sync import SyncConfig, sync
+    from .types import Features, Frame, VideoInfo
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'mvsync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name], __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
+
 
 __all__ = [
     "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_names import ALIGNER_NAMES, DATASET_NAMES, FEATURE_NAMES, TRAINER_NAMES
 from .errors import ConfigError, InputError, MvsyncError, OutputError
 from .types import FRAMES
 
@@ -33,12 +34,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .align import ALIGNERS
-    from .features import FEATURES
-    from .train import TRAINERS
-
-    TRAINER_NAMES = TRAINERS.names()
-
     parser = argparse.ArgumentParser(prog="mvsync", description="Synchronize many videos of the same action.")
     parser.add_argument("--version", action="version", version=f"mvsync {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -50,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Map every frame of every video onto one common timeline and render them in sync.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
-    p.add_argument("--features", choices=FEATURES.names(), help="per-frame features (default: pose, or the model's)")
-    p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
+    p.add_argument("--features", choices=FEATURE_NAMES, help="per-frame features (default: pose, or the model's)")
+    p.add_argument("--method", default="dtw", choices=ALIGNER_NAMES, help="alignment method (default: dtw)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="with --method tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
@@ -66,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Extract per-frame features (cached) and save one .npz per video.")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--features", default="pose", choices=FEATURES.names(), help="per-frame features (default: pose)")
+    p.add_argument("--features", default="pose", choices=FEATURE_NAMES, help="per-frame features (default: pose)")
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_features)
@@ -110,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Retime a real clip into 5 copies with known tempi and pauses, sync them, "
                                    "render the grid video and print the error against the truth.")
     p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
-    p.add_argument("--features", default="appearance", choices=FEATURES.names(), help="per-frame features (default: appearance)")
-    p.add_argument("--method", default="dtw", choices=ALIGNERS.names(), help="alignment method (default: dtw)")
+    p.add_argument("--features", default="appearance", choices=FEATURE_NAMES, help="per-frame features (default: appearance)")
+    p.add_argument("--method", default="dtw", choices=ALIGNER_NAMES, help="alignment method (default: dtw)")
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
     p.set_defaults(run=run_demo)
@@ -181,9 +176,7 @@ def run_features(args: argparse.Namespace) -> int:
 
 
 def _add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None:
-    from .datasets import DATASETS
-
-    p.add_argument("--dataset", choices=DATASETS.names(), help="dataset layout (default: detected from DATA)")
+    p.add_argument("--dataset", choices=DATASET_NAMES, help="dataset layout (default: detected from DATA)")
     p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or "
                                       "pose); 'frames' trains/evaluates a TCC frame encoder on the RGB frames")
     p.add_argument("--split", default=default_split, help=f"which clips (default: {default_split}; 'all' for every clip)")
