@@ -1,15 +1,18 @@
-"""The "tpl" video aligner: registration, the VideoAligner contract, frame-map direction, checkpoints."""
+"""The "tpl" video aligner: registration, the VideoAligner contract, frame-map direction, checkpoints, refinement."""
 
 import numpy as np
 import pytest
 import torch
 
 import mvsync.align.tpl_aligner  # noqa: F401  (registration; the lead adds it to align/__init__)
-from mvsync.align.base import ALIGNERS, create_aligner
+from mvsync import sync
+from mvsync.align.base import ALIGNERS, create_aligner, standardize_set
 from mvsync.align.cpab import CPAB
 from mvsync.align.estimators import TPL
+from mvsync.align.prototype_refine import refine_frame_maps
 from mvsync.align.tpl_aligner import TPLAligner
-from mvsync.errors import InputError, NotFittedError
+from mvsync.errors import ConfigError, InputError, NotFittedError
+from mvsync.evaluate import content_error
 
 QUICK = dict(epochs=3, loc_filters=4, loc_depth=3, widths=(8, 4))
 
@@ -95,3 +98,61 @@ def test_input_errors():
     bad[4, 1] = np.nan
     with pytest.raises(InputError, match="sequence 1"):
         TPLAligner(**QUICK).fit([np.zeros((30, 3)), bad])
+
+
+def test_refine_0_gives_the_tpl_warps_unchanged():
+    seqs, _, _ = warped_clips(n=4, seed=2)
+    aligner = TPLAligner(**QUICK, refine=0, recenter=False).fit(seqs)
+    lengths = [len(s) for s in seqs]
+    X = [d.T for d in standardize_set(seqs, [np.ones(n, bool) for n in lengths])]
+    grids = aligner.estimator_.warps(X, lengths, n_points=aligner.timeline_length_)  # (N, T)
+    for fm, g, n in zip(aligner.frame_maps_, grids, lengths):
+        np.testing.assert_array_equal(fm, np.maximum.accumulate(np.clip(g * (n - 1), 0, n - 1)))
+
+
+def test_refinement_applies_to_a_checkpoint_too(tmp_path):
+    seqs, _, _ = warped_clips(n=4, seed=1)
+    TPL(**QUICK, seed=3).fit([s.T for s in seqs]).save(tmp_path / "tpl.pt")
+    plain = TPLAligner(model=str(tmp_path / "tpl.pt"), refine=0).fit(seqs)
+    refined = TPLAligner(model=str(tmp_path / "tpl.pt"), refine=3).fit(seqs)
+    data = standardize_set(seqs, [np.ones(len(s), bool) for s in seqs])
+    expected = refine_frame_maps(data, [np.ones(len(s), bool) for s in seqs], plain.frame_maps_, n_iter=3, band=0.2)
+    for fm, want in zip(refined.frame_maps_, expected):
+        np.testing.assert_array_equal(fm, want)
+    assert any(not np.array_equal(a, b) for a, b in zip(refined.frame_maps_, plain.frame_maps_))
+
+
+def test_refinement_keeps_nan_where_the_clip_has_no_content_and_maps_monotone():
+    seqs, _, _ = warped_clips(n=3, seed=4)
+    masks = [np.ones(len(s), bool) for s in seqs]
+    masks[1][:8] = masks[1][30:34] = False  # no detection at the start and for a moment in the middle
+    seqs[1][~masks[1]] = np.nan
+    aligner = TPLAligner(**QUICK, refine=3).fit(seqs, masks)
+    for fm, seq, mask in zip(aligner.frame_maps_, seqs, masks):
+        finite = np.isfinite(fm)
+        assert np.all(np.diff(fm[finite]) >= 0) and fm[finite].min() >= 0 and fm[finite].max() <= len(seq) - 1
+        assert np.all(mask[np.rint(fm[finite]).astype(int)])  # every finite step shows a frame with content
+    assert np.isnan(aligner.frame_maps_[1]).any() and np.isfinite(aligner.frame_maps_[0]).all()
+
+
+def test_refinement_lowers_the_error_on_known_retimings_of_a_real_clip(retimed):
+    """The smooth warps miss the frozen lead-ins and tempo changes by frames; banded DBA recovers them. Measured on
+    these 4 clips (median / p95 / mean frames): 7 / 19 / 9.3 without refinement, 0 / 1 / 0.13 with it."""
+    paths, contents = retimed
+    errors = {}
+    for refine in (0, 4):
+        options = dict(refine=refine, seed=0)
+        result = sync(paths, features="appearance", method="tpl", method_options=options)
+        errors[refine] = content_error(result, contents)
+        for track in result.videos:
+            assert np.all(np.diff(track.source_frame) >= 0)
+    assert np.median(errors[4]) <= 0.5 and np.percentile(errors[4], 95) <= 2.0
+    assert errors[4].mean() < 0.1 * errors[0].mean(), (errors[0].mean(), errors[4].mean())
+
+
+def test_refine_options_are_checked():
+    seqs = [np.random.default_rng(0).normal(size=(30, 3)) for _ in range(2)]
+    with pytest.raises(ConfigError, match="refine: must be an int >= 0"):
+        TPLAligner(**QUICK, refine=-1).fit(seqs)
+    with pytest.raises(ConfigError, match="refine_band: must be in"):
+        TPLAligner(**QUICK, refine_band=0.0).fit(seqs)

@@ -14,6 +14,12 @@ and the learned prototype time may rush through the action and idle elsewhere. W
 steps are placed where the mean clip time ``mean_i g_i(s)`` is evenly spaced, i.e. ``g_i o h`` with
 ``h = (mean_i g_i)^-1``: the relative alignment is unchanged and the timeline moves at the clips' average pace.
 
+Refinement (``refine`` rounds, see :mod:`~mvsync.align.prototype_refine`): the smooth 16-cell warps cannot make the
+kinks of a frozen lead-in or a sudden tempo change, so the maps are then sharpened by DTW of every clip to the
+feature prototype read along them (DBA), within ``refine_band`` of the TPL map. The timeline keeps its (recentered)
+steps: the prototype is read at them and DTW only re-chooses the clip frames matched to each step, so the pace stays
+the one above up to the band. ``refine=0`` gives the TPL maps unchanged.
+
 Example
 -------
 >>> import numpy as np
@@ -26,16 +32,22 @@ Example
 
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 
 from ..errors import ConfigError, InputError
 from .base import ALIGNERS, VideoAligner, standardize_set
 from .estimators import DTAN, TPL
 from .joint import JointAligner
+from .prototype_refine import refine_frame_maps
 from .trained import Standardizer
 from .training import load_checkpoint
 
 ESTIMATORS = {"TPL": TPL, "DTAN": DTAN}
+
+log = logging.getLogger(__name__)
 
 
 @ALIGNERS.register("tpl")
@@ -56,6 +68,10 @@ class TPLAligner(VideoAligner):
         VAE variant (for DINO/CLIP features).
     recenter : bool
         Pace the timeline at the clips' average pace (see the module notes) instead of the raw prototype time.
+    refine, refine_band : int, float
+        Most rounds of DBA refinement after the TPL warps (0: none; it stops early once the maps stop changing; a
+        round costs a few ms per clip), and the half-width of its DTW search band around the TPL map, as a fraction
+        of each clip's length. Applies with ``model`` too.
     seed, device, progress
         Determinism seed, torch device, progress bar.
 
@@ -66,7 +82,8 @@ class TPLAligner(VideoAligner):
     def __init__(
         self, *, model: str | None = None, epochs: int = 300, lr: float = 5e-3, grad_clip: float | None = 1.0,
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
-        variational: bool = False, recenter: bool = True, seed: int = 0, device: str = "cpu", progress: bool = False,
+        variational: bool = False, recenter: bool = True, refine: int = 4, refine_band: float = 0.2, seed: int = 0,
+        device: str = "cpu", progress: bool = False,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -78,6 +95,8 @@ class TPLAligner(VideoAligner):
         self.widths = widths
         self.variational = variational
         self.recenter = recenter
+        self.refine = refine
+        self.refine_band = refine_band
         self.seed = seed
         self.device = device
         self.progress = progress
@@ -85,6 +104,7 @@ class TPLAligner(VideoAligner):
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "TPLAligner":
         masks = [np.ones(len(s), bool) for s in seqs] if masks is None else [np.asarray(m, bool) for m in masks]
         _check_inputs(seqs, masks)
+        self._check_refine()
         estimator, standardizer = self._trained(seqs[0].shape[1]) if self.model is not None else (None, None)
         if standardizer is not None:  # a checkpoint of mvsync train: prepare the clips like its training clips
             data = [standardizer.transform(np.asarray(s, np.float64)) for s in seqs]
@@ -95,9 +115,21 @@ class TPLAligner(VideoAligner):
         lengths = np.array([len(s) for s in seqs])
         self.timeline_length_ = int(np.median(lengths))
         grids = self._grids(X, lengths)  # (N, T) clip time in [0, 1] at each timeline step
-        self.frame_maps_ = [_frame_map(g * (n - 1), m) for g, n, m in zip(grids, lengths, masks)]
+        frames = [_monotone(g * (n - 1), n) for g, n in zip(grids, lengths)]  # (T,) each
+        if self.refine:
+            start = time.perf_counter()
+            frames = refine_frame_maps(data, masks, frames, n_iter=self.refine, band=self.refine_band)
+            elapsed = time.perf_counter() - start
+            log.debug("refined %d frame maps in %.3f s", len(frames), elapsed, extra={"refine_s": elapsed})
+        self.frame_maps_ = [_frame_map(f, m) for f, m in zip(frames, masks)]
         self.reference_ = None
         return self
+
+    def _check_refine(self) -> None:
+        if not isinstance(self.refine, (int, np.integer)) or isinstance(self.refine, bool) or self.refine < 0:
+            raise ConfigError(f"refine: must be an int >= 0 (got {self.refine!r})")
+        if not isinstance(self.refine_band, (int, float)) or not 0 < self.refine_band <= 1:
+            raise ConfigError(f"refine_band: must be in (0, 1] (got {self.refine_band!r})")
 
     def _trained(self, n_channels: int) -> tuple[JointAligner, Standardizer | None]:
         """The TPL (or DTAN) checkpoint named by ``model`` and, if ``mvsync train`` wrote it, its standardisation."""
@@ -132,9 +164,14 @@ class TPLAligner(VideoAligner):
         return np.stack([np.interp(steps, fine, g) for g in grids])  # (N, T) g_i o h
 
 
+def _monotone(frames: np.ndarray, length: int) -> np.ndarray:
+    """Fractional frames clipped to the clip and made monotone: a diffeomorphism; this only fixes rounding."""
+    return np.maximum.accumulate(np.clip(frames, 0, length - 1))
+
+
 def _frame_map(frames: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Monotone fractional frame indices ``(T,)``, NaN where the nearest frame has no content."""
-    frames = np.maximum.accumulate(np.clip(frames, 0, len(mask) - 1))  # a diffeomorphism; this only fixes rounding
+    frames = _monotone(frames, len(mask))
     nearest = np.rint(frames).astype(int)
     return np.where(mask[nearest], frames, np.nan)
 

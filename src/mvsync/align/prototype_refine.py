@@ -1,0 +1,125 @@
+"""Prototype refinement: DTW Barycenter Averaging (DBA) started from a smooth joint alignment.
+
+Why: TPL warps every clip with a 16-cell CPAB diffeomorphism, which is smooth by construction. A frozen lead-in
+(the clip stands still, then the action starts) or a sudden tempo change needs a kink the warp cannot make, so the
+learned alignment is right on the whole but a few frames off around those spots. DTW makes kinks freely but, against
+one reference clip, inherits that clip's noise and has no prior to stop it from wandering. Refinement takes the best
+of both (Petitjean et al. 2011, DBA; initialised by the joint alignment as in DTAN/TPL follow-ups):
+
+1. Prototype: every clip's features read at the frames the current maps show, averaged over the clips (valid frames
+   only) -> ``(T, C)`` on the common timeline. Averaging over all clips gives a cleaner target than any one clip.
+2. Re-alignment: each clip is aligned to the prototype by DTW, restricted to a band of ``band * L_i`` frames around
+   the *initial* (smooth) map, so the result can sharpen the smooth warp but never jump to a far look-alike frame.
+3. The prototype is recomputed along the new maps and step 2 repeated, ``n_iter`` times in all or until a round
+   changes no map (DBA's fixed point; on real clips the maps move by up to ~15 frames in the first two rounds and by
+   about one in the fourth).
+
+The timeline keeps the initial maps' steps: the prototype is read at them, and DTW only decides which frames of each
+clip match each step, so the pace of the timeline (TPL's recentered pace) is kept up to the band.
+
+Example: a clip that freezes for 8 frames and then plays, against one that plays at once; the smooth initial guess
+(a straight line) is off by up to 8 frames, the refined map follows the freeze.
+
+>>> import numpy as np
+>>> motion = np.sin(np.linspace(0, 3, 40))[:, None] * [1.0, -1.0] + np.linspace(0, 3, 40)[:, None]  # (40, 2)
+>>> clips = [motion, np.concatenate([np.repeat(motion[:1], 8, 0), motion])]  # (40, 2) and (48, 2)
+>>> masks = [np.ones(len(c), bool) for c in clips]
+>>> initial = [np.linspace(0, len(c) - 1, 40) for c in clips]  # (T,) frames per timeline step
+>>> refined = refine_frame_maps(clips, masks, initial, band=0.3)
+>>> err = lambda maps: np.abs(np.clip(maps[1] - 8, 0, None) - maps[0]).max()  # content shown, clip 1 vs clip 0
+>>> bool(err(refined) < 1.5 < 4 < err(initial))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dtw import dtw_path, path_to_frame_map, pairwise_cost
+
+
+def refine_frame_maps(
+    seqs: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray], *, n_iter: int = 4,
+    band: float = 0.2,
+) -> list[np.ndarray]:
+    """Refine the fractional frame maps ``(T,)`` of a joint alignment by banded DBA.
+
+    Parameters
+    ----------
+    seqs, masks
+        Per clip ``(L_i, C)`` features (standardised over the set) and ``(L_i,)`` validity.
+    frame_maps
+        Initial monotone maps ``(T,)``: the fractional frame of clip ``i`` shown at each timeline step, no NaN.
+    n_iter
+        Most prototype / re-alignment rounds (fewer if the maps stop changing); 0 returns the initial maps.
+    band
+        Half-width of the search band around the initial map, as a fraction of each clip's length. It must exceed
+        the initial map's error: TPL's maps were measured up to 22 frames (12%) off on 4 clips of 124-200 frames.
+
+    Returns the refined monotone maps ``(T,)`` (no NaN; the caller masks frames without content).
+    """
+    initial = [np.asarray(f, np.float64) for f in frame_maps]
+    windows = [_band_window(f, len(s), band) for f, s in zip(initial, seqs)]
+    maps = initial
+    for _ in range(n_iter):
+        proto, proto_valid = build_prototype(seqs, masks, maps)
+        new = [
+            _align_to_prototype(proto, proto_valid, seq, mask, window)
+            for seq, mask, window in zip(seqs, masks, windows)
+        ]
+        converged = all(np.array_equal(a, b) for a, b in zip(new, maps))
+        maps = new
+        if converged:
+            break
+    return maps
+
+
+def build_prototype(
+    seqs: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean over clips of the features shown at each timeline step: ``(T, C)`` and its validity ``(T,)``.
+
+    Fractional frames are read by linear interpolation between their two neighbours, invalid frames weighing 0.
+    """
+    total = np.zeros((len(frame_maps[0]), seqs[0].shape[1]))  # (T, C)
+    weight = np.zeros(len(frame_maps[0]))  # (T,)
+    for seq, mask, frames in zip(seqs, masks, frame_maps):
+        values = np.where(mask[:, None], seq, 0.0)  # (L, C) invalid frames may hold NaN
+        lo = np.clip(np.floor(frames).astype(int), 0, len(seq) - 1)  # (T,)
+        hi = np.minimum(lo + 1, len(seq) - 1)
+        frac = np.clip(frames - lo, 0.0, 1.0)
+        w_lo, w_hi = (1 - frac) * mask[lo], frac * mask[hi]  # (T,)
+        total += w_lo[:, None] * values[lo] + w_hi[:, None] * values[hi]
+        weight += w_lo + w_hi
+    valid = weight > 1e-9
+    return np.where(valid[:, None], total / np.maximum(weight, 1e-9)[:, None], 0.0), valid
+
+
+def _band_window(frames: np.ndarray, length: int, band: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per timeline step, the first and last clip frame ``(T,)`` DTW may match: ``band * length`` around ``frames``.
+
+    The half-width is at least one step of the map (plus a frame), so consecutive windows touch and a monotone path
+    from (0, 0) to (T-1, L-1) always exists inside the band.
+    """
+    slope = np.max(np.diff(frames), initial=0.0)
+    half = max(band * length, slope + 1.0, 1.0)
+    lo = np.clip(np.ceil(frames - half), 0, length - 1).astype(int)
+    hi = np.clip(np.floor(frames + half), 0, length - 1).astype(int)
+    lo[0], hi[-1] = 0, length - 1  # the path's ends
+    return lo, hi
+
+
+def _align_to_prototype(
+    proto: np.ndarray, proto_valid: np.ndarray, seq: np.ndarray, mask: np.ndarray,
+    window: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """DTW of one clip to the prototype inside the band; the clip's fractional frame at each step ``(T,)``."""
+    cost = pairwise_cost(proto, np.where(mask[:, None], seq, 0.0), proto_valid, mask)  # (T, L)
+    lo, hi = window
+    cols = np.arange(cost.shape[1])
+    outside = (cols[None, :] < lo[:, None]) | (cols[None, :] > hi[:, None])  # (T, L)
+    # Any path through one outside cell costs more than every path inside the band (at most T + L cells), so the
+    # optimum stays inside. A finite penalty rather than inf: dtw_path's prefix-sum rows need finite costs.
+    cost[outside] = cost.max() * sum(cost.shape) + 1.0
+    _, path = dtw_path(cost)
+    return path_to_frame_map(path, len(proto))
