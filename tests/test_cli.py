@@ -212,6 +212,9 @@ def test_package_exports_load_on_first_use():
     code = "import mvsync; from mvsync import TPL, sync; print(TPL.__name__, sync.__module__, 'TPL' in dir(mvsync))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["TPL", "mvsync.sync", "True"]
+    code = "import mvsync.sync, mvsync.demo, mvsync; print(type(mvsync.sync).__name__)"  # the submodule is imported first
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "function"  # mvsync.sync stays the function, as with eager imports
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         import mvsync
 

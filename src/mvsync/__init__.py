@@ -8,6 +8,8 @@
 __version__ = "0.1.0"
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 # Public names and the module each comes from. They load on first use (PEP 562), so that ``import mvsync`` and
@@ -33,6 +35,20 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .result import SyncResult, VideoTrack
     from .sync import SyncConfig, sync
     from .types import Features, Frame, VideoInfo
+
+
+class _Package(types.ModuleType):
+    """Keeps ``mvsync.sync`` the function. Importing the submodule ``mvsync/sync.py`` (from anywhere) makes Python set
+    the package attribute ``sync`` to that module; an eager ``from .sync import sync`` here would have rebound it to
+    the function afterwards, so the lazy package does the same when the module is set."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}" and name in _MODULE_OF:
+            value = getattr(value, name)  # the submodule has finished executing: its function of the same name
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
