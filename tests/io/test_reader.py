@@ -57,3 +57,11 @@ def test_unreadable_raises_input_error(tmp_path):
     with pytest.raises(InputError, match="x.mp4"):
         list(read_frames(path))
     assert probe  # the same checks run in probe (see test_probe)
+
+
+def test_kept_frames_own_their_pixels(bikes):
+    """Frames kept in a list stay as decoded: PyAV's arrays are views on pooled buffers that FFmpeg reuses."""
+    kept = [frame.image for frame in read_frames(bikes, size=(64, 32))]
+    assert all(image.flags.owndata for image in kept)
+    again = [frame.image.copy() for frame in read_frames(bikes, size=(64, 32))]
+    assert all(np.array_equal(a, b) for a, b in zip(kept, again))

@@ -51,12 +51,16 @@ def write_retimed(
     *,
     size: tuple[int, int] | None = None,
     max_frames: int | None = None,
+    crf: int = 0,
     progress: bool = False,
 ) -> list[tuple[Path, np.ndarray]]:
     """Write one retimed copy of ``source`` per retiming into ``out_dir``.
 
     Returns ``[(path, content_frames)]``. The source frames are decoded once (the clip
     must be short: it is held in memory) and optionally resized and cut to ``max_frames``.
+    ``crf=0`` (x264 lossless, the default) makes the copies' pixels the same on every run: lossy
+    x264 is not deterministic across processes (measured: 1 run in 20 decodes differently), which
+    would make every figure computed on the copies drift between runs.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +71,7 @@ def write_retimed(
     for k, retiming in enumerate(tqdm(retimings, desc="retime", disable=not progress, unit="clip")):
         content = retiming.content_frames(len(frames))
         path = out_dir / f"{Path(source).stem}_{k}_tempo{retiming.tempo:g}.mp4"
-        with VideoWriter(path, fps=info.fps, size=(width, height), crf=18, overwrite=True) as writer:
+        with VideoWriter(path, fps=info.fps, size=(width, height), crf=crf, overwrite=True) as writer:
             for idx in content:
                 writer.write(frames[idx])
         clips.append((path, content))

@@ -86,10 +86,12 @@ def read_all_frames(path: str | Path, *, size: tuple[int, int] | None = None) ->
 
 
 def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    # A copy: PyAV's array is a view on the frame's buffer, which FFmpeg's pools hand out again to later frames
+    # (with threaded decoding, while the caller may still hold the array: kept frames then change under it).
     if size is None:
-        return frame.to_ndarray(format="rgb24")
+        return frame.to_ndarray(format="rgb24").copy()
     width, height = size
-    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray().copy()
 
 
 def _time_s(frame: av.VideoFrame, start: int, time_base: Fraction, index: int, stream) -> float:

@@ -58,8 +58,8 @@ def load_videos(data: Sequence[Input], *, image_size: int) -> tuple[list[Video],
 
 def iter_items(item: Input, *, image_size: int) -> Iterator[np.ndarray]:
     """One array per frame, in order: ``(C,)`` features or ``(image_size, image_size, 3)`` uint8 frames."""
-    if isinstance(item, (str, Path)):  # copies: PyAV's arrays may share pooled buffers that are reused later
-        return (frame.image.copy() for frame in read_frames(item, size=(image_size, image_size)))
+    if isinstance(item, (str, Path)):  # read_frames gives arrays of their own (safe to keep)
+        return (frame.image for frame in read_frames(item, size=(image_size, image_size)))
     if isinstance(item, Features):
         return iter(np.asarray(item.values, np.float32))
     array = np.asarray(item)
