@@ -236,10 +236,12 @@ def run_eval(args: argparse.Namespace) -> int:
         raise OutputError(f"{args.output}: already exists; pass --force to overwrite")
     models = [load_model(path) for path in args.model]
     names = _method_names(models)
-    reports = []
+    reports, clips = [], {}  # clips: feature kind -> (validation, train) sequences, read once per kind
     for name, model in [*zip(names, models), *([(args.baseline, None)] if args.baseline else [])]:
         kind = args.features or (model.features if model is not None else None)  # a model says what it reads
-        val, train = _collection(args, args.split, kind), _collection(args, args.train_split, kind)
+        if kind not in clips:
+            clips[kind] = _collection(args, args.split, kind), _collection(args, args.train_split, kind)
+        val, train = clips[kind]
         if model is None and val[0].features.kind == FRAMES:
             raise ConfigError("--baseline raw: scores features; pass --features (e.g. appearance), not frames")
         embedder = model_embedder(model) if model is not None else raw_embedder(train)

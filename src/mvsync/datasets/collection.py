@@ -79,7 +79,8 @@ def load_collection(
 
     ``features`` defaults to ``keypoints`` for Penn Action, to what the files hold for a feature
     folder, and to ``pose`` for video datasets; ``"frames"`` gives pixel stand-ins (see the module notes) and
-    any extractor name (``pose``, ``appearance``, ``resnet50``...) extracts from the RGB frames. ``max_per_action`` keeps the first N clips of each
+    any extractor name (``pose``, ``appearance``, ``resnet50``...) extracts from the RGB frames.
+    ``max_per_action`` keeps the first N clips of each
     action (in name order) for quick runs.
 
     >>> seqs = load_collection("Penn_Action", split="train", max_per_action=20)  # doctest: +SKIP

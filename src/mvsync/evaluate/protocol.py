@@ -68,7 +68,6 @@ class EvalReport:
                 "notes": self.notes}
 
 
-
 def comparison_markdown(reports: list[EvalReport]) -> str:
     """The TCC paper's table: one row per method, the macro average over actions of every metric.
 

@@ -19,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,8 @@ import numpy as np
 
 from ...errors import InputError
 from ...io import image_paths, is_image_folder, probe, read_frames, read_image
+
+log = logging.getLogger(__name__)
 
 
 class ImageFolderFrames:
@@ -62,6 +65,7 @@ class DecodedVideoFrames:
         count = 0
         for frame in read_frames(self.path, size=(size, size)):
             if count == n:
+                log.warning("%s: more frames decode than the container's %d; training uses the first %d", self.path, n, n)
                 break
             array[count] = frame.image
             count += 1
