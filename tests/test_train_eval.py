@@ -217,3 +217,21 @@ def test_train_options_reach_the_tcc_encoder_and_loss(feature_folder):
     assert model.embed(seqs[0].features).shape == (seqs[0].features.num_frames, 16)
     with pytest.raises(ConfigError, match="unknown option.*no_such_option"):
         train(seqs, algo="tcn", epochs=1, no_such_option=3)
+
+
+def test_train_warns_when_the_warps_never_left_the_identity(caplog, feature_folder):
+    """A handful of clips with the seed's recipe makes few optimizer steps: say so instead of shipping a no-op."""
+    from mvsync.train import STILL_WARP, train, warp_displacement
+
+    seqs = load_collection(feature_folder)
+    small = {"loc_depth": 3, "loc_filters": 8, "n_recurrences": 1}
+    with caplog.at_level("WARNING", logger="mvsync.train"):
+        model = train(seqs, algo="tpl", epochs=2, **small)  # 2 steps at lr 1e-4
+    X = [model.standardizer.apply(s.features) for s in seqs]
+    assert warp_displacement(model.model, X) < STILL_WARP
+    assert "still near the identity" in caplog.text and "--epochs" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mvsync.train"):
+        model = train(seqs, algo="dtan", epochs=40, lr=1e-2, depth=3, n_filters=8, n_recurrences=1)
+    assert warp_displacement(model.model, [model.standardizer.apply(s.features) for s in seqs]) >= STILL_WARP
+    assert "still near the identity" not in caplog.text
