@@ -47,6 +47,7 @@ import torch  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from mvsync.align.estimators import DTAN, TPL  # noqa: E402
+from mvsync.train import warp_displacement  # noqa: E402
 
 # Univariate, equal-length UCR sets that ship inside the aeon wheel.
 DATASETS = ["GunPoint", "ItalyPowerDemand", "ArrowHead", "OSULeaf"]
@@ -111,12 +112,6 @@ def ncc_accuracy(fitted, X: np.ndarray, y: np.ndarray) -> float:
     """Nearest-centroid accuracy of a fitted estimator: its aligned class means against ``X`` aligned unlabelled."""
     predicted = nearest_centroid(fitted.class_prototypes_, fitted.classes_, fitted.transform(X))
     return float(np.mean(predicted == y))
-
-
-def warp_displacement(fitted, X: np.ndarray) -> float:
-    """Mean ``|g(s) - s|`` over ``X`` and 100 common times: how far the net moved from the identity warp."""
-    s = np.linspace(0.0, 1.0, 100)
-    return float(np.abs(fitted.warps(X, n_points=100) - s).mean())
 
 
 # ---- estimators ----------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from mvsync.datasets.collection import detect_layout, load_collection
 from mvsync.evaluate.protocol import evaluate, raw_embedder
 from mvsync.features import extract_features, save_features
 
+from .datasets.test_penn_action import write_mat
+
 PENN = Path(__file__).resolve().parents[2] / "shared" / "data" / "penn_action"
 needs_penn = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
 
@@ -129,7 +131,6 @@ def test_eval_says_when_train_and_validation_clips_are_the_same(feature_folder):
 def penn_rgb(tmp_path_factory, retimed):
     """A Penn Action root built from real frames: the 4 retimed bikes copies as frames/000k/*.jpg, labels/000k.mat
     (action 'bike', clips 1-2 train, 3-4 test) and a JSON phase table with phases at known content frames."""
-    import scipy.io
     from PIL import Image
 
     from mvsync.io import read_frames
@@ -148,10 +149,7 @@ def penn_rgb(tmp_path_factory, retimed):
         shown = content[:n, None].astype(float)  # joints that move with the content shown (known truth)
         x = np.linspace(50, 110, 13)[None] + 10 * np.sin(shown / 15 + np.arange(13))
         y = np.linspace(10, 60, 13)[None] + 0.1 * shown
-        scipy.io.savemat(root / "labels" / f"{name}.mat", {
-            "action": "bike", "pose": "side", "x": x, "y": y, "visibility": np.ones((n, 13), np.uint8),
-            "train": np.array([[1 if k <= 2 else -1]], np.int32), "bbox": np.tile([[40.0, 5.0, 120.0, 65.0]], (n, 1)),
-            "dimensions": np.array([[68, 160, n]], np.uint16), "nframes": np.array([[n]], np.uint8)})
+        write_mat(root / "labels" / f"{name}.mat", "bike", n, train=k <= 2, x=x, y=y)
         phases[name] = np.searchsorted([50, 100], content[:n], side="right").tolist()  # phase of the content shown
     (root / "phases.json").write_text(json.dumps(phases))
     return root
