@@ -34,9 +34,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import multiprocessing
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,12 +90,22 @@ class Scored:
 
 
 # ---- data and the nearest-centroid classifier ----------------------------------------------------------------
-def load(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load(name: str, cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``X_train, y_train, X_test, y_test`` through aeon, or from ``cache/<name>.npz`` (written on first use), so
+    that a machine without aeon (a GPU box) can run the benchmark on the very same arrays."""
+    path = cache / f"{name}.npz" if cache is not None else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as npz:
+            return npz["X_train"], npz["y_train"], npz["X_test"], npz["y_test"]
     from aeon.datasets import load_classification
 
     X_train, y_train = load_classification(name, split="train")
     X_test, y_test = load_classification(name, split="test")
-    return X_train.astype(np.float32), y_train, X_test.astype(np.float32), y_test
+    data = X_train.astype(np.float32), y_train.astype(str), X_test.astype(np.float32), y_test.astype(str)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **dict(zip(("X_train", "y_train", "X_test", "y_test"), data)))
+    return data
 
 
 def nearest_centroid(centroids: np.ndarray, classes: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -117,7 +129,7 @@ def ncc_accuracy(fitted, X: np.ndarray, y: np.ndarray) -> float:
 # ---- estimators ----------------------------------------------------------------------------------------------
 def build(method: str, args: argparse.Namespace, *, lr: float, prior_weight: float, epochs: int, seed: int):
     common = dict(n_recurrences=args.recurrences, epochs=epochs, lr=lr, batch_size=BATCH_SIZE, seed=seed,
-                  progress=args.progress)
+                  device=args.device, progress=args.progress)
     if method == "dtan":
         return DTAN(n_filters=args.filters, depth=args.depth, prior_weight=prior_weight,
                     prior_variance=args.prior_variance, **common)
@@ -137,7 +149,7 @@ def fit_stops(method: str, args, config: Config, stops: list[Config], X, y, *, s
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "e{epoch}.pt"
         estimator.fit(X, y, checkpoint=path, checkpoint_every=math.gcd(*epochs.values()))
-        return {c: type(estimator).load(str(path).format(epoch=e)) for c, e in epochs.items()}
+        return {c: type(estimator).load(str(path).format(epoch=e), device=args.device) for c, e in epochs.items()}
 
 
 # ---- selection on the train split ------------------------------------------------------------------------------
@@ -157,16 +169,30 @@ def stratified_folds(args, X, y) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(X[:, 0, 0], y))
 
 
+def score_run(method: str, args, run: list[Config], fit_data, val_data, seed: int) -> list[float]:
+    """Held-out nearest-centroid accuracy at each stop of one training run (one task of the pool)."""
+    torch.set_num_threads(args.threads)
+    fitted = fit_stops(method, args, run[-1], run, *fit_data, seed=seed)
+    return [ncc_accuracy(fitted[c], *val_data) for c in run]
+
+
+def in_pool(args, fn, tasks: list[tuple]) -> list:
+    """``[fn(*t) for t in tasks]``, over ``--jobs`` worker processes when it is above 1 (spawned: CUDA-safe)."""
+    if args.jobs <= 1:
+        return [fn(*t) for t in tasks]
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [f.result() for f in [pool.submit(fn, *t) for t in tasks]]
+
+
 def cross_validate(method: str, args, X, y, folds) -> list[Scored]:
     """Held-out nearest-centroid accuracy of every grid config, per stratified fold of the train split."""
+    runs = grid(method, args)
+    tasks = [(method, args, run, (X[t], y[t]), (X[v], y[v]), args.seeds[0]) for run in runs for t, v in folds]
+    results = iter(in_pool(args, score_run, tasks))
     scored = []
-    for run in grid(method, args):
-        accs = {c: [] for c in run}
-        for train_idx, val_idx in folds:
-            fitted = fit_stops(method, args, run[-1], run, X[train_idx], y[train_idx], seed=args.seeds[0])
-            for c, est in fitted.items():
-                accs[c].append(ncc_accuracy(est, X[val_idx], y[val_idx]))
-        scored += [Scored(c, tuple(a)) for c, a in accs.items()]
+    for run in runs:
+        per_fold = [next(results) for _ in folds]  # each: the accuracy at every stop of the run
+        scored += [Scored(c, tuple(acc[i] for acc in per_fold)) for i, c in enumerate(run)]
     return scored
 
 
@@ -176,16 +202,21 @@ def choose(scored: list[Scored]) -> Scored:
     return max(scored, key=lambda s: s.mean)  # max keeps the first of equal keys
 
 
+def refit_one(method: str, args, chosen: Config, data, seed: int) -> tuple[float, float, float]:
+    """Test accuracy, final train loss and mean warp displacement of one refit (one task of the pool)."""
+    torch.set_num_threads(args.threads)
+    X_train, y_train, X_test, y_test = data
+    fitted = fit_stops(method, args, chosen, [chosen], X_train, y_train, seed=seed)[chosen]
+    return ncc_accuracy(fitted, X_test, y_test), fitted.history_[-1]["loss"], warp_displacement(fitted, X_train)
+
+
 def refit_and_test(method: str, args, chosen: Config, data) -> list[float]:
     """Refit the chosen config on the whole train split once per seed; score each on the test split once."""
-    X_train, y_train, X_test, y_test = data
-    accs = []
-    for seed in args.seeds:
-        fitted = fit_stops(method, args, chosen, [chosen], X_train, y_train, seed=seed)[chosen]
-        accs.append(ncc_accuracy(fitted, X_test, y_test))
-        print(f"    seed {seed}: test NCC {accs[-1]:.3f}   (final train loss {fitted.history_[-1]['loss']:.4f}, "
-              f"mean |g - id| on train {warp_displacement(fitted, X_train):.4f})", flush=True)
-    return accs
+    results = in_pool(args, refit_one, [(method, args, chosen, data, seed) for seed in args.seeds])
+    for seed, (acc, loss, moved) in zip(args.seeds, results):
+        print(f"    seed {seed}: test NCC {acc:.3f}   (final train loss {loss:.4f}, mean |g - id| on train "
+              f"{moved:.4f})", flush=True)
+    return [acc for acc, _, _ in results]
 
 
 def select_and_test(method: str, args, data) -> list[float]:
@@ -213,10 +244,10 @@ def run_select(args, datasets: list[str]) -> None:
     print(f"Hyper-parameters chosen on the train split only: {args.folds}-fold stratified CV over lr "
           f"{args.grid_lr}, DTAN prior weight {args.grid_prior}, steps {args.grid_steps}; refit seeds {args.seeds}; "
           f"batch {BATCH_SIZE}, InceptionTime {args.filters} filters x {args.depth} blocks, {args.recurrences} "
-          f"recurrences, prior variance {args.prior_variance}, CPU")
+          f"recurrences, prior variance {args.prior_variance}, {args.device}, {args.jobs} job(s)")
     summary = []
     for name in datasets:
-        data = load(name)
+        data = load(name, args.data_cache)
         start = time.time()
         euclid = euclidean_accuracy(*data)
         print(f"{name}: euclidean NCC {euclid:.3f}", flush=True)
@@ -237,23 +268,36 @@ def print_summary(args, summary) -> None:
 
 
 # ---- fixed hyper-parameters ----------------------------------------------------------------------------------
+def fixed_one(method: str, args, data, seed: int) -> list[float]:
+    """One run of ``max(--epochs)`` epochs; test accuracy at each ``--epochs`` value (one task of the pool)."""
+    torch.set_num_threads(args.threads)
+    X_train, y_train, X_test, y_test = data
+    estimator = build(method, args, lr=args.lr, prior_weight=args.prior_weight, epochs=max(args.epochs), seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "e{epoch}.pt"
+        estimator.fit(X_train, y_train, checkpoint=path, checkpoint_every=math.gcd(*args.epochs))
+        fitted = [type(estimator).load(str(path).format(epoch=e), device=args.device) for e in args.epochs]
+    return [ncc_accuracy(f, X_test, y_test) for f in fitted]
+
+
 def run_fixed(args, datasets: list[str]) -> None:
-    print(f"DTAN nearest-centroid protocol, {args.epochs} epochs, AdamW lr {args.lr}, batch {BATCH_SIZE}, "
-          f"InceptionTime {args.filters} filters x {args.depth} blocks, {args.recurrences} recurrences, "
-          f"DTAN prior weight {args.prior_weight} (variance {args.prior_variance}), seed {args.seeds[0]}, CPU")
-    header = f"{'dataset':<18}{'euclid NCC':>11}" + "".join(f"{m + ' NCC':>11}" for m in args.methods)
-    print(header + f"{'published':>11}{'time':>9}")
+    print(f"DTAN nearest-centroid protocol, AdamW lr {args.lr}, batch {BATCH_SIZE}, InceptionTime {args.filters} "
+          f"filters x {args.depth} blocks, {args.recurrences} recurrences, DTAN prior weight {args.prior_weight} "
+          f"(variance {args.prior_variance}), seeds {args.seeds}, {args.device}; one run of {max(args.epochs)} "
+          f"epochs scored at epochs {args.epochs} (TPL: epoch e of the {max(args.epochs)}-epoch anneal)")
+    columns = [f"{m}@{e}" for m in args.methods for e in args.epochs]
+    print(f"{'dataset':<18}{'euclid':>8}" + "".join(f"{c:>16}" for c in columns) + f"{'published':>11}{'time':>8}")
     for name in datasets:
-        X_train, y_train, X_test, y_test = load(name)
+        data = load(name, args.data_cache)
         start = time.time()
-        row = f"{name:<18}{euclidean_accuracy(X_train, y_train, X_test, y_test):>11.3f}"
-        for method in args.methods:
-            estimator = build(method, args, lr=args.lr, prior_weight=args.prior_weight, epochs=args.epochs,
-                              seed=args.seeds[0])
-            row += f"{ncc_accuracy(estimator.fit(X_train, y_train), X_test, y_test):>11.3f}"
+        tasks = [(m, args, data, seed) for m in args.methods for seed in args.seeds]
+        results = iter(in_pool(args, fixed_one, tasks))
+        accs = [np.array([next(results) for _ in args.seeds]) for _ in args.methods]  # per method (seeds, stops)
+        row = f"{name:<18}{euclidean_accuracy(*data):>8.3f}"
+        row += "".join(f"{a[:, i].mean():>9.3f} +-{a[:, i].std():.3f}" for a in accs for i in range(len(args.epochs)))
         published = PUBLISHED.get(name)
         row += f"{published:>11.3f}" if published is not None else f"{'-':>11}"
-        print(row + f"{time.time() - start:>8.0f}s", flush=True)
+        print(row + f"{time.time() - start:>7.0f}s", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -261,7 +305,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="GunPoint and ItalyPowerDemand, a smoke-sized run")
     parser.add_argument("--datasets", nargs="+", default=None)
     parser.add_argument("--methods", nargs="+", default=["dtan", "tpl"], choices=["dtan", "tpl"])
-    parser.add_argument("--epochs", type=int, default=None, help="fixed mode: default 300 (seed), 60 with --quick")
+    parser.add_argument("--epochs", type=int, nargs="+", default=None,
+                        help="fixed mode: one run of the largest, scored at each (default 300, the seed; 60 --quick)")
     parser.add_argument("--lr", type=float, default=1e-4, help="fixed mode: AdamW learning rate (seed: 1e-4)")
     parser.add_argument("--filters", type=int, default=16, help="InceptionTime filters per branch (seed: 32)")
     parser.add_argument("--depth", type=int, default=3, help="Inception blocks (seed: 6)")
@@ -278,9 +323,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--grid-prior", type=float, nargs="+", default=None, help="--select: default 0.01 0.1")
     parser.add_argument("--grid-steps", type=int, nargs="+", default=None, help="--select: default 100 200 400")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small nets)")
+    parser.add_argument("--jobs", type=int, default=1, help="trainings run in parallel worker processes")
+    parser.add_argument("--device", default="cpu", help="torch device of the nets, e.g. cuda")
+    parser.add_argument("--data-cache", type=Path, default=None,
+                        help="read DIR/<set>.npz if present, else load through aeon and write it there")
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args()
-    args.epochs = args.epochs or (60 if args.quick else 300)
+    args.epochs = sorted(args.epochs or [60 if args.quick else 300])
     args.folds = args.folds or (2 if args.quick else 3)
     args.grid_lr = args.grid_lr or [1e-4, 1e-3]
     args.grid_prior = args.grid_prior or ([0.1] if args.quick else [0.01, 0.1])
