@@ -31,11 +31,23 @@ def test_sync_writes_json_and_video(capsys, tmp_path, retimed):
     code, stdout, _ = run(capsys, "sync", *map(str, paths), "-o", str(out), "--features", "appearance", "--cell-size", "96")
     assert code == 0
     data = json.loads((out / "sync.json").read_text())
-    assert data["method"] == "dtw" and len(data["videos"]) == 4
+    assert data["method"] == "tpl" and len(data["videos"]) == 4  # the default method
     info = probe(out / "synced.mp4")
     assert info.num_frames == data["timeline"]["length"]
     assert info.fps == pytest.approx(data["timeline"]["fps"])
     assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "sync.json", "synced.mp4"]
+
+
+def test_reference_without_method_means_dtw(capsys, tmp_path, retimed):
+    paths = list(map(str, retimed[0][:3]))
+    out = tmp_path / "out"
+    code, _, _ = run(capsys, "sync", *paths, "-o", str(out), "--features", "appearance", "--no-video", "--reference", "2")
+    assert code == 0
+    data = json.loads((out / "sync.json").read_text())
+    assert data["method"] == "dtw" and data["extra"]["reference"] == 2
+    code, _, err = run(capsys, "sync", *paths, "-o", str(tmp_path / "o2"), "--method", "tpl", "--reference", "2")
+    assert code == 2
+    assert_one_line_error(err, "reference")
 
 
 def test_existing_outdir_needs_force(capsys, tmp_path, retimed):

@@ -105,9 +105,14 @@ def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed
     capsys.readouterr()
     code = main(["sync", *paths, "-o", str(tmp_path / "o2"), "--method", "tpl", "--model", str(ckpt), "--features", "pose", "-q"])
     assert code == 2 and "trained on appearance features, not pose" in capsys.readouterr().err
-    code = main(["sync", *paths, "-o", str(tmp_path / "o3"), "--model", str(ckpt), "-q"])
+    code = main(["sync", *paths, "-o", str(tmp_path / "o3"), "--method", "dtw", "--model", str(ckpt), "-q"])
     assert code == 2 and "only --method tpl" in capsys.readouterr().err
-    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+    code = main(["sync", *paths, "-o", str(tmp_path / "o4"), "--reference", "1", "--model", str(ckpt), "-q"])
+    assert code == 2 and "--reference (a dtw option)" in capsys.readouterr().err
+    assert not any((tmp_path / o).exists() for o in ("o2", "o3", "o4"))
+    # tpl is the default method, so --model alone is enough
+    assert main(["sync", *paths, "-o", str(tmp_path / "o5"), "--model", str(ckpt), "--no-video", "-q"]) == 0
+    assert json.loads((tmp_path / "o5" / "sync.json").read_text())["method"] == "tpl"
 
 
 def test_load_model_refuses_foreign_files(tmp_path):

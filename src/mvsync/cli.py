@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
     p.add_argument("--features", choices=FEATURE_NAMES, help="per-frame features (default: pose, or the model's)")
-    p.add_argument("--method", default="dtw", choices=ALIGNER_NAMES, help="alignment method (default: dtw)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: tpl; dtw when --reference is given)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
-    p.add_argument("--model", metavar="CKPT", help="with --method tpl: a checkpoint from mvsync train (default: fit on the clips)")
+    p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (write sync.json and alignment.png)")
     p.add_argument("--no-audio", action="store_true", help="leave the reference clip's audio out of synced.mp4")
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "render the grid video and print the error against the truth.")
     p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
     p.add_argument("--features", default="appearance", choices=FEATURE_NAMES, help="per-frame features (default: appearance)")
-    p.add_argument("--method", default="dtw", choices=ALIGNER_NAMES, help="alignment method (default: dtw)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: tpl, as mvsync sync)")
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
     p.set_defaults(run=run_demo)
@@ -144,8 +144,9 @@ def _features_and_model(args: argparse.Namespace) -> tuple[str, dict]:
         return args.features or "pose", {}
     from .align.trained import load_model
 
-    if args.method != "tpl":
-        raise ConfigError(f"--model: only --method tpl uses a trained model (got --method {args.method})")
+    if args.method not in (None, "tpl") or args.reference is not None:
+        wrong = f"--method {args.method}" if args.reference is None else "--reference (a dtw option)"
+        raise ConfigError(f"--model: only --method tpl uses a trained model (got {wrong})")
     trained = load_model(args.model)
     if args.features is not None and args.features != trained.features:
         raise ConfigError(f"--model: {args.model} was trained on {trained.features} features, not {args.features}")

@@ -54,7 +54,7 @@ def run_demo(
     out_dir: str | Path = "mvsync-demo",
     *,
     features: str = "appearance",
-    method: str = "dtw",
+    method: str | None = None,
     force: bool = False,
     progress: bool = False,
     cache_dir: str | None = None,

@@ -152,7 +152,6 @@ class TPLAligner(VideoAligner):
             grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed, device=self.device, progress=self.progress,
         ).fit(X)
 
-
     def _grids(self, X: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
         """Normalised clip times ``(N, T)`` shown at the timeline steps (see "Pace of the timeline")."""
         if not self.recenter:
