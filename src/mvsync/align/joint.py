@@ -164,7 +164,8 @@ class JointAligner:
             model = self._model_cls(config)
         train = TrainConfig(**{k: getattr(self, k) for k in _TRAIN_PARAMS})
         self.config_, self.model_ = config, model
-        self.trainer_ = Trainer(model, self._objective, train, progress=self.progress)
+        self.trainer_ = Trainer(model, self._objective, train, progress=self.progress,
+                                desc=f"fitting {type(self).__name__}")
         if payload is not None:
             model.load_state_dict(payload["model"])
             self.trainer_.load_state_dict(payload["trainer"])

@@ -69,11 +69,14 @@ class TrainConfig:
 class Trainer:
     """Mini-batch AdamW over a dict of tensors whose first axis is the sequence index."""
 
-    def __init__(self, model: nn.Module, objective: Objective, config: TrainConfig, *, progress: bool = False):
+    def __init__(
+        self, model: nn.Module, objective: Objective, config: TrainConfig, *, progress: bool = False, desc: str = "train"
+    ):
         self.model = model.to(config.device)
         self.objective = objective
         self.config = config
         self.progress = progress
+        self.desc = desc  # the progress bar's label
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.epoch = 0
@@ -85,7 +88,7 @@ class Trainer:
         ``on_epoch_end(n_done)`` runs after each epoch (e.g. to write a checkpoint).
         """
         n_seqs = len(next(iter(data.values())))
-        bar = tqdm(range(self.epoch, self.config.epochs), desc="train", disable=not self.progress, leave=False)
+        bar = tqdm(range(self.epoch, self.config.epochs), desc=self.desc, disable=not self.progress, leave=False)
         for epoch in bar:
             self.model.train()
             logs: list[dict[str, float]] = []
