@@ -209,3 +209,27 @@ def test_cuda_matches_cpu(cls, kw, tmp_path):
     gpu.save(tmp_path / "gpu.pt")
     assert np.allclose(cls.load(tmp_path / "gpu.pt", device="cpu").warps(seqs), gpu.warps(seqs), atol=1e-4,
                        equal_nan=True)
+
+
+@pytest.mark.parametrize("cls, kw", [(DTAN, TINY_DTAN), (TPL, TINY_TPL)])
+def test_random_warp_augmentation(cls, kw):
+    seqs = ragged()
+    lengths = torch.tensor([s.shape[1] for s in seqs])
+    x = torch.from_numpy(padded(seqs)).float()
+    est = cls(**kw, augment_variance=0.05).fit(seqs)
+    batch = {"x": x, "lengths": lengths}
+    same = cls(**kw).fit(seqs)._augmented(batch, torch.Generator().manual_seed(0))
+    assert same["x"] is x  # augment_variance=0: the batch is left as it is
+    out = est._augmented(batch, torch.Generator().manual_seed(0))["x"]
+    assert not torch.allclose(out.nan_to_num(), x.nan_to_num())
+    for i, n in enumerate(lengths):  # a resampling inside each sequence: padding stays NaN, values stay in range
+        assert torch.isfinite(out[i, :, :n]).all() and out[i, :, n:].isnan().all()
+        assert (out[i, :, :n].amin(1) >= x[i, :, :n].amin(1) - 1e-5).all()
+        assert (out[i, :, :n].amax(1) <= x[i, :, :n].amax(1) + 1e-5).all()
+        assert torch.allclose(out[i, :, [0, n - 1]], x[i, :, [0, n - 1]], atol=1e-5)  # zero-boundary warps
+    again = cls(**kw, augment_variance=0.05).fit(seqs)  # seeded: the same draws, the same net
+    assert np.allclose(again.warps(seqs), est.warps(seqs), equal_nan=True)
+    plain = cls(**kw).fit(seqs).warps(seqs)
+    assert not np.allclose(plain, est.warps(seqs), equal_nan=True)  # the augmentation did reach the training
+    with pytest.raises(ConfigError, match="augment_variance"):
+        cls(**kw, augment_variance=-1.0).fit(seqs)

@@ -45,6 +45,10 @@ class DTAN(JointAligner):
         Weight of ``sum_passes mean theta^T Sigma^-1 theta`` (DTAN's code: 0.1).
     prior_length_scale, prior_variance : float
         Squared-exponential prior on the knot velocities that defines ``Sigma``.
+    augment_variance : float
+        Training augmentation: each batch sequence is first warped by a random CPAB warp drawn from the smoothness
+        prior with this variance (and ``prior_length_scale``); 0 (default) turns it off. 0.01-0.05 gives moderate
+        tempo changes.
     epochs, batch_size, lr, weight_decay, grad_clip : training (AdamW; seed: 300, 64, 1e-4, 1e-4, None)
     seed : int
         Seeds weight init, batch order and noise: seeded CPU runs are deterministic.
@@ -64,7 +68,7 @@ class DTAN(JointAligner):
     def __init__(
         self, *, n_cells: int = 16, zero_boundary: bool = True, n_recurrences: int = 4, n_filters: int = 32,
         depth: int = 6, prior_weight: float = 0.1, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
+        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
         grad_clip: float | None = None, seed: int = 0, device: str = "cpu", progress: bool = False,
     ) -> None:
         self.n_cells = n_cells
@@ -75,6 +79,7 @@ class DTAN(JointAligner):
         self.prior_weight = prior_weight
         self.prior_length_scale = prior_length_scale
         self.prior_variance = prior_variance
+        self.augment_variance = augment_variance
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -88,6 +93,7 @@ class DTAN(JointAligner):
         return DTANConfig(n_channels, self.n_cells, self.zero_boundary, self.n_recurrences, self.n_filters, self.depth)
 
     def _objective(self, model: DTANet, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):
+        batch = self._augmented(batch, generator)
         thetas = model(batch["x"], batch["lengths"])
         aligned = model.align(batch["x"], batch["lengths"], thetas, n_points=self.timeline_length_)  # (B, C, T)
         wcss = wcss_loss(aligned, batch["labels"])
@@ -123,6 +129,8 @@ class TPL(JointAligner):
         Weights of KL, smoothness and trajectory variance (VAE only). ``n_traj_steps`` is eq. 5's ``K``.
     prior_weight, prior_length_scale, prior_variance : float
         Optional DTAN smoothness prior on the latent warps (0: off, as ICAE needs no regulariser).
+    augment_variance : float
+        Random-warp training augmentation, as for :class:`DTAN` (0: off).
     epochs, batch_size, lr, weight_decay, grad_clip, seed, device, progress
         As for :class:`DTAN` (seed: AdamW, 300 epochs, batch 64, lr 1e-4, weight decay 1e-4).
     """
@@ -130,7 +138,7 @@ class TPL(JointAligner):
     _config_cls = TPLConfig
     _model_cls = DMTAE
     _int_params = ("n_cells", "n_recurrences", "loc_filters", "loc_depth", "n_traj_steps")
-    _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance")
+    _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance", "augment_variance")
 
     def __init__(
         self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool = True,
@@ -138,7 +146,7 @@ class TPL(JointAligner):
         loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
         beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
+        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
         grad_clip: float | None = None, seed: int = 0, device: str = "cpu", progress: bool = False,
     ) -> None:
         self.variational = variational
@@ -159,6 +167,7 @@ class TPL(JointAligner):
         self.prior_weight = prior_weight
         self.prior_length_scale = prior_length_scale
         self.prior_variance = prior_variance
+        self.augment_variance = augment_variance
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -188,6 +197,7 @@ class TPL(JointAligner):
         )
 
     def _objective(self, model: DMTAE, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):
+        batch = self._augmented(batch, generator)
         out = model(batch["x"], batch["lengths"], generator)
         lambda_t = self.icae_weight * sigmoid_anneal(
             epoch, self.epochs, center=self.anneal_center, width=self.anneal_width

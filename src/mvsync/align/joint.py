@@ -35,7 +35,7 @@ class JointAligner:
     _config_cls: type
     _model_cls: type
     _int_params: tuple[str, ...] = ("n_cells", "n_recurrences")  # validated as positive ints in fit
-    _float_params: tuple[str, ...] = ("prior_weight", "prior_variance")  # validated as >= 0 in fit
+    _float_params: tuple[str, ...] = ("prior_weight", "prior_variance", "augment_variance")  # validated >= 0 in fit
 
     # ---- hooks -------------------------------------------------------------------------------------------
     def _model_config(self, n_channels: int) -> Any:
@@ -171,6 +171,17 @@ class JointAligner:
             self.trainer_.load_state_dict(payload["trainer"])
         self._precision = prior_precision(self._dtan().cpab, length_scale=self.prior_length_scale,
                                           variance=self.prior_variance)
+
+    def _augmented(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The batch with every sequence warped by its own random CPAB warp from the smoothness prior
+        (``augment_variance``; 0 leaves it unchanged), so the net meets more timings than the training set has."""
+        if not self.augment_variance:
+            return batch
+        x, lengths = batch["x"], batch["lengths"]
+        cpab = self._dtan().cpab
+        theta = cpab.sample_theta(len(x), length_scale=self.prior_length_scale, variance=self.augment_variance,
+                                  generator=generator, dtype=x.dtype, device=x.device)  # (B, d)
+        return {**batch, "x": cpab.warp(x, theta, lengths, pad_value=float("nan"))}
 
     def _encode_labels(self, y: Sequence | None, n: int) -> Tensor:
         if y is None:
