@@ -68,8 +68,9 @@ class DTAN(JointAligner):
     def __init__(
         self, *, n_cells: int = 16, zero_boundary: bool = True, n_recurrences: int = 4, n_filters: int = 32,
         depth: int = 6, prior_weight: float = 0.1, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
-        grad_clip: float | None = None, seed: int = 0, device: str = "cpu", progress: bool = False,
+        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4,
+        weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0, device: str = "cpu",
+        progress: bool = False,
     ) -> None:
         self.n_cells = n_cells
         self.zero_boundary = zero_boundary
@@ -146,8 +147,9 @@ class TPL(JointAligner):
         loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
         beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4,
-        grad_clip: float | None = None, seed: int = 0, device: str = "cpu", progress: bool = False,
+        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4,
+        weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0, device: str = "cpu",
+        progress: bool = False,
     ) -> None:
         self.variational = variational
         self.widths = widths

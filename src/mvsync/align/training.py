@@ -70,7 +70,8 @@ class Trainer:
     """Mini-batch AdamW over a dict of tensors whose first axis is the sequence index."""
 
     def __init__(
-        self, model: nn.Module, objective: Objective, config: TrainConfig, *, progress: bool = False, desc: str = "train"
+        self, model: nn.Module, objective: Objective, config: TrainConfig, *, progress: bool = False,
+        desc: str = "train",
     ):
         self.model = model.to(config.device)
         self.objective = objective
