@@ -32,6 +32,7 @@ from mvsync import sync
 from mvsync.align.cpab import CPAB
 from mvsync.demo import demo_clip_path
 from mvsync.evaluate import Retiming, content_error, write_retimed
+from mvsync.evaluate.retiming import _shown_content
 
 RETIMINGS = tuple(Retiming(tempo=t, lead_in=l, tail=tl, ease=e) for t, l, tl, e in [
     (1.0, 0, 0, 0), (0.8, 12, 4, 0), (1.25, 5, 0, .3), (0.9, 20, 0, -.4),
@@ -112,7 +113,7 @@ def cpab_floor(contents: list[np.ndarray], n_steps: int, reference: int = 0, ste
         optimizer.step()
     with torch.no_grad():
         frames = cpab.transform_grid(theta, grid).numpy()  # (N, T) clip time in [0, 1]
-    shown = [c[np.clip(np.round(g * (len(c) - 1)).astype(int), 0, len(c) - 1)] for c, g in zip(contents, frames)]
+    shown = [_shown_content(g * (len(c) - 1), c) for c, g in zip(contents, frames)]  # content_error's rule
     return np.concatenate([np.abs(s - shown[reference]) for i, s in enumerate(shown) if i != reference])
 
 

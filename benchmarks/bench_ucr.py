@@ -145,15 +145,20 @@ def epochs_for(steps: int, n_series: int) -> int:
     return max(1, round(steps / math.ceil(n_series / BATCH_SIZE)))
 
 
-def fit_stops(method: str, args, config: Config, stops: list[Config], X, y, *, seed: int) -> dict[Config, object]:
-    """Train ``config.schedule`` steps once; return the estimator as it was at each stop's step count."""
-    epochs = {c: epochs_for(c.steps, len(X)) for c in stops}
-    estimator = build(method, args, lr=config.lr, prior_weight=config.prior_weight,
-                      epochs=epochs_for(config.schedule, len(X)), seed=seed)
+def fit_at_epochs(estimator, args, X, y, epochs: list[int]) -> list:
+    """Fit ``estimator`` once (its ``epochs`` >= every value of ``epochs``); the estimator as it was after each."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "e{epoch}.pt"
-        estimator.fit(X, y, checkpoint=path, checkpoint_every=math.gcd(*epochs.values()))
-        return {c: type(estimator).load(str(path).format(epoch=e), device=args.device) for c, e in epochs.items()}
+        estimator.fit(X, y, checkpoint=path, checkpoint_every=math.gcd(*epochs))
+        return [type(estimator).load(str(path).format(epoch=e), device=args.device) for e in epochs]
+
+
+def fit_stops(method: str, args, config: Config, stops: list[Config], X, y, *, seed: int) -> dict[Config, object]:
+    """Train ``config.schedule`` steps once; return the estimator as it was at each stop's step count."""
+    epochs = [epochs_for(c.steps, len(X)) for c in stops]
+    estimator = build(method, args, lr=config.lr, prior_weight=config.prior_weight,
+                      epochs=epochs_for(config.schedule, len(X)), seed=seed)
+    return dict(zip(stops, fit_at_epochs(estimator, args, X, y, epochs)))
 
 
 # ---- selection on the train split ------------------------------------------------------------------------------
@@ -277,11 +282,7 @@ def fixed_one(method: str, args, data, seed: int) -> list[float]:
     torch.set_num_threads(args.threads)
     X_train, y_train, X_test, y_test = data
     estimator = build(method, args, lr=args.lr, prior_weight=args.prior_weight, epochs=max(args.epochs), seed=seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "e{epoch}.pt"
-        estimator.fit(X_train, y_train, checkpoint=path, checkpoint_every=math.gcd(*args.epochs))
-        fitted = [type(estimator).load(str(path).format(epoch=e), device=args.device) for e in args.epochs]
-    return [ncc_accuracy(f, X_test, y_test) for f in fitted]
+    return [ncc_accuracy(f, X_test, y_test) for f in fit_at_epochs(estimator, args, X_train, y_train, args.epochs)]
 
 
 def run_fixed(args, datasets: list[str]) -> None:
