@@ -31,7 +31,7 @@ def test_sync_writes_json_and_video(capsys, tmp_path, retimed):
     code, stdout, _ = run(capsys, "sync", *map(str, paths), "-o", str(out), "--features", "appearance", "--cell-size", "96")
     assert code == 0
     data = json.loads((out / "sync.json").read_text())
-    assert data["method"] == "tpl" and len(data["videos"]) == 4  # the default method
+    assert data["method"] == "dtw" and len(data["videos"]) == 4  # the default method
     info = probe(out / "synced.mp4")
     assert info.num_frames == data["timeline"]["length"]
     assert info.fps == pytest.approx(data["timeline"]["fps"])

@@ -19,11 +19,10 @@ def test_dtw_appearance_recovers_known_retiming(retimed):
         assert np.all(np.diff(track.source_time[np.isfinite(track.source_time)]) >= 0)
 
 
-def test_default_method_is_tpl_and_repeatable(retimed):
-    """The default (no method, no reference) is tpl; its test-time fit is seeded, so a second run maps every
-    frame the same."""
+def test_tpl_is_repeatable(retimed):
+    """tpl's test-time fit is seeded, so a second run maps every frame the same."""
     paths, _ = retimed
-    first, second = (sync(paths[:3], features="appearance") for _ in range(2))
+    first, second = (sync(paths[:3], features="appearance", method="tpl") for _ in range(2))
     assert first.method == second.method == "tpl" and first.extra["reference"] is None
     for a, b in zip(first.videos, second.videos):
         np.testing.assert_array_equal(a.source_frame, b.source_frame)

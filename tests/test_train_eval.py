@@ -11,6 +11,7 @@ from mvsync.cli import main
 from mvsync.datasets.collection import detect_layout, load_collection
 from mvsync.evaluate.protocol import evaluate, raw_embedder
 from mvsync.features import extract_features, save_features
+from mvsync.sync import sync
 
 from .datasets.test_penn_action import write_mat
 
@@ -106,13 +107,18 @@ def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed
     code = main(["sync", *paths, "-o", str(tmp_path / "o2"), "--method", "tpl", "--model", str(ckpt), "--features", "pose", "-q"])
     assert code == 2 and "trained on appearance features, not pose" in capsys.readouterr().err
     code = main(["sync", *paths, "-o", str(tmp_path / "o3"), "--method", "dtw", "--model", str(ckpt), "-q"])
-    assert code == 2 and "only --method tpl" in capsys.readouterr().err
+    assert code == 2 and "only the tpl method" in capsys.readouterr().err
     code = main(["sync", *paths, "-o", str(tmp_path / "o4"), "--reference", "1", "--model", str(ckpt), "-q"])
-    assert code == 2 and "--reference (a dtw option)" in capsys.readouterr().err
+    assert code == 2 and "a reference clip (a dtw option)" in capsys.readouterr().err
     assert not any((tmp_path / o).exists() for o in ("o2", "o3", "o4"))
-    # tpl is the default method, so --model alone is enough
+    # a model implies tpl, so --model alone is enough
     assert main(["sync", *paths, "-o", str(tmp_path / "o5"), "--model", str(ckpt), "--no-video", "-q"]) == 0
     assert json.loads((tmp_path / "o5" / "sync.json").read_text())["method"] == "tpl"
+    # the library call behaves as the CLI: the checkpoint brings its feature kind and implies tpl
+    result = sync(paths, model=ckpt)
+    assert (result.method, result.features) == ("tpl", "appearance")
+    for video, track in zip(data["videos"], result.videos):
+        np.testing.assert_allclose(np.array(video["source_frame"], dtype=float), track.source_frame, atol=1e-3)
 
 
 def test_load_model_refuses_foreign_files(tmp_path):

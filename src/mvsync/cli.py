@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
     p.add_argument("--features", choices=FEATURE_NAMES, help="per-frame features (default: pose, or the model's)")
-    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: tpl; dtw when --reference is given)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw; tpl when --model is given)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "render the grid video and print the error against the truth.")
     p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
     p.add_argument("--features", default="appearance", choices=FEATURE_NAMES, help="per-frame features (default: appearance)")
-    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: tpl, as mvsync sync)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw, as mvsync sync)")
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
     p.set_defaults(run=run_demo)
@@ -119,11 +119,9 @@ def run_sync(args: argparse.Namespace) -> int:
     from .sync import sync
 
     options = _grid_options(args.cell_size, audio=not args.no_audio)
-    features, method_options = _features_and_model(args)
     with output_dir(args.output, force=args.force) as out_dir:
-        result = sync(args.videos, method=args.method, features=features, reference=args.reference,
-                      cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet,
-                      method_options=method_options)
+        result = sync(args.videos, method=args.method, features=args.features, reference=args.reference,
+                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
         print(f"wrote {result.save(out_dir / 'sync.json', overwrite=args.force)}")
         print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
         if not args.no_video:
@@ -136,21 +134,6 @@ def run_sync(args: argparse.Namespace) -> int:
     if skipped:
         print(f"skipped {len(skipped)} unusable clip(s) of {len(args.videos)}", file=sys.stderr)
     return 0
-
-
-def _features_and_model(args: argparse.Namespace) -> tuple[str, dict]:
-    """The feature kind for ``sync`` and the aligner options: ``--model`` (tpl only) brings its own features."""
-    if args.model is None:
-        return args.features or "pose", {}
-    from .align.trained import load_model
-
-    if args.method not in (None, "tpl") or args.reference is not None:
-        wrong = f"--method {args.method}" if args.reference is None else "--reference (a dtw option)"
-        raise ConfigError(f"--model: only --method tpl uses a trained model (got {wrong})")
-    trained = load_model(args.model)
-    if args.features is not None and args.features != trained.features:
-        raise ConfigError(f"--model: {args.model} was trained on {trained.features} features, not {args.features}")
-    return trained.features, {"model": args.model}
 
 
 def run_features(args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ class SyncConfig:
     """Everything :func:`sync` needs besides the paths; written next to the outputs."""
 
     method: str | None = None  # a registered aligner (mvsync.align.ALIGNERS); None: see default_method
-    features: str = "pose"  # a registered extractor (mvsync.features.FEATURES)
+    features: str | None = None  # a registered extractor (mvsync.features.FEATURES); None: the model's, or pose
+    model: str | Path | None = None  # a checkpoint from ``mvsync train`` (tpl only); it brings its feature kind
     reference: int | None = None  # the clip whose pace is the timeline (None: the method decides)
     cache_dir: str | None = None  # feature cache (None: the default cache folder)
     skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
@@ -47,8 +48,7 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
     >>> result = sync(["a.mp4", "b.mp4", "c.mp4"], features="appearance")  # doctest: +SKIP
     >>> result.save("out/sync.json")  # doctest: +SKIP
     """
-    config = SyncConfig(**options)
-    config = replace(config, method=default_method(config.reference) if config.method is None else config.method)
+    config = resolve_config(SyncConfig(**options))
     paths = [Path(p) for p in paths]
     failures: list[str] | None = [] if config.skip_bad else None
     infos = probe_all(paths, failures)
@@ -66,10 +66,27 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
     return build_result(features, aligner, config, skipped=failures or [])
 
 
-def default_method(reference: int | None) -> str:
-    """``tpl``, which beat ``dtw`` on every known-retiming benchmark (README, "Accuracy"); ``dtw`` when the caller
-    names a reference clip, since a tpl timeline is learned and belongs to no clip."""
-    return "dtw" if reference is not None else "tpl"
+def default_method(model: str | Path | None) -> str:
+    """``dtw``, the more accurate method on real unseen clips and on Penn Action today (README, "Methods");
+    ``tpl`` when a trained model is given, since only tpl uses one."""
+    return "tpl" if model is not None else "dtw"
+
+
+def resolve_config(config: SyncConfig) -> SyncConfig:
+    """Fill in the default method and features; a trained model brings its own feature kind, and only tpl takes one."""
+    method = default_method(config.model) if config.method is None else config.method
+    if config.model is None:
+        return replace(config, method=method, features=config.features or "pose")
+    from .align.trained import load_model
+
+    if method != "tpl" or config.reference is not None:
+        wrong = f"method {method}" if config.reference is None else "a reference clip (a dtw option)"
+        raise ConfigError(f"model: only the tpl method uses a trained model (got {wrong})")
+    trained = load_model(config.model)
+    if config.features is not None and config.features != trained.features:
+        raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
+    options = {**config.method_options, "model": str(config.model)}
+    return replace(config, method=method, features=trained.features, method_options=options)
 
 
 def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
