@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     p.add_argument("--model", action="append", default=[], metavar="CKPT",
                    help="a checkpoint from mvsync train; repeat to compare methods in one table")
-    p.add_argument("--baseline", choices=["raw"], help="also score the standardised input features (no model)")
+    p.add_argument("--baseline", action="append", default=[], choices=["raw", "identity"],
+                   help="also score a method with no model (repeatable): raw (the standardised input features) or "
+                        "identity (no warping: each frame's normalised time)")
     _add_data_options(p, default_split="test")
     p.add_argument("--train-split", default="train", help="clips that feed the phase classifiers (default: train)")
     p.add_argument("--stride", type=int, default=1, help="frame stride for Kendall's tau and retrieval")
@@ -212,23 +214,23 @@ def _parse_params(items: list[str]) -> dict:
 
 def run_eval(args: argparse.Namespace) -> int:
     from .align.trained import load_model
-    from .evaluate.protocol import comparison_markdown, evaluate, model_embedder, raw_embedder, save_reports
+    from .evaluate.protocol import BASELINES, comparison_markdown, evaluate, model_embedder, save_reports
 
     if not args.model and not args.baseline:
-        raise ConfigError("eval: give --model CKPT (repeatable) and/or --baseline raw")
+        raise ConfigError("eval: give --model CKPT and/or --baseline raw|identity (both repeatable)")
     if args.output and Path(args.output).exists() and not args.force:
         raise OutputError(f"{args.output}: already exists; pass --force to overwrite")
     models = [load_model(path) for path in args.model]
     names = _method_names(models)
     reports, clips = [], {}  # clips: feature kind -> (validation, train) sequences, read once per kind
-    for name, model in [*zip(names, models), *([(args.baseline, None)] if args.baseline else [])]:
+    for name, model in [*zip(names, models), *((baseline, None) for baseline in dict.fromkeys(args.baseline))]:
         kind = args.features or (model.features if model is not None else None)  # a model says what it reads
         if kind not in clips:
             clips[kind] = _collection(args, args.split, kind), _collection(args, args.train_split, kind)
         val, train = clips[kind]
-        if model is None and val[0].features.kind == FRAMES:
+        if model is None and name == "raw" and val[0].features.kind == FRAMES:
             raise ConfigError("--baseline raw: scores features; pass --features (e.g. appearance), not frames")
-        embedder = model_embedder(model) if model is not None else raw_embedder(train)
+        embedder = model_embedder(model) if model is not None else BASELINES[name](train)
         report = evaluate(val, embedder=embedder, method=name, train=train, stride=args.stride,
                           progress=not args.quiet)
         print(report.to_markdown() + "\n")

@@ -120,8 +120,10 @@ class TPL(JointAligner):
         VAE variant (seed: for OpenCLIP/DINO features), adding eqs. 1, 3, 4, 5.
     widths : tuple of int
         Encoder widths (seed Table 2: 128, 64, 32, 16 then 1); the decoder mirrors them.
-    latent_norm : bool
-        Affine-free BatchNorm on the latent of the plain autoencoder (keeps ICAE from shrinking ``Z`` to 0).
+    latent_norm : bool or str
+        Normalisation of the plain autoencoder's latent, which keeps ICAE from shrinking ``Z`` to 0: ``"batch"``
+        (or True) an affine-free BatchNorm; ``"clip"`` each clip's latent z-scored over its own frames, so that
+        offsets between clips (or actions) cannot stand in for variation within a clip; ``"none"`` (or False).
     n_cells, zero_boundary, n_recurrences, loc_filters, loc_depth
         The DTAN on the latent (see :class:`DTAN`).
     icae_weight, anneal_center, anneal_width : float
@@ -142,7 +144,7 @@ class TPL(JointAligner):
     _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance", "augment_variance")
 
     def __init__(
-        self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool = True,
+        self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool | str = True,
         n_cells: int = 16, zero_boundary: bool = True, n_recurrences: int = 4, loc_filters: int = 32,
         loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
         beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
@@ -183,6 +185,8 @@ class TPL(JointAligner):
         super()._check_params()
         if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
             raise ConfigError(f"widths: must be a non-empty tuple of positive ints (got {self.widths!r})")
+        if self.latent_norm not in (True, False, "batch", "clip", "none"):
+            raise ConfigError(f"latent_norm: 'batch', 'clip' or 'none' (got {self.latent_norm!r})")
         if not self.anneal_width > 0:
             raise ConfigError(f"anneal_width: must be > 0 (got {self.anneal_width!r})")
 

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .dtan import DTANConfig, DTANet, own_grid, resample
-from .masked import MaskedBatchNorm1d, length_mask
+from .masked import MaskedBatchNorm1d, length_mask, standardize_per_sequence
 from .tpl_losses import class_prototypes, icae_loss, kl_loss, reconstruction_loss, reparameterize
 from .tpl_losses import smoothness_loss, trajectory_variance_loss
 
@@ -38,7 +38,9 @@ class TPLConfig:
     n_channels: int  # input channels C
     variational: bool = False  # VAE variant: mu and log sigma^2 heads (seed, for OpenCLIP/DINO features)
     widths: tuple[int, ...] = (128, 64, 32, 16)  # encoder widths (seed Table 2); the decoder mirrors them
-    latent_norm: bool = True  # affine-free BatchNorm on Z (plain AE): keeps ICAE from shrinking Z to 0
+    latent_norm: bool | str = True  # plain AE: "batch" (or True) affine-free BatchNorm on Z, keeps ICAE from
+    # shrinking Z to 0; "clip": each clip's Z z-scored over its own frames (no offsets between clips or actions
+    # for the norm to use); False / "none": off
     n_cells: int = 16  # CPAB cells (seed: 16)
     zero_boundary: bool = True  # dim(theta) = n_cells - 1 (seed: 15)
     n_recurrences: int = 4  # DTAN recurrent passes
@@ -86,9 +88,11 @@ class DMTAE(nn.Module):
         self.encoder = ConvStack(widths, transpose=False)
         self.mu_head = nn.Conv1d(widths[-1], 1, 3, padding=1)
         self.logvar_head = nn.Conv1d(widths[-1], 1, 3, padding=1) if config.variational else None
-        self.latent_norm = (
-            MaskedBatchNorm1d(1, affine=False) if config.latent_norm and not config.variational else None
-        )
+        norm = {True: "batch", False: "none"}.get(config.latent_norm, config.latent_norm)
+        if norm not in ("batch", "clip", "none"):
+            raise ValueError(f"latent_norm: 'batch', 'clip' or 'none' (got {config.latent_norm!r})")
+        self.per_clip_norm = norm == "clip" and not config.variational
+        self.latent_norm = MaskedBatchNorm1d(1, affine=False) if norm == "batch" and not config.variational else None
         self.dtan = DTANet(config.dtan())
         self.decoder = ConvStack((1, *reversed(config.widths)), transpose=True)
         self.out = nn.ConvTranspose1d(config.widths[0], config.n_channels, 3, padding=1)
@@ -102,6 +106,8 @@ class DMTAE(nn.Module):
         mu = self.mu_head(h) * mask  # (B, 1, L)
         if self.latent_norm is not None:
             mu = self.latent_norm(mu, mask)
+        elif self.per_clip_norm:
+            mu = standardize_per_sequence(mu, mask)
         if self.logvar_head is None:
             return mu, None, None
         logvar = self.logvar_head(h) * mask  # (B, 1, L)

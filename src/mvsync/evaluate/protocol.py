@@ -5,8 +5,10 @@ For each action, every validation clip is embedded frame by frame by the method,
 phase progression, retrieval precision@K (these three need per-frame phase labels), and the key-event sync
 error after synchronizing the clips by DTW on the method's embeddings. Actions are macro-averaged.
 
-Methods: a trained model (``TrainedModel``: TPL, DTAN, TCC, TCN, SaL...) or the baseline that needs no
-training: ``raw`` (the standardised input features as the embedding).
+Methods: a trained model (``TrainedModel``: TPL, DTAN, TCC, TCN, SaL...), a video aligner fitted on each action's
+validation clips together (``aligner_embedder``: test-time TPL, as ``mvsync sync --method tpl`` does), or the
+baselines that need no training (``BASELINES``): ``raw`` (the standardised input features as the embedding) and
+``identity`` (each frame's normalised time: no warping at all, the floor every method must beat).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..align.base import VideoAligner
 from ..align.dtw import DTWAligner
 from ..align.trained import Standardizer, TrainedModel
 from ..atomic import atomic_write
@@ -102,6 +105,47 @@ def raw_embedder(train: list[LabeledSequence]) -> Embedder:
     """The baseline: standardised input features (invalid frames at the mean)."""
     standardizer = Standardizer.fit([s.features for s in train])
     return lambda seq: np.nan_to_num(standardizer.apply(seq.features).T)
+
+
+def identity_embedder(train: list[LabeledSequence] | None = None) -> Embedder:
+    """No warping: each frame's normalised time ``t / (L - 1)``, so clips are matched by their fraction of the way
+    through. A method that scores worse than this has learned warps that hurt."""
+    del train  # needs none; the signature matches the other baselines
+    return lambda seq: (np.arange(seq.features.num_frames) / max(seq.features.num_frames - 1, 1))[:, None]
+
+
+BASELINES: dict[str, Callable[[list[LabeledSequence]], Embedder]] = {"raw": raw_embedder, "identity": identity_embedder}
+
+
+def aligner_embedder(val: list[LabeledSequence], make_aligner: Callable[[], VideoAligner]) -> Embedder:
+    """Test-time alignment: ``make_aligner()`` (a :class:`~mvsync.align.base.VideoAligner`) is fitted on all the
+    validation clips of an action together, as ``mvsync sync`` fits the clips it is given; a frame's embedding is
+    its position on that common timeline, in [0, 1] (what TPL's trained embedding is too)."""
+    fitted: dict[str, dict[str, np.ndarray]] = {}
+
+    def embed(seq: LabeledSequence) -> np.ndarray:
+        if seq.action not in fitted:
+            clips = [s for s in val if s.action == seq.action]
+            aligner = make_aligner().fit([c.features.values for c in clips], [c.features.valid for c in clips])
+            fitted[seq.action] = {c.name: timeline_position(frames, c.features.num_frames)
+                                  for c, frames in zip(clips, aligner.frame_maps_)}
+        return fitted[seq.action][seq.name]
+
+    return embed
+
+
+def timeline_position(frame_map: np.ndarray, num_frames: int) -> np.ndarray:
+    """Each of a clip's frames placed on the timeline ``(L, 1)`` in [0, 1], from ``frame_map`` ``(T,)`` (the clip's
+    fractional frame at every timeline step, monotone, NaN where it has no content); frames outside the mapped
+    range sit at its ends.
+
+    >>> timeline_position(np.array([np.nan, 0.0, 2.0, 4.0]), 5).ravel().tolist()
+    [0.3333333333333333, 0.5, 0.6666666666666666, 0.8333333333333333, 1.0]
+    """
+    steps = np.arange(len(frame_map), dtype=float)
+    known = np.isfinite(frame_map)
+    position = np.interp(np.arange(num_frames), frame_map[known], steps[known])  # (L,) a freeze maps to its start
+    return (position / max(len(frame_map) - 1, 1))[:, None]
 
 
 def evaluate(

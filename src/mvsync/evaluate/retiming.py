@@ -25,14 +25,45 @@ class Retiming:
     lead_in: int = 0  # frames frozen on the first source frame before the motion starts
     tail: int = 0  # frames frozen on the last source frame after it ends
     ease: float = 0.0  # in [-0.9, 0.9]: a smooth speed change along the clip (0: constant tempo)
+    pause: int = 0  # frames frozen mid-motion, at ``pause_at`` of the way through the source
+    pause_at: float = 0.5
 
     def content_frames(self, num_source: int) -> np.ndarray:
         """The source frame shown at each output frame (integers, monotone)."""
+        return np.round(self.content_times(num_source)).astype(int)
+
+    def content_times(self, num_source: int) -> np.ndarray:
+        """The (fractional) source frame shown at each output frame, monotone."""
         n_motion = max(2, int(round((num_source - 1) / self.tempo)) + 1)
         u = np.linspace(0.0, 1.0, n_motion)
-        warped = u + self.ease * u * (1 - u)  # monotone for |ease| < 1
-        motion = np.round(warped * (num_source - 1)).astype(int)
-        return np.concatenate([np.zeros(self.lead_in, int), motion, np.full(self.tail, num_source - 1, int)])
+        motion = (u + self.ease * u * (1 - u)) * (num_source - 1)  # monotone for |ease| < 1
+        if self.pause:
+            cut = int(np.searchsorted(motion, self.pause_at * (num_source - 1)))
+            motion = np.concatenate([motion[:cut], np.full(self.pause, motion[min(cut, n_motion - 1)]), motion[cut:]])
+        return np.concatenate([np.zeros(self.lead_in), motion, np.full(self.tail, num_source - 1.0)])
+
+
+def retime_values(values: np.ndarray, retiming: Retiming) -> tuple[np.ndarray, np.ndarray]:
+    """A retimed copy of a per-frame sequence ``values`` ``(L, C)`` (features, keypoints), read by linear
+    interpolation at the retiming's content times; returns ``(copy (L', C), content_times (L',))``."""
+    content = retiming.content_times(len(values))
+    lower = np.floor(content).astype(int)
+    upper = np.minimum(lower + 1, len(values) - 1)
+    frac = (content - lower)[:, None]
+    return (1 - frac) * values[lower] + frac * values[upper], content
+
+
+def own_frame(content: np.ndarray, source_frame: float) -> float:
+    """Where a copy shows ``source_frame``: the fractional own frame, from its monotone ``content`` times; the
+    middle of the stretch where a freeze holds it.
+
+    >>> own_frame(np.array([0.0, 0.0, 0.0, 1.0, 2.0]), 0.0), own_frame(np.array([0.0, 2.0, 4.0]), 3.0)
+    (1.0, 1.5)
+    """
+    lo, hi = np.searchsorted(content, source_frame, "left"), np.searchsorted(content, source_frame, "right")
+    if hi > lo:
+        return float((lo + hi - 1) / 2.0)
+    return float(np.interp(source_frame, content, np.arange(len(content), dtype=float)))
 
 
 DEMO_RETIMINGS = (

@@ -1,0 +1,63 @@
+"""Known truth on real multi-performer motion: one real Penn Action squat retimed into copies with known monotone
+warps (tempo 0.7-1.4x, lead-ins, pauses, tails, speed changes, different lengths). TPL, fitted at test time or
+trained, must recover the warps: the derived key event lands at the same timeline moment in every copy."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mvsync.align.tpl_aligner import TPLAligner
+from mvsync.datasets.collection import load_collection
+from mvsync.evaluate.protocol import aligner_embedder, evaluate, identity_embedder, model_embedder, raw_embedder
+from mvsync.evaluate.retiming import Retiming, own_frame, retime_values
+from mvsync.train import train
+
+PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
+pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
+
+RETIMINGS = (
+    Retiming(1.0),
+    Retiming(0.7, lead_in=10),
+    Retiming(1.4, lead_in=3, pause=8, pause_at=0.3),
+    Retiming(0.85, lead_in=30, ease=0.4),
+    Retiming(1.2, tail=25, ease=-0.4),
+    Retiming(0.75, lead_in=16, pause=10, pause_at=0.7),
+)
+
+
+@pytest.fixture(scope="module")
+def copies():
+    source = load_collection(PENN, split="test", action="squat", max_per_action=1)[0]
+    f = source.features
+    out = []
+    for k, retiming in enumerate(RETIMINGS):
+        values, content = retime_values(np.where(f.valid[:, None], f.values, np.nan), retiming)
+        features = replace(f, values=np.nan_to_num(values).astype(np.float32), valid=np.isfinite(values).all(1),
+                           times_s=np.arange(len(values)) / f.fps)
+        events = {name: own_frame(content, frame) for name, frame in source.events.items()}
+        out.append(replace(source, name=f"copy{k}", features=features, events=events))
+    assert len({c.features.num_frames for c in out}) == len(out) and source.events
+    return out
+
+
+def event_error(copies, embedder) -> float:
+    return evaluate(copies, embedder=embedder, method="m").macro["event_err_frames"]
+
+
+def test_retimed_copies_are_out_of_sync_without_warping(copies):
+    assert event_error(copies, identity_embedder()) > 3.0
+    assert event_error(copies, raw_embedder(copies)) < 0.5  # the copies hold the same content: DTW finds it
+
+
+def test_test_time_tpl_recovers_known_warps(copies):
+    unrefined = event_error(copies, aligner_embedder(copies, lambda: TPLAligner(refine=0)))
+    assert unrefined <= 2.0
+    assert event_error(copies, aligner_embedder(copies, lambda: TPLAligner())) <= min(unrefined, 1.0)
+
+
+def test_trained_tpl_recovers_known_warps(copies):
+    model = train(copies, algo="tpl", epochs=300, lr=1e-3, widths=(32, 16), loc_filters=8, loc_depth=3,
+                  n_recurrences=1)
+    assert event_error(copies, model_embedder(model)) <= 2.0
