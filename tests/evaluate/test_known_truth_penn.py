@@ -61,3 +61,21 @@ def test_trained_tpl_recovers_known_warps(copies):
     model = train(copies, algo="tpl", epochs=300, lr=1e-3, widths=(32, 16), loc_filters=8, loc_depth=3,
                   n_recurrences=1)
     assert event_error(copies, model_embedder(model)) <= 2.0
+
+
+def test_train_warns_when_warps_spread_events_more_than_no_warping(copies, caplog):
+    # Events placed at the same fraction of every copy: no warping puts them together, so warps that move can only
+    # spread them; train must say so.
+    same_place = [replace(c, events={"fraction_0.4": 0.4 * (c.features.num_frames - 1)}) for c in copies]
+    with caplog.at_level("WARNING", logger="mvsync.train"):
+        train(same_place, algo="tpl", epochs=60, lr=1e-2, widths=(32, 16), loc_filters=8, loc_depth=3,
+              n_recurrences=1)
+    assert "worse than doing nothing" in caplog.text
+
+
+def test_within_clip_share_and_event_spread():
+    from mvsync.train import within_clip_share
+
+    levels = np.array([[0.0, 0.1, 0.0], [5.0, 5.1, 5.0]])  # two clips that differ by their level only
+    assert within_clip_share(levels) < 0.01
+    assert within_clip_share(levels - levels.mean(1, keepdims=True)) == pytest.approx(1.0)

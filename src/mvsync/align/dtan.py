@@ -141,6 +141,24 @@ def wcss_loss(aligned: Tensor, labels: Tensor | None = None) -> Tensor:
     return total / len(classes)
 
 
+def common_warp_loss(net: DTANet, thetas: list[Tensor], labels: Tensor, n_points: int = 32) -> Tensor:
+    """How far the average warp of each class is from the identity: ``mean_s (mean_i g_i(s) - s)^2`` over
+    ``n_points`` common times, averaged over the classes in the batch. Joint alignment fixes the warps only up to
+    a warp shared by all; this pins that shared part to the identity.
+
+    >>> net = DTANet(DTANConfig(1, n_cells=4, n_recurrences=1, n_filters=2, depth=1))
+    >>> theta = torch.tensor([[0.5, 0.0, 0.0], [-0.5, 0.0, 0.0]])  # opposite warps: their mean is near s
+    >>> float(common_warp_loss(net, [theta], torch.tensor([0, 0]))) < float(common_warp_loss(net, [theta[:1]], torch.tensor([0])))
+    True
+    """
+    grid = torch.linspace(0.0, 1.0, n_points, dtype=thetas[0].dtype, device=thetas[0].device)  # (G,)
+    warped = net.warp_grid(thetas, grid)  # (B, G)
+    onehot = nn.functional.one_hot(labels).to(warped.dtype)  # (B, K)
+    count = onehot.sum(0)  # (K,)
+    mean = (onehot.T @ warped)[count > 0] / count[count > 0, None]  # (K', G)
+    return ((mean - grid) ** 2).mean()
+
+
 def prior_precision(cpab: CPAB, *, length_scale: float, variance: float) -> Tensor:
     """Inverse ``(dim, dim)`` of the CPAB smoothness-prior covariance, with a small ridge for conditioning."""
     cov = cpab.theta_covariance(length_scale=length_scale, variance=variance)  # (d, d)

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
-from .dtan import DTANConfig, DTANet, prior_loss, wcss_loss
+from .dtan import DTANConfig, DTANet, common_warp_loss, prior_loss, wcss_loss
 from .joint import JointAligner
 from .sequences import Series, to_numpy_padded
 from .tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
@@ -132,6 +132,11 @@ class TPL(JointAligner):
         Weights of KL, smoothness and trajectory variance (VAE only). ``n_traj_steps`` is eq. 5's ``K``.
     prior_weight, prior_length_scale, prior_variance : float
         Optional DTAN smoothness prior on the latent warps (0: off, as ICAE needs no regulariser).
+    center_weight : float
+        Weight of the common-warp penalty: joint alignment is defined only up to a warp ``h`` shared by every
+        sequence (``g_i o h`` aligns as well as ``g_i``), and nothing in ICAE stops ``h`` from parking most of the
+        common time on one moment. This term, ``mean_s (mean_i g_i(s) - s)^2`` per class, keeps the average warp
+        at the identity (0: off).
     augment_variance : float
         Random-warp training augmentation, as for :class:`DTAN` (0: off).
     epochs, batch_size, lr, weight_decay, grad_clip, seed, device, progress
@@ -141,7 +146,8 @@ class TPL(JointAligner):
     _config_cls = TPLConfig
     _model_cls = DMTAE
     _int_params = ("n_cells", "n_recurrences", "loc_filters", "loc_depth", "n_traj_steps")
-    _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance", "augment_variance")
+    _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance", "augment_variance",
+                     "center_weight")
 
     def __init__(
         self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool | str = True,
@@ -149,9 +155,9 @@ class TPL(JointAligner):
         loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
         beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4,
-        weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0, device: str = "cpu",
-        progress: bool = False,
+        center_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
+        lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0,
+        device: str = "cpu", progress: bool = False,
     ) -> None:
         self.variational = variational
         self.widths = widths
@@ -171,6 +177,7 @@ class TPL(JointAligner):
         self.prior_weight = prior_weight
         self.prior_length_scale = prior_length_scale
         self.prior_variance = prior_variance
+        self.center_weight = center_weight
         self.augment_variance = augment_variance
         self.epochs = epochs
         self.batch_size = batch_size
@@ -214,6 +221,9 @@ class TPL(JointAligner):
         if self.prior_weight > 0:
             prior = prior_loss(out.thetas, self._precision)
             total, logs["prior"] = total + self.prior_weight * prior, prior.item()
+        if self.center_weight > 0:
+            center = common_warp_loss(model.dtan, out.thetas, batch["labels"])
+            total, logs["center"] = total + self.center_weight * center, center.item()
         return total, logs
 
     def _thetas(self, x: Tensor, lengths: Tensor) -> list[Tensor]:

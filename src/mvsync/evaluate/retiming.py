@@ -7,6 +7,7 @@ same content frame; the error is the difference, in source-clip frames.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def write_retimed(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     info = probe(source)
-    frames = [f.image for f in read_frames(source, size=size)][:max_frames]
+    frames = [f.image for f in itertools.islice(read_frames(source, size=size), max_frames)]
     height, width = frames[0].shape[:2]
     clips = []
     for k, retiming in enumerate(tqdm(retimings, desc="retime", disable=not progress, unit="clip")):
