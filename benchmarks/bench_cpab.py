@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from mvsync.align.cpab import CPAB
+from mvsync.align.engine.cpab import CPAB
 
 DIFW = "difw==0.0.31"
 CASES = [(64, 256), (64, 1024), (1024, 256)]
@@ -141,7 +141,7 @@ def run_case(cpab, difw, n_warps, n_points, dtype, args) -> dict:
     times = interleaved_medians([ours[0], theirs[0], ours[1], theirs[1]], args.repeats, args.warmup)
     row.update(zip(["ours_fwd", "difw_fwd", "ours_fb", "difw_fb"], times, strict=True))
     row["max_diff"], row["grad_diff"] = cross_check(cpab, difw, theta, grid, grad, dtype)
-    with torch.no_grad():  # which side is off: our float64 result agrees with RK4 to 1e-6 (tests/align/test_cpab.py)
+    with torch.no_grad():  # which side is off: our float64 result agrees with RK4 to 1e-6 (tests/align/engine)
         reference = cpab.transform_grid(theta.double(), grid.double())
         row["difw_err"] = (difw(theta, grid).double() - reference).abs().max().item()
     return row

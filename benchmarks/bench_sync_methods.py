@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from mvsync import sync
-from mvsync.align.cpab import CPAB
+from mvsync.align.engine.cpab import CPAB
 from mvsync.demo import demo_clip_path
 from mvsync.evaluate import Retiming, content_error, write_retimed
 from mvsync.evaluate.retiming import _shown_content

@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from mvsync.align.estimators import DTAN, TPL  # noqa: E402
+from mvsync.align.engine.estimators import DTAN, TPL  # noqa: E402
 from mvsync.train import warp_displacement  # noqa: E402
 
 # Univariate, equal-length UCR sets that ship inside the aeon wheel.

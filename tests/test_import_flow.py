@@ -8,6 +8,9 @@ import mvsync
 PACKAGE = Path(mvsync.__file__).parent
 STAGES = {"io": 1, "features": 2, "align": 3, "sync": 4, "render": 5, "evaluate": 5, "datasets": 5, "train": 5, "demo": 6, "cli": 6, "cli_names": 6}
 ANYWHERE = {"types", "errors", "registry", "result", "atomic", "outdir", "__init__", "__version__"}
+# Inside align/: the engine (DTAN/TPL on any time series) and the TCC family know nothing of the video aligners
+# around them (base, dtw, tpl_aligner, standardizer, trained_model); the TCC family saves through the engine's files.
+ALIGN_LAYERS = {"engine": {"engine"}, "tcc": {"tcc", "engine"}}
 
 
 def _stage(module: str) -> int | None:
@@ -45,6 +48,17 @@ def _violations(root: Path) -> list[str]:
     return offenders
 
 
+def _align_violations(root: Path) -> list[str]:
+    offenders = []
+    for layer, allowed in ALIGN_LAYERS.items():
+        for path in (root / "align" / layer).rglob("*.py"):
+            for target in _imports(path, root):
+                parts = target.split(".")
+                if parts[0] == "align" and (len(parts) < 2 or parts[1] not in allowed):
+                    offenders.append(f"{path.relative_to(root).with_suffix('')} -> {target}")
+    return offenders
+
+
 def test_no_module_imports_from_a_later_stage():
     assert _violations(PACKAGE) == []
 
@@ -54,3 +68,17 @@ def test_the_checker_catches_upstream_imports(tmp_path):
     (tmp_path / "io" / "reader.py").write_text("from ..render import grid\nfrom ..types import Frame\n")
     (tmp_path / "result.py").write_text("from mvsync.sync import sync\n")
     assert sorted(_violations(tmp_path)) == ["io/reader -> render", "result -> sync"]
+
+
+def test_the_align_engine_and_tcc_do_not_import_the_video_aligners():
+    assert _align_violations(PACKAGE) == []
+
+
+def test_the_align_checker_catches_an_engine_importing_the_face(tmp_path):
+    for layer in ("engine", "tcc"):
+        (tmp_path / "align" / layer).mkdir(parents=True)
+    (tmp_path / "align" / "engine" / "joint.py").write_text("from ..base import VideoAligner\nfrom .dtan import D\n")
+    (tmp_path / "align" / "tcc" / "embedder.py").write_text("from ..engine.checkpoint import load_checkpoint\n"
+                                                             "from .. import trained_model\n")
+    assert sorted(_align_violations(tmp_path)) == ["align/engine/joint -> align.base",
+                                                   "align/tcc/embedder -> align.trained_model"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mvsync.align.trained import load_model
+from mvsync.align.trained_model import load_model
 from mvsync.cli import main
 from mvsync.datasets.collection import detect_layout, load_collection
 from mvsync.evaluate.protocol import evaluate, raw_embedder

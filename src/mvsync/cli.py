@@ -213,7 +213,7 @@ def _parse_params(items: list[str]) -> dict:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .align.trained import load_model
+    from .align.trained_model import load_model
     from .evaluate.protocol import BASELINES, comparison_markdown, evaluate, model_embedder, save_reports
 
     if not args.model and not args.baseline:

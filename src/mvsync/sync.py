@@ -77,7 +77,7 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     method = default_method(config.model) if config.method is None else config.method
     if config.model is None:
         return replace(config, method=method, features=config.features or "pose")
-    from .align.trained import load_model
+    from .align.trained_model import load_model
 
     if method != "tpl" or config.reference is not None:
         wrong = f"method {method}" if config.reference is None else "a reference clip (a dtw option)"

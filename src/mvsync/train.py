@@ -1,6 +1,6 @@
 """Training on labelled sequences: TPL/DTAN (joint alignment) and the TCC family (per-frame embedders).
 
-The result is a :class:`~mvsync.align.trained.TrainedModel`; its ``save`` writes the checkpoint.
+The result is a :class:`~mvsync.align.trained_model.TrainedModel`; its ``save`` writes the checkpoint.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .align.joint import JointAligner
+from .align.engine import JointAligner
 from .align.tcc import ALGORITHMS as TCC_ALGORITHMS
 from .align.tcc import EncoderConfig, LossConfig, fit_embedder
-from .align.trained import JOINT, Standardizer, TrainedModel
+from .align.standardizer import Standardizer
+from .align.trained_model import JOINT, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
 from .registry import Registry
@@ -60,7 +61,7 @@ def train(
     if FRAMES in kinds and trainer is not _train_embedder:
         raise ConfigError(f"{algo}: aligns per-frame feature sequences, not raw frames; pass features (keypoints, "
                           "pose, appearance, resnet50...) or train a frame encoder (tcc, tcn, sal...)")
-    standardizer = Standardizer.fit([s.features for s in seqs])  # no channels (identity) for raw frames
+    standardizer = Standardizer.fit_features([s.features for s in seqs])  # no channels (identity) for raw frames
     X = [s.features.path if s.features.kind == FRAMES else standardizer.apply(s.features) for s in seqs]
     actions = sorted({s.action for s in seqs})
     model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,

@@ -6,10 +6,11 @@ import torch
 
 import mvsync.align.tpl_aligner  # noqa: F401  (registration; the lead adds it to align/__init__)
 from mvsync import sync
-from mvsync.align.base import ALIGNERS, create_aligner, standardize_set
-from mvsync.align.cpab import CPAB
-from mvsync.align.estimators import TPL
+from mvsync.align.base import ALIGNERS, create_aligner
+from mvsync.align.engine.cpab import CPAB
+from mvsync.align.engine.estimators import TPL
 from mvsync.align.prototype_refine import refine_frame_maps
+from mvsync.align.standardizer import standardize_set
 from mvsync.align.tpl_aligner import TPLAligner
 from mvsync.errors import ConfigError, InputError, NotFittedError
 from mvsync.evaluate import content_error

@@ -1,8 +1,8 @@
-"""Stage 3: alignment methods. Each video aligner registers itself in ``ALIGNERS``."""
+"""Stage 3: alignment methods. Each video aligner registers itself in ``ALIGNERS``; the DTAN/TPL engine behind
+``tpl`` lives in :mod:`.engine`, the TCC family of frame embedders in :mod:`.tcc`."""
 
 from . import dtw, tpl_aligner  # noqa: F401  (registration)
 from .base import ALIGNERS, VideoAligner, create_aligner
-from .cpab import CPAB
-from .estimators import DTAN, TPL
+from .engine import CPAB, DTAN, TPL
 
 __all__ = ["ALIGNERS", "CPAB", "DTAN", "TPL", "VideoAligner", "create_aligner"]

@@ -43,11 +43,3 @@ def create_aligner(method: str, **params: Any) -> VideoAligner:
     """Build a registered aligner by name, e.g. ``create_aligner("dtw", reference=0)``."""
     return ALIGNERS.get(method)(**params)
 
-
-def standardize_set(seqs: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:
-    """Z-score every channel with statistics pooled over the valid frames of all videos."""
-    pooled = np.concatenate([s[m] for s, m in zip(seqs, masks)])  # (sum valid L, C)
-    mean = pooled.mean(axis=0)
-    std = pooled.std(axis=0)
-    std[std < 1e-8] = 1.0
-    return [((s - mean) / std).astype(np.float64) for s in seqs]

@@ -12,7 +12,8 @@ from scipy.spatial.distance import cdist
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, InputError
-from .base import ALIGNERS, VideoAligner, standardize_set
+from .base import ALIGNERS, VideoAligner
+from .standardizer import standardize_set
 
 
 def dtw_path(cost: np.ndarray) -> tuple[float, np.ndarray]:

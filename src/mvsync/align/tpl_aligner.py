@@ -1,6 +1,6 @@
 """``mvsync sync --method tpl``: Temporal Prototype Learning as a video aligner.
 
-The clips' per-frame features are standardised over the set, then a :class:`~mvsync.align.estimators.TPL` model
+The clips' per-frame features are standardised over the set, then a :class:`~mvsync.align.engine.TPL` model
 either comes from a training checkpoint (``model=path``) or is fitted on the clips themselves (unsupervised
 test-time fitting, a small net for a few seconds on CPU). The common timeline is the prototype's: ``T`` steps (the
 median clip length) evenly spread over normalised time [0, 1].
@@ -38,12 +38,10 @@ import time
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from .base import ALIGNERS, VideoAligner, standardize_set
-from .estimators import DTAN, TPL
-from .joint import JointAligner
+from .base import ALIGNERS, VideoAligner
+from .engine import DTAN, TPL, JointAligner, load_checkpoint
 from .prototype_refine import refine_frame_maps
-from .trained import Standardizer
-from .training import load_checkpoint
+from .standardizer import Standardizer, standardize_set
 
 ESTIMATORS = {"TPL": TPL, "DTAN": DTAN}
 

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 
 from ..align.base import VideoAligner
 from ..align.dtw import DTWAligner
-from ..align.trained import Standardizer, TrainedModel
+from ..align.standardizer import Standardizer
+from ..align.trained_model import TrainedModel
 from ..atomic import atomic_write
 from ..datasets.base import event_matrix
 from ..datasets.collection import LabeledSequence
@@ -103,7 +104,7 @@ def model_embedder(model: TrainedModel) -> Embedder:
 
 def raw_embedder(train: list[LabeledSequence]) -> Embedder:
     """The baseline: standardised input features (invalid frames at the mean)."""
-    standardizer = Standardizer.fit([s.features for s in train])
+    standardizer = Standardizer.fit_features([s.features for s in train])
     return lambda seq: np.nan_to_num(standardizer.apply(seq.features).T)
 
 

@@ -21,11 +21,11 @@ from .losses import (
     tcn_loss,
 )
 from .objectives import ALGORITHMS, LossConfig, build_objective
-from .training import TCCConfig, TCCEmbedder, TrainConfig, embed, fit_embedder, load_embedder, save_embedder
+from .embedder import TCCConfig, TCCEmbedder, TCCTrainConfig, embed, fit_embedder, load_embedder, save_embedder
 
 __all__ = [
     "ALGORITHMS", "BASES", "FEATURE_FLIPS", "ConvEmbedder", "EncoderConfig", "LossConfig", "TCCConfig",
-    "TCCEmbedder", "TCCEncoder", "TrainConfig", "augment_features", "augment_frames", "build_objective",
+    "TCCEmbedder", "TCCEncoder", "TCCTrainConfig", "augment_features", "augment_frames", "build_objective",
     "cycle_back_classification", "cycle_back_regression", "embed", "fit_embedder", "load_embedder",
     "npairs_loss", "sal_loss", "save_embedder", "tcn_loss",
 ]

@@ -46,7 +46,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from .cpab_prior import sample_theta, theta_covariance
 
 # A cell whose crossing time exceeds T = 1 is never crossed; storing a finite stand-in (not inf) keeps the prefix
@@ -190,7 +190,7 @@ class CPAB:
         return out.masked_fill(pad, pad_value)
 
     def theta_covariance(self, *, length_scale: float = 0.1, variance: float = 1.0) -> Tensor:
-        """Covariance ``(dim, dim)`` of the smoothness prior; see :func:`mvsync.align.cpab_prior.theta_covariance`."""
+        """Covariance ``(dim, dim)`` of the smoothness prior; see :func:`~.cpab_prior.theta_covariance`."""
         return theta_covariance(self, length_scale=length_scale, variance=variance)
 
     def sample_theta(
@@ -203,7 +203,7 @@ class CPAB:
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
     ) -> Tensor:
-        """Draw ``(n, dim)`` parameters from the smoothness prior; see :func:`mvsync.align.cpab_prior.sample_theta`.
+        """Draw ``(n, dim)`` parameters from the smoothness prior; see :func:`~.cpab_prior.sample_theta`.
 
         >>> CPAB(16).sample_theta(4, generator=torch.Generator().manual_seed(1)).shape
         torch.Size([4, 15])

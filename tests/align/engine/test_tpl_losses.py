@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from mvsync.align.dtan import prior_loss, wcss_loss
-from mvsync.align.tpl import DMTAE, DMTAEOutput, TPLConfig
-from mvsync.align.tpl_losses import (
+from mvsync.align.engine.dtan import prior_loss, wcss_loss
+from mvsync.align.engine.tpl import DMTAE, DMTAEOutput, TPLConfig
+from mvsync.align.engine.tpl_losses import (
     class_prototypes,
     icae_loss,
     kl_loss,

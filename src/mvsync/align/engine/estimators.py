@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from .dtan import DTANConfig, DTANet, common_warp_loss, prior_loss, wcss_loss
 from .joint import JointAligner
 from .sequences import Series, to_numpy_padded

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from mvsync.align.dtan import DTANConfig, DTANet, own_grid, resample, wcss_loss
-from mvsync.align.inception import InceptionTime
+from mvsync.align.engine.dtan import DTANConfig, DTANet, own_grid, resample, wcss_loss
+from mvsync.align.engine.inception import InceptionTime
 
 
 def small_net(n_channels=2, n_recurrences=3, seed=0) -> DTANet:

@@ -6,7 +6,7 @@ The velocities at the knots get a squared-exponential covariance (with a zero bo
 same kind of prior on the cell parameters ``A``; knot velocities are what a user can picture.
 
 >>> import torch
->>> from mvsync.align.cpab import CPAB
+>>> from mvsync.align.engine.cpab import CPAB
 >>> theta = sample_theta(CPAB(16), 4, variance=0.05, generator=torch.Generator().manual_seed(0))  # (4, 15)
 """
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 if TYPE_CHECKING:
     from .cpab import CPAB

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mvsync.align.cpab import CPAB
-from mvsync.align.estimators import DTAN, TPL
+from mvsync.align.engine.cpab import CPAB
+from mvsync.align.engine.estimators import DTAN, TPL
 from mvsync.errors import ConfigError, InputError, NotFittedError
 
 TINY_DTAN = dict(n_filters=4, depth=3, n_recurrences=2, epochs=3, batch_size=4, lr=1e-3)

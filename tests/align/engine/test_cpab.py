@@ -1,4 +1,4 @@
-"""Tests of the closed-form 1-D CPAB transformations (mvsync.align.cpab)."""
+"""Tests of the closed-form 1-D CPAB transformations (mvsync.align.engine.cpab)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mvsync.align.cpab import CPAB
+from mvsync.align.engine.cpab import CPAB
 from mvsync.errors import ConfigError
 
 F64 = torch.float64
@@ -213,7 +213,7 @@ def _reference_ratios(z: np.ndarray) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_ratio_helpers_are_accurate_near_their_removable_singularity(dtype):
-    from mvsync.align.cpab import _expm1_ratio, _log_ratio
+    from mvsync.align.engine.cpab import _expm1_ratio, _log_ratio
 
     grid = np.logspace(-12, np.log10(0.9), 80)
     zt = torch.tensor(np.concatenate([-grid, [0.0], grid, [3.0, 10.0]]), dtype=dtype, requires_grad=True)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import InputError
+from ...errors import InputError
 
 Series = np.ndarray | Sequence[np.ndarray]
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mvsync.align.tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
+from mvsync.align.engine.tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
 
 NAN = float("nan")
 
@@ -84,7 +84,7 @@ def test_nan_frames_are_masked_and_never_propagate():
 
 
 def test_a_missing_entry_is_zero_for_the_convs_and_masked_in_the_loss():
-    from mvsync.align.tpl_losses import reconstruction_loss
+    from mvsync.align.engine.tpl_losses import reconstruction_loss
 
     x, lengths = batch()
     x[0, 1, 5] = NAN

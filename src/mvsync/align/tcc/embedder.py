@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
-from ..training import load_checkpoint, save_checkpoint
+from ..engine.checkpoint import load_checkpoint, save_checkpoint
 from .encoders import EncoderConfig, TCCEncoder, encoder_config_for
 from .inputs import Input, is_frames, iter_items, load_videos
 from .objectives import ALGORITHMS, LossConfig, Objective, build_objective
@@ -31,7 +31,7 @@ CHECKPOINT_FORMAT = "mvsync-tcc/1"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TCCTrainConfig:
     """Optimisation settings (defaults: seed Table 2)."""
 
     algo: str = "tcc"  # a name in ALGORITHMS: tcc, tcn, sal, tcc+tcn, tcc+sal
@@ -63,7 +63,7 @@ class TCCConfig:
 
     encoder: EncoderConfig
     loss: LossConfig
-    train: TrainConfig
+    train: TCCTrainConfig
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -71,7 +71,7 @@ class TCCConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TCCConfig:
         loss = {**data["loss"], "sal_hidden": tuple(data["loss"]["sal_hidden"])}
-        return cls(EncoderConfig(**data["encoder"]), LossConfig(**loss), TrainConfig(**data["train"]))
+        return cls(EncoderConfig(**data["encoder"]), LossConfig(**loss), TCCTrainConfig(**data["train"]))
 
 
 class TCCEmbedder(nn.Module):
@@ -118,7 +118,7 @@ def fit_embedder(
     algo
         ``tcc``, ``tcn``, ``sal``, ``tcc+tcn`` or ``tcc+sal`` (see ``ALGORITHMS``).
     epochs, batch_videos, num_frames, lr, weight_decay, augment, seed, device
-        See :class:`TrainConfig`.
+        See :class:`TCCTrainConfig`.
     encoder, loss
         Architecture and loss options (defaults: the seed's); ``in_channels`` of the ``mlp`` base is set from
         the data.
@@ -131,7 +131,7 @@ def fit_embedder(
     >>> embed(model, feats[0]).shape  # doctest: +SKIP
     (250, 128)
     """
-    train = TrainConfig(algo, epochs, batch_videos, num_frames, lr, weight_decay, augment, seed, device)
+    train = TCCTrainConfig(algo, epochs, batch_videos, num_frames, lr, weight_decay, augment, seed, device)
     train.check()
     loss = loss or LossConfig()
     image_size = (encoder or EncoderConfig()).image_size
@@ -247,7 +247,7 @@ def load_embedder(path: str | Path, *, device: str = "cpu") -> TCCEmbedder:
 
 
 def embedder_from_payload(payload: dict[str, Any], *, device: str = "cpu") -> TCCEmbedder:
-    """:func:`load_embedder` for a checkpoint already read with :func:`~mvsync.align.training.load_checkpoint`."""
+    """:func:`load_embedder` for a checkpoint already read with :func:`~mvsync.align.engine.load_checkpoint`."""
     model = TCCEmbedder(TCCConfig.from_dict(payload["config"]), pretrained=False)
     model.encoder.load_state_dict(payload["encoder"])
     model.objective.load_state_dict(payload["objective"])
@@ -282,7 +282,7 @@ def _embed_stacks(encoder: TCCEncoder, chunk: list[torch.Tensor]) -> np.ndarray:
     return encoder.embedder(feats).float().cpu().numpy()  # (N, E)
 
 
-def _check_frames(model: TCCEmbedder, train: TrainConfig) -> None:
+def _check_frames(model: TCCEmbedder, train: TCCTrainConfig) -> None:
     if train.num_frames < model.objective.min_frames:
         need = model.objective.min_frames
         raise ConfigError(f"num_frames: {train.algo} needs at least {need}, got {train.num_frames}")

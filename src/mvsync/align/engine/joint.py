@@ -1,4 +1,4 @@
-"""The scikit-learn style contract shared by the :class:`~mvsync.align.estimators.DTAN` and ``TPL`` estimators.
+"""The scikit-learn style contract shared by the :class:`~mvsync.align.engine.estimators.DTAN` and ``TPL`` estimators.
 
 Both learn, from a set of sequences (optionally labelled), a net that warps every sequence onto a common timeline.
 ``fit`` trains it, ``transform`` returns the aligned sequences, ``warps`` the warp grids, and ``prototype_`` is the
@@ -20,13 +20,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError, InputError, NotFittedError
+from ...errors import ConfigError, InputError, NotFittedError
 from .dtan import DTANet, own_grid, prior_precision
 from .sequences import Series, as_padded, to_numpy_padded
 from .tpl_losses import class_prototypes
-from .training import TrainConfig, Trainer, batch_of, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
+from .fitting import FitConfig, Trainer, batch_of
 
-_TRAIN_PARAMS = ("epochs", "batch_size", "lr", "weight_decay", "grad_clip", "seed", "device")
+_FIT_PARAMS = ("epochs", "batch_size", "lr", "weight_decay", "grad_clip", "seed", "device")
 
 
 class JointAligner:
@@ -140,11 +141,11 @@ class JointAligner:
     @classmethod
     def from_payload(cls, payload: dict[str, Any], *, source: str = "checkpoint",
                      device: str | None = None) -> "JointAligner":
-        """:meth:`load` for a checkpoint already read with :func:`~mvsync.align.training.load_checkpoint`."""
+        """:meth:`load` for a checkpoint already read with :func:`~mvsync.align.engine.checkpoint.load_checkpoint`."""
         if payload.get("estimator") != cls.__name__:
             raise InputError(f"{source}: holds a {payload.get('estimator')} checkpoint, not {cls.__name__}")
         self = cls(**{**payload["params"], **({"device": device} if device is not None else {})})
-        TrainConfig(**{k: getattr(self, k) for k in _TRAIN_PARAMS}).check()
+        FitConfig(**{k: getattr(self, k) for k in _FIT_PARAMS}).check()
         self._setup(cls._config_cls(**payload["model_config"]), payload)
         fitted = payload["fitted"]
         self.classes_ = np.asarray(fitted["classes"])
@@ -162,9 +163,9 @@ class JointAligner:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = self._model_cls(config)
-        train = TrainConfig(**{k: getattr(self, k) for k in _TRAIN_PARAMS})
+        fit_config = FitConfig(**{k: getattr(self, k) for k in _FIT_PARAMS})
         self.config_, self.model_ = config, model
-        self.trainer_ = Trainer(model, self._objective, train, progress=self.progress,
+        self.trainer_ = Trainer(model, self._objective, fit_config, progress=self.progress,
                                 desc=f"fitting {type(self).__name__}")
         if payload is not None:
             model.load_state_dict(payload["model"])
@@ -242,4 +243,4 @@ class JointAligner:
                 raise ConfigError(f"{name}: must be a number >= 0 (got {value!r})")
         if not self.prior_length_scale > 0:
             raise ConfigError(f"prior_length_scale: must be > 0 (got {self.prior_length_scale!r})")
-        TrainConfig(**{k: getattr(self, k) for k in _TRAIN_PARAMS}).check()
+        FitConfig(**{k: getattr(self, k) for k in _FIT_PARAMS}).check()

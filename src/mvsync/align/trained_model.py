@@ -16,44 +16,14 @@ import torch
 
 from ..errors import InputError
 from ..types import FRAMES, Features
-from .estimators import DTAN, TPL
+from .engine import CHECKPOINT_FORMAT as JOINT_FORMAT
+from .engine import DTAN, TPL, load_checkpoint
+from .standardizer import Standardizer
 from .tcc import embed, save_embedder
-from .tcc.training import CHECKPOINT_FORMAT as TCC_FORMAT
-from .tcc.training import embedder_from_payload
-from .training import CHECKPOINT_FORMAT as JOINT_FORMAT
-from .training import load_checkpoint
+from .tcc.embedder import CHECKPOINT_FORMAT as TCC_FORMAT
+from .tcc.embedder import embedder_from_payload
 
 JOINT = {"tpl": TPL, "dtan": DTAN}  # joint-alignment estimators; every other algo is a TCC-family embedder
-
-
-@dataclass(frozen=True)
-class Standardizer:
-    """Per-channel z-scoring fitted on the valid frames of the training sequences."""
-
-    mean: np.ndarray  # (C,)
-    std: np.ndarray  # (C,)
-
-    @classmethod
-    def fit(cls, features: list[Features]) -> "Standardizer":
-        pooled = np.concatenate([f.values[f.valid] for f in features])  # (sum valid L, C)
-        std = pooled.std(axis=0)
-        return cls(pooled.mean(axis=0), np.where(std < 1e-8, 1.0, std))
-
-    @classmethod
-    def from_extra(cls, extra: dict) -> "Standardizer | None":
-        """The standardisation stored in a checkpoint's ``extra`` by :meth:`TrainedModel.save`, if any."""
-        return cls(extra["mean"].numpy(), extra["std"].numpy()) if "mean" in extra else None
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        """``(L, C)`` values z-scored with the training statistics."""
-        return (values - self.mean) / self.std
-
-    def apply(self, features: Features) -> np.ndarray:
-        """``(C, L)`` standardised values, NaN on invalid frames (the aligners mask them)."""
-        if features.num_channels != len(self.mean):
-            raise InputError(f"{features.path}: {features.num_channels} channels, the model expects {len(self.mean)}")
-        values = self.transform(features.values)
-        return np.where(features.valid[:, None], values, np.nan).T
 
 
 @dataclass(frozen=True, eq=False)

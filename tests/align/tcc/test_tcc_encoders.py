@@ -9,7 +9,7 @@ from mvsync.align.tcc import EncoderConfig, TCCEncoder, embed, fit_embedder
 from mvsync.align.tcc.bases import BASES, ResNetBase, VGGMBase
 from mvsync.errors import ConfigError
 
-from ..conftest import gradient_frames, write_clip
+from ...conftest import gradient_frames, write_clip
 
 
 def small(base="vggm", **kw):

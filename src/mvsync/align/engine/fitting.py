@@ -1,4 +1,4 @@
-"""The training loop shared by DTAN and TPL (nanoGPT-like: one readable loop), and checkpoint files.
+"""The optimisation loop that fits DTAN and TPL (nanoGPT-like: one readable loop).
 
 A :class:`Trainer` owns the model, the AdamW optimizer, one ``torch.Generator`` for every random draw of training
 (batch order and VAE noise, drawn on CPU so runs match across devices) and the epoch counter. Its state saves
@@ -12,7 +12,7 @@ Example
 ...     loss = ((model(batch["x"]) - batch["y"]) ** 2).mean()
 ...     return loss, {"mse": loss.item()}
 >>> data = {"x": torch.randn(10, 3), "y": torch.randn(10, 1)}
->>> trainer = Trainer(model, objective, TrainConfig(epochs=2, batch_size=4, lr=1e-2))
+>>> trainer = Trainer(model, objective, FitConfig(epochs=2, batch_size=4, lr=1e-2))
 >>> history = trainer.fit(data)
 >>> len(history), trainer.epoch
 (2, 2)
@@ -22,25 +22,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_write
-from ..errors import ConfigError, InputError
+from ...errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
 # (model, batch, epoch, generator) -> (loss, logged floats)
 Objective = Callable[[nn.Module, dict[str, Tensor], int, torch.Generator], tuple[Tensor, dict[str, float]]]
-CHECKPOINT_FORMAT = "mvsync-align/1"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class FitConfig:
     """Optimisation settings (defaults: the seed's training details)."""
 
     epochs: int = 300  # passes over the training set (seed: 300)
@@ -70,7 +67,7 @@ class Trainer:
     """Mini-batch AdamW over a dict of tensors whose first axis is the sequence index."""
 
     def __init__(
-        self, model: nn.Module, objective: Objective, config: TrainConfig, *, progress: bool = False,
+        self, model: nn.Module, objective: Objective, config: FitConfig, *, progress: bool = False,
         desc: str = "train",
     ):
         self.model = model.to(config.device)
@@ -138,27 +135,3 @@ def batch_of(data: dict[str, Tensor], idx: Tensor, device: str) -> dict[str, Ten
         longest = int(batch["lengths"].max())
         batch = {k: v[..., :longest] if v.dim() == 3 else v for k, v in batch.items()}
     return batch
-
-
-def save_checkpoint(path: str | Path, payload: dict[str, Any], *, format: str = CHECKPOINT_FORMAT) -> None:
-    """Write ``payload`` (tensors, lists, dicts and plain values only) to ``path`` atomically, tagged ``format``."""
-    with atomic_write(path, "wb") as handle:
-        torch.save({"format": format, **payload}, handle)
-
-
-def load_checkpoint(
-    path: str | Path, *, format: str | tuple[str, ...] = CHECKPOINT_FORMAT, what: str = "alignment"
-) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` with one of the given ``format`` tags
-    (safe loading: no pickled code). ``what`` names the expected kind in the error message."""
-    path = Path(path)
-    formats = (format,) if isinstance(format, str) else format
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a corrupt or foreign file
-        raise InputError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") not in formats:
-        raise InputError(f"{path}: not an mvsync {what} checkpoint (format {' or '.join(formats)} expected)")
-    return payload
