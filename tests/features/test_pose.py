@@ -30,7 +30,7 @@ def test_normalized_to_hips_and_torso(carphone_pose):
 
 def test_no_person_is_a_clear_error(tmp_path):
     path = write_clip(tmp_path / "empty_room.mp4", gradient_frames(20, size=(128, 96)))
-    with pytest.raises(InputError, match=r"empty_room.mp4: pose found a person in only 0 of 20 frames; try --features appearance"):
+    with pytest.raises(InputError, match=r"empty_room.mp4: pose found a person in only 0 of 20 frames; use the appearance features"):
         extract_features([path], kind="pose")
 
 
