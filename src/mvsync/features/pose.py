@@ -56,7 +56,10 @@ class PoseExtractor(FeatureExtractor):
         with _pose_model(self.config.min_detection_confidence) as model:
             frames = read_frames(path, size=size)
             for frame in tqdm(frames, total=info.num_frames, desc=f"pose {path.name}", disable=not progress, leave=False):
-                with _quiet_stderr() if frame.index == 0 else contextlib.nullcontext():  # the graph warns once
+                # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
+                # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level (GLOG_minloglevel
+                # and absl's are not read), so C-level stderr is closed until a person has been found.
+                with _quiet_stderr() if not any(found) else contextlib.nullcontext():
                     landmarks = _landmarks(model, frame.image)
                 found.append(landmarks is not None)
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
