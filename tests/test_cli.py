@@ -143,6 +143,20 @@ def test_features_and_info(capsys, tmp_path, retimed, bunny):
     assert code == 2 and "ghost.mkv: no such file" in err
 
 
+def test_info_reports_the_decoded_count(capsys, tmp_path, bikes):
+    """A container's frame count is a claim: info decodes (issue 13), or with --fast says "about"."""
+    clip = write_clip(tmp_path / "clip.avi", gradient_frames(40, size=(96, 64)), codec="mpeg4")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(clip.read_bytes()[: int(clip.stat().st_size * 0.6)])  # the header still says 40
+    code, out, _ = run(capsys, "info", str(cut), str(bikes))
+    lines = out.splitlines()
+    assert code == 0 and "1 frame decoded (the container says 40)" in lines[0] and ", 250 frames," in lines[1]
+    code, out, _ = run(capsys, "info", "--fast", str(cut))
+    assert "about 40 frames (container's count, not decoded)" in out
+    code, out, _ = run(capsys, "info", "--json", str(cut))
+    assert json.loads(out)["num_frames"] == 1 and json.loads(out)["num_frames_container"] == 40
+
+
 def test_demo(capsys, tmp_path):
     code, out, _ = run(capsys, "demo", "-o", str(tmp_path / "demo"))
     assert code == 0

@@ -319,7 +319,7 @@ def _frame_count(info, decoded: int | None) -> str:
     if decoded is None:
         return f"about {info.num_frames} frames (container's count, not decoded)"
     if decoded != info.num_frames:
-        return f"{decoded} frames decoded (the container says {info.num_frames})"
+        return f"{decoded} frame{'s' * (decoded != 1)} decoded (the container says {info.num_frames})"
     return f"{decoded} frames"
 
 
