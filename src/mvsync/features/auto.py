@@ -41,7 +41,7 @@ def choose_features(
 
     >>> choice = choose_features(["a.mp4", "b.mp4"])  # doctest: +SKIP
     >>> choice.kind, choice.reason  # doctest: +SKIP
-    ('pose', 'pose: a person in 97% or more of the frames of every clip')
+    ('pose', 'pose: a person in at least 97% of the frames of every clip')
     """
     pose = extract_features(paths, kind="pose", min_detected=0.0, cache_dir=cache_dir, progress=progress,
                             failures=failures)
@@ -50,7 +50,7 @@ def choose_features(
     shares = [f.meta["detected"] / f.num_frames for f in pose]
     worst = min(range(len(pose)), key=shares.__getitem__)
     if shares[worst] > min_person_share:
-        reason = f"pose: a person in {shares[worst]:.0%} or more of the frames of every clip"
+        reason = f"pose: a person in at least {shares[worst]:.0%} of the frames of every clip"
         return FeatureChoice(pose, "pose", reason)
     low = pose[worst]
     reason = (f"appearance: pose found a person in only {low.meta['detected']} of {low.num_frames} frames of "
