@@ -84,7 +84,7 @@ def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
     infos = probe_all(paths, failures if config.skip_bad else None)
     require_two(len(infos), len(paths), failures)
     if config.reference is not None and paths[config.reference] not in [info.path for info in infos]:
-        raise ConfigError(f"reference: clip {config.reference} ({paths[config.reference]}) is unusable; choose another")
+        raise ConfigError(f"reference: clip {config.reference} ({paths[config.reference]}) was skipped as unusable; choose another")
     return SyncPlan(paths, infos, config, failures)
 
 
