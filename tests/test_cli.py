@@ -103,19 +103,26 @@ def test_bad_input_exit_2_and_no_output(capsys, tmp_path, retimed, bikes, case):
 
 
 def test_fewer_than_two_videos(capsys, tmp_path, retimed):
+    """The count is the problem, not the one file given: the message names the videos, not that file."""
     code, _, err = run(capsys, "sync", str(retimed[0][0]), "-o", str(tmp_path / "o"), "--features", "appearance")
     assert code == 2
-    assert_one_line_error(err, retimed[0][0].name)
-    assert "need at least 2 usable videos" in err
+    assert_one_line_error(err, "videos: need at least 2 videos to synchronize, got 1")
+    assert retimed[0][0].name not in err and not (tmp_path / "o").exists()
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    code, _, err = run(capsys, "sync", str(retimed[0][0]), str(bad), "-o", str(tmp_path / "o"), "--skip-bad")
+    assert code == 2
+    assert_one_line_error(err, "videos: need at least 2 usable videos, got 1 of 2; skipped: ")
+    assert "bad.mp4: not a readable video" in err and not (tmp_path / "o").exists()
 
 
 def test_no_person_suggests_appearance(capsys, tmp_path):
     a = write_clip(tmp_path / "wall_a.mp4", gradient_frames(12, size=(96, 64)))
     b = write_clip(tmp_path / "wall_b.mp4", gradient_frames(12, size=(96, 64), seed=1))
-    code, _, err = run(capsys, "sync", str(a), str(b), "-o", str(tmp_path / "o"))
+    code, _, err = run(capsys, "sync", str(a), str(b), "-o", str(tmp_path / "o"), "--features", "pose")
     assert code == 2
     assert_one_line_error(err, "wall_a.mp4")
-    assert "--features appearance" in err
+    assert "use the appearance features" in err and not (tmp_path / "o").exists()
 
 
 def test_skip_bad_lists_failures(capsys, tmp_path, retimed):
@@ -134,6 +141,20 @@ def test_features_and_info(capsys, tmp_path, retimed, bunny):
     assert code == 0 and json.loads(out)["has_audio"] is True
     code, _, err = run(capsys, "info", str(tmp_path / "ghost.mkv"))
     assert code == 2 and "ghost.mkv: no such file" in err
+
+
+def test_info_reports_the_decoded_count(capsys, tmp_path, bikes):
+    """A container's frame count is a claim: info decodes (issue 13), or with --fast says "about"."""
+    clip = write_clip(tmp_path / "clip.avi", gradient_frames(40, size=(96, 64)), codec="mpeg4")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(clip.read_bytes()[: int(clip.stat().st_size * 0.6)])  # the header still says 40
+    code, out, _ = run(capsys, "info", str(cut), str(bikes))
+    lines = out.splitlines()
+    assert code == 0 and "1 frame decoded (the container says 40)" in lines[0] and ", 250 frames," in lines[1]
+    code, out, _ = run(capsys, "info", "--fast", str(cut))
+    assert "about 40 frames (container's count, not decoded)" in out
+    code, out, _ = run(capsys, "info", "--json", str(cut))
+    assert json.loads(out)["num_frames"] == 1 and json.loads(out)["num_frames_container"] == 40
 
 
 def test_demo(capsys, tmp_path):
@@ -214,6 +235,9 @@ def test_parser_choices_are_the_registries_and_help_loads_no_models():
 
     assert list(cli_names.FEATURE_NAMES) == FEATURES.names() and list(cli_names.ALIGNER_NAMES) == ALIGNERS.names()
     assert list(cli_names.TRAINER_NAMES) == TRAINERS.names() and list(cli_names.DATASET_NAMES) == DATASETS.names()
+    from mvsync.names import REFERENCE_ALIGNERS
+
+    assert list(REFERENCE_ALIGNERS) == [name for name in ALIGNERS.names() if ALIGNERS.get(name).uses_reference]
     code = ("import sys, mvsync.cli as c; c.build_parser(); import mvsync; mvsync.__version__; "
             "print(sorted(m for m in ('torch', 'mediapipe', 'av', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

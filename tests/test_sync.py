@@ -76,5 +76,5 @@ def test_reference_counts_clips_as_given_even_when_one_is_skipped(retimed, tmp_p
     assert result.extra["reference_path"] == str(paths[1])
     with pytest.raises(ConfigError, match=r"reference: clip 0 \(.*bad.mp4\) was skipped"):
         sync([bad, paths[0], paths[1]], features="appearance", reference=0, skip_bad=True)
-    with pytest.raises(ConfigError, match="reference: --method tpl has no reference clip"):
+    with pytest.raises(ConfigError, match="reference: method tpl has no reference clip"):
         sync(paths[:2], features="appearance", method="tpl", reference=0)

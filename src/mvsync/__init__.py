@@ -21,7 +21,7 @@ _EXPORTS = {
     ".io": ("VideoWriter", "probe", "read_audio", "read_frames"),
     ".render": ("render_grid",),
     ".result": ("SyncResult", "VideoTrack"),
-    ".sync": ("SyncConfig", "sync"),
+    ".sync": ("SyncConfig", "check_sync", "sync"),
     ".types": ("Features", "Frame", "VideoInfo"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .io import VideoWriter, probe, read_audio, read_frames
     from .render import render_grid
     from .result import SyncResult, VideoTrack
-    from .sync import SyncConfig, sync
+    from .sync import SyncConfig, check_sync, sync
     from .types import Features, Frame, VideoInfo
 
 
@@ -65,7 +65,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
-    "OutputError", "SyncConfig", "SyncResult", "VideoInfo", "VideoTrack", "VideoWriter", "create_aligner",
+    "OutputError", "SyncConfig", "SyncResult", "VideoInfo", "VideoTrack", "VideoWriter", "check_sync", "create_aligner",
     "extract_features", "load_features", "probe", "read_audio", "read_frames", "render_grid", "save_features",
     "sync",
 ]

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .cli_names import ALIGNER_NAMES, DATASET_NAMES, FEATURE_NAMES, TRAINER_NAMES
-from .errors import ConfigError, InputError, MvsyncError, OutputError
+from .cli_names import ALIGNER_NAMES, AUTO_FEATURES, DATASET_NAMES, FEATURE_NAMES, TRAINER_NAMES
+from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
 from .types import FRAMES
 
 log = logging.getLogger("mvsync")
@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except MvsyncError as err:
-        print(f"mvsync: error: {err}", file=sys.stderr)
+        hint = "; pass --force to overwrite" if isinstance(err, OutputExistsError) else ""  # the library names no flags
+        print(f"mvsync: error: {err}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mvsync: interrupted", file=sys.stderr)
@@ -45,13 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Map every frame of every video onto one common timeline and render them in sync.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
-    p.add_argument("--features", choices=FEATURE_NAMES, help="per-frame features (default: pose, or the model's)")
+    p.add_argument("--features", choices=(AUTO_FEATURES, *FEATURE_NAMES),
+                   help="per-frame features (default: auto: pose when a person is in most frames of every clip, "
+                        "else appearance; or the model's)")
     p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw; tpl when --model is given)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (write sync.json and alignment.png)")
-    p.add_argument("--no-audio", action="store_true", help="leave the reference clip's audio out of synced.mp4")
+    p.add_argument("--audio-from", metavar="N|none", help="whose sound synced.mp4 plays: clip N (0-based, as given) or "
+                                                          "none (default: the reference clip, else the first with sound)")
+    p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
@@ -101,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="print video metadata", description="Print each video's metadata.")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.add_argument("--fast", action="store_true", help="do not decode: the frame count is the container's (about N)")
     p.set_defaults(run=run_info)
 
     p = sub.add_parser("demo", parents=[common], help="sync retimed copies of a bundled real clip (no download)",
@@ -116,26 +122,66 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from .outdir import output_dir
-    from .render import render_alignment_plot, render_grid
-    from .sync import sync
+    from .outdir import output_dir, publish, staging_name
+    from .render import check_grid_options, render_alignment_plot, render_grid
+    from .sync import check_sync, run_plan
 
-    options = _grid_options(args.cell_size, audio=not args.no_audio)
+    # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
+    plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
+                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
+    options = _grid_options(args.cell_size, _audio_from(args, [info.path for info in plan.infos]))
+    check_grid_options(options, plan.infos)
     with output_dir(args.output, force=args.force) as out_dir:
-        result = sync(args.videos, method=args.method, features=args.features, reference=args.reference,
-                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, progress=not args.quiet)
-        print(f"wrote {result.save(out_dir / 'sync.json', overwrite=args.force)}")
-        print(f"wrote {render_alignment_plot(result, out_dir / 'alignment.png', overwrite=args.force)}")
+        result = run_plan(plan, progress=not args.quiet)
+        if "features_reason" in result.extra:
+            print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
+        options = _kept_audio_source(options, plan, result)
+        # Written under hidden names, put in place together once all succeeded (a failure changes nothing).
+        staged = {out_dir / "sync.json": result.save(staging_name(out_dir / "sync.json"))}
+        staged[out_dir / "alignment.png"] = render_alignment_plot(result, staging_name(out_dir / "alignment.png"))
         if not args.no_video:
-            video = render_grid(result, out_dir / "synced.mp4", options=options, overwrite=args.force,
-                                progress=not args.quiet)
-            print(f"wrote {video}")
+            staged[out_dir / "synced.mp4"] = render_grid(result, staging_name(out_dir / "synced.mp4"), options=options,
+                                                         progress=not args.quiet)
+        for path in publish(staged):
+            print(f"wrote {path}")
     skipped = result.extra.get("skipped", [])
     for failure in skipped:
         print(f"mvsync: skipped: {failure}", file=sys.stderr)
     if skipped:
         print(f"skipped {len(skipped)} unusable clip(s) of {len(args.videos)}", file=sys.stderr)
     return 0
+
+
+def _audio_from(args: argparse.Namespace, usable: list[Path]) -> int | str | None:
+    """``--audio-from N`` counts the clips as given; the library counts the usable ones."""
+    text = "none" if args.no_audio else args.audio_from
+    if text is None:
+        return "auto"
+    if text.lower() == "none":
+        return None
+    try:
+        given = int(text)
+    except ValueError:
+        raise ConfigError(f"--audio-from: expected a clip index (0, 1, ...) or none, got {text!r}") from None
+    if not 0 <= given < len(args.videos):
+        raise ConfigError(f"--audio-from: {given} is out of range for {len(args.videos)} videos (0..{len(args.videos) - 1})")
+    if Path(args.videos[given]) not in usable:
+        raise ConfigError(f"--audio-from: clip {given} ({args.videos[given]}) is unusable (skipped); choose another")
+    return usable.index(Path(args.videos[given]))
+
+
+def _kept_audio_source(options, plan, result):
+    """The chosen sound's index among the clips the result kept (``--skip-bad`` may drop one while extracting)."""
+    from dataclasses import replace
+
+    if not isinstance(options.audio_from, int) or isinstance(options.audio_from, bool):
+        return options
+    wanted = str(plan.infos[options.audio_from].path)
+    kept = [track.path for track in result.videos]
+    if wanted not in kept:
+        log.warning("%s: skipped as unusable, so its sound is not played; playing the reference's", wanted)
+        return replace(options, audio_from="auto")
+    return replace(options, audio_from=kept.index(wanted))
 
 
 def run_features(args: argparse.Namespace) -> int:
@@ -186,7 +232,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     if output.exists() and not args.force:
-        raise OutputError(f"{output}: already exists; pass --force to overwrite")
+        raise OutputExistsError(f"{output}: already exists")
     seqs = _collection(args, args.split)
     first = seqs[0].features
     what = "RGB frames" if first.kind == FRAMES else f"{first.kind} features ({first.num_channels} channels)"
@@ -219,7 +265,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if not args.model and not args.baseline:
         raise ConfigError("eval: give --model CKPT and/or --baseline raw|identity (both repeatable)")
     if args.output and Path(args.output).exists() and not args.force:
-        raise OutputError(f"{args.output}: already exists; pass --force to overwrite")
+        raise OutputExistsError(f"{args.output}: already exists")
     models = [load_model(path) for path in args.model]
     names = _method_names(models)
     reports, clips = [], {}  # clips: feature kind -> (validation, train) sequences, read once per kind
@@ -250,22 +296,33 @@ def _method_names(models) -> list[str]:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from .io import probe
+    from .io import count_frames, probe
 
     bad = 0
     for video in args.videos:
         try:
             info = probe(video)
+            decoded = None if args.fast else count_frames(video)
         except MvsyncError as err:
             print(f"mvsync: error: {err}", file=sys.stderr)
             bad += 1
             continue
         if args.json:
-            print(json.dumps({**vars(info), "path": str(info.path)}))
+            counts = {"num_frames": info.num_frames if decoded is None else decoded, "num_frames_decoded": decoded is not None,
+                      "num_frames_container": info.num_frames}
+            print(json.dumps({**vars(info), **counts, "path": str(info.path)}))
         else:
-            print(f"{info.path}: {info.width}x{info.height} {info.codec}, {info.fps:.3f} fps, {info.num_frames} frames, "
+            print(f"{info.path}: {info.width}x{info.height} {info.codec}, {info.fps:.3f} fps, {_frame_count(info, decoded)}, "
                   f"{info.duration_s:.2f} s, audio: {'yes' if info.has_audio else 'no'}")
     return 2 if bad else 0
+
+
+def _frame_count(info, decoded: int | None) -> str:
+    if decoded is None:
+        return f"about {info.num_frames} frames (container's count, not decoded)"
+    if decoded != info.num_frames:
+        return f"{decoded} frame{'s' * (decoded != 1)} decoded (the container says {info.num_frames})"
+    return f"{decoded} frames"
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -280,7 +337,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grid_options(text: str, *, audio: bool):
+def _grid_options(text: str, audio_from: int | str | None):
     from .render import GridOptions
 
     try:
@@ -289,7 +346,10 @@ def _grid_options(text: str, *, audio: bool):
             raise ValueError
     except ValueError:
         raise ConfigError(f"--cell-size: expected W or WxH in pixels, got {text!r}") from None
-    return GridOptions(cell_width=parts[0], cell_height=parts[1] if len(parts) == 2 else None, audio=audio)
+    try:
+        return GridOptions(cell_width=parts[0], cell_height=parts[1] if len(parts) == 2 else None, audio_from=audio_from)
+    except ConfigError as err:  # the library names its fields (cell_width: ...); the user typed --cell-size
+        raise ConfigError(f"--cell-size {text}: {str(err).partition(': ')[2]}") from None
 
 
 if __name__ == "__main__":

@@ -21,4 +21,10 @@ class NotFittedError(MvsyncError):
 
 
 class OutputError(MvsyncError):
-    """An output cannot be written (exists without --force, unwritable folder...)."""
+    """An output cannot be written (an unwritable folder, a file where a folder should be...)."""
+
+
+class OutputExistsError(OutputError):
+    """An output already exists and the caller did not ask to overwrite it (``overwrite=True`` / ``force=True``).
+
+    The message names the file only; the command line adds its own flag (``--force``) to it."""

@@ -1,27 +1,29 @@
-"""Output folders: never clobber a user's files without ``--force``, fail early when unwritable, and leave
-nothing behind when a run fails."""
+"""Output folders: never clobber a user's files without ``force``, fail early when unwritable, and leave
+nothing behind when a run fails (issue 13)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputError
+from .errors import OutputError, OutputExistsError
 
 
 def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
     """Create ``path`` (or accept it empty); a non-empty folder needs ``force``.
 
-    Raises :class:`OutputError` when the folder exists with content and ``force`` is False, when
-    it is a file, or when nothing can be written inside it. Checked before any long work starts.
+    Raises :class:`OutputExistsError` when the folder exists with content and ``force`` is False, and
+    :class:`OutputError` when it is a file or nothing can be written inside it. Checked before any long work starts.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{path}: exists and is not a folder")
     if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputError(f"{path}: output folder already exists and is not empty; pass --force to overwrite")
+        raise OutputExistsError(f"{path}: output folder already exists and is not empty")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
@@ -33,18 +35,59 @@ def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
 
 @contextlib.contextmanager
 def output_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """:func:`prepare_output_dir` for the length of a run; if the run fails, a folder this run created
-    is removed again while it is still empty (a failed run leaves nothing behind).
+    """:func:`prepare_output_dir` for the length of a run. If the run fails, everything it added to the folder is
+    removed again (files and folders that were not there before, the user's files stay), and so are the folders
+    it created, the output folder included: a failed run leaves nothing behind.
 
     >>> with output_dir("out", force=False) as out:  # doctest: +SKIP
     ...     (out / "sync.json").write_text("{}")
     """
     path = Path(path)
-    created = not path.exists()
+    created = _missing_folders(path)
     prepared = prepare_output_dir(path, force=force)
+    before = set(os.listdir(prepared))
     try:
         yield prepared
     except BaseException:
-        if created and prepared.is_dir() and not any(prepared.iterdir()):
-            prepared.rmdir()
+        remove_new_entries(prepared, before)
+        for folder in created:  # deepest first; a folder someone else filled meanwhile stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
+
+
+def remove_new_entries(folder: Path, before: set[str]) -> None:
+    """Delete what appeared in ``folder`` since ``before`` (a listing of its names) was taken."""
+    for name in set(os.listdir(folder)) - before:
+        entry = folder / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def staging_name(path: str | Path) -> Path:
+    """A hidden name beside ``path`` to write an output to before :func:`publish` puts it in place.
+
+    A run writes all its outputs under such names first and renames them only once every one of them succeeded,
+    so a failed run with ``force`` never replaces a user's earlier output with a part of a new one (and
+    :func:`output_dir` removes the staged files, which are new entries)."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.staged-{os.getpid()}{path.suffix}")
+
+
+def publish(staged_paths: dict[Path, Path]) -> list[Path]:
+    """Rename each staged file (value) to its final name (key); returns the final names."""
+    for final, tmp in staged_paths.items():
+        os.replace(tmp, final)
+    return list(staged_paths)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and each of its parents that does not exist yet, deepest first."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import InputError, OutputError
+from .errors import InputError, OutputExistsError
 
 FORMAT_VERSION = 1
 
@@ -133,7 +133,7 @@ class SyncResult:
         """Write ``sync.json`` atomically (temporary file, then rename)."""
         path = Path(path)
         if path.exists() and not overwrite:
-            raise OutputError(f"{path}: already exists; pass --force to overwrite")
+            raise OutputExistsError(f"{path}: already exists")
         with atomic_write(path) as handle:
             handle.write(json.dumps(self.to_dict(), indent=1))
         return path

@@ -1,7 +1,13 @@
-"""The orchestrator: probe -> features -> aligner.fit -> frame maps -> :class:`SyncResult`."""
+"""The orchestrator: check -> features -> aligner.fit -> frame maps -> :class:`SyncResult`.
+
+:func:`check_sync` runs first and fast (every option, then a probe of every clip: about a second per file), so a
+bad option or file is refused before any decoding, fitting or output (issue 13). The heavy stages (torch,
+mediapipe) are imported where they run, which keeps that check fast.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -9,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .align import ALIGNERS, create_aligner
 from .errors import ConfigError, InputError
-from .features import extract_features
 from .io import probe
+from .names import ALIGNER_NAMES, AUTO_FEATURES, FEATURE_NAMES, REFERENCE_ALIGNERS
 from .result import SyncResult, VideoTrack
 from .types import Features, VideoInfo
 
@@ -24,13 +29,23 @@ class SyncConfig:
     """Everything :func:`sync` needs besides the paths; written next to the outputs."""
 
     method: str | None = None  # a registered aligner (mvsync.align.ALIGNERS); None: see default_method
-    features: str | None = None  # a registered extractor (mvsync.features.FEATURES); None: the model's, or pose
+    features: str | None = None  # an extractor (mvsync.features.FEATURES) or "auto"; None: the model's, or auto
     model: str | Path | None = None  # a checkpoint from ``mvsync train`` (tpl only); it brings its feature kind
-    reference: int | None = None  # the clip whose pace is the timeline (None: the method decides)
+    reference: int | None = None  # the clip (index as given) whose pace is the timeline (None: the method decides)
     cache_dir: str | None = None  # feature cache (None: the default cache folder)
     skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
     feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
     method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What :func:`check_sync` accepted: the run :func:`run_plan` does."""
+
+    paths: list[Path]  # the clips as given
+    infos: list[VideoInfo]  # the usable clips, probed (all of them unless skip_bad dropped some)
+    config: SyncConfig  # resolved: method and features filled in
+    failures: list[str] = field(default_factory=list)  # one line per clip that skip_bad dropped
 
 
 def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> SyncResult:
@@ -48,22 +63,40 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
     >>> result = sync(["a.mp4", "b.mp4", "c.mp4"], features="appearance")  # doctest: +SKIP
     >>> result.save("out/sync.json")  # doctest: +SKIP
     """
-    config = resolve_config(SyncConfig(**options))
+    return run_plan(check_sync(paths, **options), progress=progress)
+
+
+def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
+    """Check every option and probe every clip (no decoding): raises :class:`ConfigError` or :class:`InputError`
+    within about a second per file, before any expensive work.
+
+    >>> plan = check_sync(["a.mp4", "missing.mp4"])  # doctest: +SKIP
+    mvsync.errors.InputError: missing.mp4: no such file
+    """
+    fields = {f.name for f in dataclasses.fields(SyncConfig)}
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise ConfigError(f"{', '.join(unknown)}: unknown option(s); valid: {', '.join(sorted(fields))}")
     paths = [Path(p) for p in paths]
-    failures: list[str] | None = [] if config.skip_bad else None
-    infos = probe_all(paths, failures)
-    features = extract_features(
-        [info.path for info in infos],
-        kind=config.features,
-        cache_dir=config.cache_dir,
-        progress=progress,
-        failures=failures,
-        **config.feature_options,
-    )
-    _require_two(features, paths, failures)
-    aligner = create_aligner(config.method, **_aligner_params(config, paths, features, progress))
-    aligner.fit([f.values for f in features], [f.valid for f in features])
-    return build_result(features, aligner, config, skipped=failures or [])
+    config = resolve_config(SyncConfig(**options))
+    check_options(config, len(paths))
+    failures: list[str] = []
+    infos = probe_all(paths, failures if config.skip_bad else None)
+    require_two(len(infos), len(paths), failures)
+    if config.reference is not None and paths[config.reference] not in [info.path for info in infos]:
+        raise ConfigError(f"reference: clip {config.reference} ({paths[config.reference]}) was skipped as unusable; choose another")
+    return SyncPlan(paths, infos, config, failures)
+
+
+def run_plan(plan: SyncPlan, *, progress: bool = False) -> SyncResult:
+    """Features -> alignment -> :class:`SyncResult` for a checked plan (the expensive part of :func:`sync`)."""
+    config = plan.config
+    failures = list(plan.failures) if config.skip_bad else None
+    features, kind, reason = _extract(plan, failures, progress)
+    require_two(len(features), len(plan.paths), failures or [])
+    aligner = _fit(features, plan, progress)
+    extra = {"features_reason": reason} if reason else {}
+    return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra)
 
 
 def default_method(model: str | Path | None) -> str:
@@ -76,7 +109,7 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     """Fill in the default method and features; a trained model brings its own feature kind, and only tpl takes one."""
     method = default_method(config.model) if config.method is None else config.method
     if config.model is None:
-        return replace(config, method=method, features=config.features or "pose")
+        return replace(config, method=method, features=config.features or AUTO_FEATURES)
     from .align.trained_model import load_model
 
     if method != "tpl" or config.reference is not None:
@@ -87,6 +120,37 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
     options = {**config.method_options, "model": str(config.model)}
     return replace(config, method=method, features=trained.features, method_options=options)
+
+
+def check_options(config: SyncConfig, n_paths: int) -> None:
+    """Every option of a resolved config that can be checked without decoding (names, ranges, combinations)."""
+    if n_paths < 2:
+        raise ConfigError(f"videos: need at least 2 videos to synchronize, got {n_paths}")
+    _check_name("method", config.method, ALIGNER_NAMES, "mvsync.align", "ALIGNERS")
+    if config.features != AUTO_FEATURES:
+        _check_name("features", config.features, FEATURE_NAMES, "mvsync.features", "FEATURES")
+    elif config.feature_options:
+        raise ConfigError("feature_options: need a named feature kind, not auto")
+    if config.reference is not None:
+        if config.method not in REFERENCE_ALIGNERS:
+            raise ConfigError(f"reference: method {config.method} has no reference clip (its timeline is learned)")
+        if not isinstance(config.reference, int) or not 0 <= config.reference < n_paths:
+            raise ConfigError(f"reference: {config.reference} is out of range for {n_paths} videos (0..{n_paths - 1})")
+    if config.feature_options:  # rare (library only): building the extractor checks them, at an import's cost
+        from .features import create_extractor
+
+        create_extractor(config.features, **config.feature_options)
+
+
+def _check_name(option: str, name: str, known: tuple[str, ...], module: str, registry: str) -> None:
+    """A registered name; one registered at run time (not in :mod:`mvsync.names`) is looked up in its registry."""
+    if name in known:
+        return
+    import importlib
+
+    if name not in getattr(importlib.import_module(module), registry):
+        choices = ", ".join(known) + (f", {AUTO_FEATURES}" if option == "features" else "")
+        raise ConfigError(f"{option}: unknown {name!r}; choose one of {choices}")
 
 
 def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
@@ -106,24 +170,44 @@ def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
     return infos
 
 
-def build_result(features: list[Features], aligner, config: SyncConfig, *, skipped: list[str] = ()) -> SyncResult:
+def require_two(n_usable: int, n_given: int, failures: list[str]) -> None:
+    """At least two usable clips; the message names the count (every skipped clip is listed), not one file."""
+    if n_usable >= 2:
+        return
+    detail = f"; skipped: {' | '.join(failures)}" if failures else ""
+    raise InputError(f"videos: need at least 2 usable videos, got {n_usable} of {n_given}{detail}")
+
+
+def build_result(features: list[Features], aligner, config: SyncConfig, *, skipped: list[str] = (),
+                 extra: dict[str, Any] | None = None) -> SyncResult:
     """Turn the aligner's frame maps into tracks of source frames and times."""
     ref = getattr(aligner, "reference_", None)
     fps = features[ref].fps if ref is not None else float(np.median([f.fps for f in features]))
-    tracks = [
-        VideoTrack(
-            path=str(f.path),
-            fps=f.fps,
-            num_frames=f.num_frames,
-            source_time=frame_to_time(frames, f.times_s),
-            source_frame=frames,
-        )
-        for f, frames in zip(features, aligner.frame_maps_)
-    ]
-    extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None}
+    tracks = []
+    for f, frames in zip(features, aligner.frame_maps_):
+        frames = fill_inside(np.asarray(frames, float))
+        tracks.append(VideoTrack(str(f.path), f.fps, f.num_frames, frame_to_time(frames, f.times_s), frames))
+    extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None, **(extra or {})}
     if skipped:
         extra["skipped"] = list(skipped)
     return SyncResult(config.method, config.features, fps, len(aligner.frame_maps_[0]), tracks, extra)
+
+
+def fill_inside(frames: np.ndarray) -> np.ndarray:
+    """Give every timeline step between a clip's first and last mapped frame a frame (issue 13).
+
+    An aligner may leave steps unmapped where the clip's features were invalid (no person found): that is a
+    matter of alignment, not a reason to blank the picture, since those frames exist. Such a step gets the frame
+    interpolated between its mapped neighbours (monotone, like the map). Steps before the first and after the
+    last mapped frame stay NaN: the clip has no content there.
+    """
+    finite = np.flatnonzero(np.isfinite(frames))
+    if len(finite) < 2:
+        return frames
+    inside = np.arange(finite[0], finite[-1] + 1)
+    out = frames.copy()
+    out[inside] = np.interp(inside, finite, frames[finite])
+    return out
 
 
 def frame_to_time(frames: np.ndarray, times_s: np.ndarray) -> np.ndarray:
@@ -134,30 +218,36 @@ def frame_to_time(frames: np.ndarray, times_s: np.ndarray) -> np.ndarray:
     return out
 
 
-def _aligner_params(config: SyncConfig, paths: list[Path], features: list[Features], progress: bool) -> dict[str, Any]:
+def _extract(plan: SyncPlan, failures: list[str] | None, progress: bool) -> tuple[list[Features], str, str | None]:
+    """The features of the usable clips, their kind and, for ``auto``, why that kind (one line)."""
+    from .features import choose_features, extract_features
+
+    config = plan.config
+    paths = [info.path for info in plan.infos]
+    if config.features == AUTO_FEATURES:
+        choice = choose_features(paths, cache_dir=config.cache_dir, progress=progress, failures=failures)
+        return choice.features, choice.kind, f"auto: {choice.reason}"
+    features = extract_features(paths, kind=config.features, cache_dir=config.cache_dir, progress=progress,
+                                failures=failures, **config.feature_options)
+    return features, config.features, None
+
+
+def _fit(features: list[Features], plan: SyncPlan, progress: bool):
+    from .align import create_aligner
+
+    config = plan.config
     params = dict(config.method_options)
     if config.reference is not None:
-        params["reference"] = _reference_index(config, paths, features)
+        params["reference"] = _reference_index(config, plan.paths, features)
     params.setdefault("progress", progress)
-    return params
+    aligner = create_aligner(config.method, **params)
+    return aligner.fit([f.values for f in features], [f.valid for f in features])
 
 
 def _reference_index(config: SyncConfig, paths: list[Path], features: list[Features]) -> int:
-    """``--reference N`` counts the clips as given; map it to the clips that are still there."""
-    if not ALIGNERS.get(config.method).uses_reference:
-        raise ConfigError(f"reference: --method {config.method} has no reference clip (its timeline is learned)")
-    if not 0 <= config.reference < len(paths):
-        raise ConfigError(f"reference: {config.reference} is out of range for {len(paths)} videos (0..{len(paths) - 1})")
+    """``reference`` counts the clips as given; map it to the clips that are still there."""
     kept = [f.path for f in features]
     wanted = paths[config.reference]
     if wanted not in kept:
         raise ConfigError(f"reference: clip {config.reference} ({wanted}) was skipped as unusable; choose another")
     return kept.index(wanted)
-
-
-def _require_two(features: list[Features], paths: list[Path], failures: list[str] | None) -> None:
-    if len(features) >= 2:
-        return
-    names = ", ".join(str(p) for p in paths)
-    detail = f"; skipped: {' | '.join(failures)}" if failures else ""
-    raise InputError(f"{names}: need at least 2 usable videos, got {len(features)}{detail}")

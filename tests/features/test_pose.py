@@ -30,7 +30,7 @@ def test_normalized_to_hips_and_torso(carphone_pose):
 
 def test_no_person_is_a_clear_error(tmp_path):
     path = write_clip(tmp_path / "empty_room.mp4", gradient_frames(20, size=(128, 96)))
-    with pytest.raises(InputError, match=r"empty_room.mp4: pose found a person in only 0 of 20 frames; try --features appearance"):
+    with pytest.raises(InputError, match=r"empty_room.mp4: pose found a person in only 0 of 20 frames; use the appearance features"):
         extract_features([path], kind="pose")
 
 
@@ -44,3 +44,22 @@ def test_fill_gaps_interpolates_short_gaps_only():
     np.testing.assert_allclose(values[3:5, 0], [6, 8])  # linear between frames 2 and 5
     assert values[0, 0] == 2 and values[8, 0] == pytest.approx(16)  # held / interpolated but flagged invalid
     assert np.isfinite(values).all()
+
+
+def test_mediapipe_prints_nothing_when_the_person_appears_late(tmp_path, carphone):
+    """mediapipe's landmark projection warns on its first landmarks ("Using NORM_RECT without IMAGE_DIMENSIONS",
+    issue 13); a person who appears after the first frame used to let it through on every run."""
+    import subprocess
+    import sys
+
+    from mvsync.io import read_all_frames
+
+    frames, _ = read_all_frames(carphone)
+    frames = frames[:30].copy()
+    frames[:8] = 0  # nobody in the first frames
+    clip = write_clip(tmp_path / "late.mp4", frames, fps=30)
+    code = ("from pathlib import Path; from mvsync.features import create_extractor; "
+            f"print(create_extractor('pose').extract(Path({str(clip)!r})).meta['detected'])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(proc.stdout) >= 15
+    assert "IMAGE_DIMENSIONS" not in proc.stderr and proc.stderr.strip() == "", proc.stderr

@@ -36,7 +36,7 @@ def test_renders_expected_frames_fps_and_audio(tmp_path, bunny, carphone):
 def test_progress_bar_grows(tmp_path, carphone):
     n = 30
     result = SyncResult("dtw", "appearance", 10.0, n, [_identity(carphone, n, 29.97), _identity(carphone, n, 29.97)])
-    out = render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=96, audio=False))
+    out = render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=96, audio_from=None))
     frames = [f.image for f in read_frames(out)]
     assert not probe(out).has_audio
     bar = [(f[-4, :, 2] > 200).mean() for f in frames]  # the blue bar along the bottom
@@ -45,7 +45,7 @@ def test_progress_bar_grows(tmp_path, carphone):
 
 def test_cell_size_is_checked(tmp_path, carphone):
     result = SyncResult("dtw", "appearance", 10.0, 3, [_identity(carphone, 3, 29.97)])
-    with pytest.raises(ConfigError, match="cell-size"):
+    with pytest.raises(ConfigError, match="cell_width: 4 pixels is too small"):
         render_grid(result, tmp_path / "g.mp4", options=GridOptions(cell_width=4))
 
 
@@ -61,15 +61,15 @@ def test_alignment_plot(tmp_path, carphone):
     assert image.shape[0] > 300 and image.shape[1] > 500 and image.std() > 10
 
 
-def test_warp_audio_follows_the_track():
-    from mvsync.render.grid import warp_audio
+def test_timeline_positions_follow_the_track():
+    from mvsync.render.audio import timeline_positions
 
     rate, fps = 1000, 10.0
-    samples = np.arange(3000, dtype=np.float32)[:, None] / rate  # a ramp: each sample holds its own time
-    identity = warp_audio(samples, rate, np.arange(20) / fps, fps)
-    np.testing.assert_allclose(identity[:, 0], np.arange(2000) / rate, atol=1e-6)
-    slow = warp_audio(samples, rate, np.arange(20) / fps / 2, fps)  # the clip plays at half speed on the timeline
-    assert len(slow) == 2000 and slow[1000, 0] == pytest.approx(0.5, abs=1e-3)
+    identity = timeline_positions(np.arange(20) / fps, fps, rate)
+    np.testing.assert_allclose(identity, np.arange(2000), atol=1e-6)
+    slow = timeline_positions(np.arange(20) / fps / 2, fps, rate)  # the clip plays at half speed on the timeline
+    assert len(slow) == 2000 and slow[1000] == pytest.approx(500, abs=1)
     gap = np.arange(20) / fps
     gap[:5] = np.nan  # no content at the start: silence there
-    assert np.all(warp_audio(samples, rate, gap, fps)[:400] == 0)
+    assert np.all(np.isnan(timeline_positions(gap, fps, rate)[:500]))
+    assert np.all(np.isfinite(timeline_positions(gap, fps, rate)[500:]))

@@ -51,6 +51,10 @@ class FeatureExtractor:
     def extract(self, path: Path, *, progress: bool = False) -> Features:
         raise NotImplementedError
 
+    def check(self, features: Features) -> None:
+        """Raise :class:`~mvsync.errors.InputError` when one clip's features are unusable. Runs on fresh and cached
+        features alike, so the options it reads belong in ``execution_fields`` (they do not change the output)."""
+
     def finalize(self, features: list[Features]) -> list[Features]:
         """Set-level step after every video is extracted (identity by default)."""
         return features

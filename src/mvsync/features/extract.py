@@ -62,6 +62,12 @@ def extract_features(
 
 
 def _extract_one(extractor, cache: FeatureCache | None, path: Path, progress: bool) -> Features:
+    features = _cached_or_extracted(extractor, cache, path, progress)
+    extractor.check(features)
+    return features
+
+
+def _cached_or_extracted(extractor, cache: FeatureCache | None, path: Path, progress: bool) -> Features:
     if cache is None:
         return extractor.extract(path, progress=progress)
     try:

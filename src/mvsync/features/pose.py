@@ -33,11 +33,13 @@ class PoseExtractor(FeatureExtractor):
     Frames with no person are invalid; gaps of at most ``max_gap`` frames between detections
     are linearly interpolated. ``Features.meta`` reports ``detected``, ``interpolated`` and
     ``missing`` frame counts. A clip where fewer than ``min_detected`` of the frames show a
-    person raises :class:`InputError` suggesting ``--features appearance``.
+    person raises :class:`InputError` suggesting the appearance features (``min_detected=0`` accepts
+    every clip: ``features="auto"`` reads the counts itself).
     """
 
     name = "pose"
     version = "1"
+    execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
 
     @dataclasses.dataclass(frozen=True)
     class Config:
@@ -54,13 +56,15 @@ class PoseExtractor(FeatureExtractor):
         with _pose_model(self.config.min_detection_confidence) as model:
             frames = read_frames(path, size=size)
             for frame in tqdm(frames, total=info.num_frames, desc=f"pose {path.name}", disable=not progress, leave=False):
-                with _quiet_stderr() if frame.index == 0 else contextlib.nullcontext():  # the graph warns once
+                # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
+                # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level (GLOG_minloglevel
+                # and absl's are not read), so C-level stderr is closed until a person has been found.
+                with _quiet_stderr() if not any(found) else contextlib.nullcontext():
                     landmarks = _landmarks(model, frame.image)
                 found.append(landmarks is not None)
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
                 times.append(frame.time_s)
         found = np.asarray(found)
-        self._check_detected(path, found)
         coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
         valid = fill_gaps(coords, found, self.config.max_gap)
         meta = {
@@ -72,11 +76,12 @@ class PoseExtractor(FeatureExtractor):
             log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found), meta["interpolated"])
         return Features(coords.reshape(len(coords), -1).astype(np.float32), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
 
-    def _check_detected(self, path: Path, found: np.ndarray) -> None:
-        if found.sum() < max(2, self.config.min_detected * len(found)):
+    def check(self, features: Features) -> None:
+        detected, total = int(features.meta.get("detected", features.valid.sum())), features.num_frames
+        if self.config.min_detected > 0 and detected < max(2, self.config.min_detected * total):
             raise InputError(
-                f"{path}: pose found a person in only {int(found.sum())} of {len(found)} frames; "
-                "try --features appearance"
+                f"{features.path}: pose found a person in only {detected} of {total} frames; "
+                "use the appearance features for clips without a person"
             )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputExistsError
 from ..types import Features
 
 
@@ -20,7 +20,7 @@ def save_features(features: Features, path: str | Path, *, overwrite: bool = Tru
     """Write ``features`` to ``path`` atomically."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+        raise OutputExistsError(f"{path}: already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
     header = json.dumps({"kind": features.kind, "fps": features.fps, "path": str(features.path), "meta": features.meta})
     with atomic_write(path, "wb") as handle:

@@ -3,10 +3,10 @@
 from .audio import read_audio
 from .images import IMAGE_EXTENSIONS, IMAGE_FPS, image_paths, is_image_folder, probe_images, read_image, read_image_frames
 from .probe import probe
-from .reader import read_all_frames, read_frames
+from .reader import count_frames, read_all_frames, read_frames
 from .writer import VideoWriter
 
 __all__ = [
-    "probe", "read_frames", "read_all_frames", "read_audio", "VideoWriter",
+    "probe", "count_frames", "read_frames", "read_all_frames", "read_audio", "VideoWriter",
     "IMAGE_EXTENSIONS", "IMAGE_FPS", "image_paths", "is_image_folder", "probe_images", "read_image", "read_image_frames",
 ]

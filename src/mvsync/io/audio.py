@@ -1,7 +1,13 @@
-"""Audio tracks: read a video's audio as samples (for muxing and sound transfer)."""
+"""Audio tracks: read a video's audio as samples (for muxing and sound transfer).
+
+A damaged packet costs only its own stretch of sound (issue 13): it is replaced by silence of its length, so the
+rest stays in place, and a warning names the file and how much sound was lost.
+"""
 
 from __future__ import annotations
 
+import logging
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -10,12 +16,17 @@ import numpy as np
 from ..errors import InputError
 from .probe import _reason, open_container
 
+log = logging.getLogger(__name__)
+
 
 def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray, int]:
     """Decode the first audio stream of ``path``.
 
     Returns ``(samples (N, channels) float32 in [-1, 1], sample_rate)``; more than two channels
-    are mixed down to stereo. Raises :class:`InputError` when there is no audio stream.
+    are mixed down to stereo. Packets that do not decode become silence of their length (with a warning).
+    Raises :class:`InputError` when there is no audio stream or not one packet decodes.
+
+    >>> samples, rate = read_audio("clip.mp4")  # doctest: +SKIP
     """
     path = Path(path)
     with open_container(path) as container:
@@ -24,15 +35,53 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
         stream = container.streams.audio[0]
         out_rate = rate or stream.rate or 48000
         layout = "mono" if stream.channels == 1 else "stereo"
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=out_rate)
-        chunks = []
-        try:
-            for frame in container.decode(stream):
-                chunks.extend(resampled.to_ndarray() for resampled in resampler.resample(frame))
-        except av.FFmpegError as err:
-            if not chunks:
-                raise InputError(f"{path}: audio could not be decoded ({_reason(err)})") from None
-        chunks.extend(resampled.to_ndarray() for resampled in resampler.resample(None))
+        chunks, bad = _decode(container, stream, av.AudioResampler(format="fltp", layout=layout, rate=out_rate), path)
+    if bad.count and bad.count == bad.total:
+        raise InputError(f"{path}: audio could not be decoded ({bad.reason})")
+    if bad.count:
+        log.warning("%s: %d of %d audio packets could not be decoded (%s); %.3f s of sound replaced by silence",
+                    path, bad.count, bad.total, bad.reason, bad.lost_s)
     if not chunks:
         return np.zeros((0, 1 if layout == "mono" else 2), np.float32), out_rate
     return np.concatenate(chunks, axis=1).T.astype(np.float32), out_rate  # (N, channels)
+
+
+class _Damage:
+    """What could not be decoded: packets, of how many, the first reason, and the seconds of sound lost."""
+
+    def __init__(self) -> None:
+        self.count, self.total, self.lost_s, self.reason = 0, 0, 0.0, ""
+
+
+def _decode(container, stream, resampler: av.AudioResampler, path: Path) -> tuple[list[np.ndarray], _Damage]:
+    """Every packet's samples ``(channels, n)`` in order; a packet that fails to decode adds silence instead."""
+    chunks: list[np.ndarray] = []
+    bad = _Damage()
+    channels = 1 if resampler.layout.name == "mono" else 2
+    last_frame_s = 1024 / (stream.rate or 48000)  # AAC's frame, until a decoded frame says otherwise
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                bad.total += 1
+            try:
+                frames = stream.decode(packet)
+            except av.FFmpegError as err:
+                bad.count += 1
+                bad.reason = bad.reason or _reason(err)
+                gap_s = _seconds(packet) or last_frame_s
+                bad.lost_s += gap_s
+                chunks.append(np.zeros((channels, int(round(gap_s * resampler.rate))), np.float32))
+                continue
+            for frame in frames:
+                last_frame_s = frame.samples / frame.sample_rate
+                chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+    except av.FFmpegError as err:  # the container itself breaks off (a truncated file): keep what came before
+        log.warning("%s: audio stops early (%s)", path, _reason(err))
+    chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+    return chunks, bad
+
+
+def _seconds(packet: av.Packet) -> float:
+    if packet.duration and packet.time_base:
+        return float(packet.duration * Fraction(packet.time_base))
+    return 0.0

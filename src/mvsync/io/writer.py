@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import OutputError
+from ..errors import OutputError, OutputExistsError
 
 AUDIO_RATE = 48000
 
@@ -48,7 +48,7 @@ class VideoWriter:
     ) -> None:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
-            raise OutputError(f"{self.path}: already exists; pass --force to overwrite")
+            raise OutputExistsError(f"{self.path}: already exists")
         if fps <= 0:
             raise ValueError(f"fps: must be positive, got {fps}")
         self.size = size

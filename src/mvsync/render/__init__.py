@@ -3,6 +3,7 @@
 from . import figures, grid  # noqa: F401  (registration)
 from .base import WRITERS
 from .figures import render_alignment_plot
-from .grid import GridOptions, grid_shape, render_grid
+from .grid import grid_shape, render_grid
+from .options import GridOptions, check_grid_options
 
-__all__ = ["WRITERS", "GridOptions", "grid_shape", "render_alignment_plot", "render_grid"]
+__all__ = ["WRITERS", "GridOptions", "check_grid_options", "grid_shape", "render_alignment_plot", "render_grid"]

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..atomic import atomic_write  # noqa: E402
-from ..errors import OutputError  # noqa: E402
-from ..result import SyncResult  # noqa: E402
-from .base import WRITERS  # noqa: E402
+from ..atomic import atomic_write
+from ..errors import OutputExistsError
+from ..result import SyncResult
+from .base import WRITERS
 
 
 @WRITERS.register("alignment_plot")
@@ -26,7 +21,8 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+        raise OutputExistsError(f"{path}: already exists")
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     timeline = result.timeline_s
     reference = result.extra.get("reference")
@@ -45,3 +41,13 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
     plt.close(fig)
     return path
 
+
+
+def _pyplot():
+    """matplotlib on first use (half a second): importing the render stage, as option checks do, stays fast."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    return plt

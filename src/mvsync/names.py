@@ -1,0 +1,13 @@
+"""The registered names, importable without loading torch or mediapipe (like :mod:`mvsync.types`, from anywhere).
+
+Checking options (``mvsync sync --features x``, ``sync(method=...)``) and building the command line's choices must not
+import the models (seconds), so the names are listed here; ``tests/test_cli.py`` checks that they equal the
+registries' names, so a new extractor, aligner, trainer or dataset that is registered but not listed fails the tests.
+"""
+
+FEATURE_NAMES = ("appearance", "clip", "dino", "pose", "resnet50")  # mvsync.features.FEATURES
+AUTO_FEATURES = "auto"  # not an extractor: pose where a person is found, else appearance (mvsync.features.auto)
+ALIGNER_NAMES = ("dtw", "tpl")  # mvsync.align.ALIGNERS
+REFERENCE_ALIGNERS = ("dtw",)  # the aligners whose timeline is one clip's (they take a reference)
+TRAINER_NAMES = ("dtan", "sal", "tcc", "tcc+sal", "tcc+tcn", "tcn", "tpl")  # mvsync.train.TRAINERS
+DATASET_NAMES = ("gen_mvs", "penn_action", "pouring")  # mvsync.datasets.DATASETS
