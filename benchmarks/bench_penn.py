@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -46,7 +47,7 @@ QUICK = {
     "train_actions": ("jumping_jacks", "pullup", "pushup", "squat"), "per_action": 20, "test_per_action": 15,
     "tpl": {"epochs": 100, "lr": 1e-3, "loc_filters": 8, "loc_depth": 3, "n_recurrences": 1, "latent_norm": "clip"},
     "dtan": {"epochs": 100, "lr": 1e-3, "n_filters": 8, "depth": 3, "n_recurrences": 1},
-    "tcc": {"epochs": 400, "lr": 1e-3},
+    "tcc": {"epochs": 150, "lr": 1e-3},
 }
 # Full: every train clip of all 15 actions, the seed's nets and batch 64; lr 1e-3 as the official TPL config.
 FULL = {
@@ -96,8 +97,9 @@ def main() -> None:
     for algo, options in (("tpl", tpl_options), ("dtan", plan["dtan"]), ("tcc", plan["tcc"])):
         if algo in args.skip:
             continue
+        print(f"training {algo} ...", flush=True)
         start = time.perf_counter()
-        model = train(train_set, algo=algo, seed=args.seed, device=args.device, progress=True, **options)
+        model = train(train_set, algo=algo, seed=args.seed, device=args.device, progress=sys.stderr.isatty(), **options)
         timings[algo] = time.perf_counter() - start
         if algo in ("tpl", "dtan"):
             diagnostics.append(_diagnose(algo, model, train_set))

@@ -87,13 +87,13 @@ def _check_joint(estimator: JointAligner, X, seqs: list[LabeledSequence], algo: 
     if moved < STILL_WARP:
         steps = estimator.epochs * -(-len(X) // estimator.batch_size)
         log.warning("%s: after %d optimizer steps the warps are still near the identity (mean |g(s) - s| = %.4f of the "
-                    "sequence length); unless the clips are already aligned, train longer (--epochs) or raise the "
-                    "learning rate (--set lr=1e-3)", algo, steps, moved)
+                    "sequence length); unless the clips are already aligned, train longer (more epochs) or raise the "
+                    "learning rate (lr=1e-3)", algo, steps, moved)
     if hasattr(estimator, "encode"):
         share = within_clip_share(estimator.encode(X))
         if share < FLAT_LATENT:
             log.warning("%s: the latent collapsed into a clip code: only %.0f%% of its variance is within clips, so it "
-                        "barely follows the motion; try --set latent_norm=clip", algo, 100 * share)
+                        "barely follows the motion; try latent_norm='clip'", algo, 100 * share)
     learned, identity = event_spread(estimator, X, seqs)
     if learned > identity:
         log.warning("%s: the learned warps spread the training clips' key events more than no warping does (mean "

@@ -29,6 +29,11 @@ RETIMINGS = (
 
 @pytest.fixture(scope="module")
 def copies():
+    return retimed_copies()
+
+
+def retimed_copies():
+    """The source squat's copies as labelled sequences, each with its derived event at its own frame."""
     source = load_collection(PENN, split="test", action="squat", max_per_action=1)[0]
     f = source.features
     out = []

@@ -64,6 +64,11 @@ class TPLAligner(VideoAligner):
         Size of the test-time model: smaller than the seed's (4, 32, 6, (128, 64, 32, 16)) to fit in seconds.
     variational : bool
         VAE variant (for DINO/CLIP features).
+    latent_norm : str
+        How the plain autoencoder's latent is normalised (see :class:`~mvsync.align.engine.estimators.TPL`):
+        ``"clip"`` (default) z-scores each clip's latent over its own frames. With ``"batch"`` (the default before)
+        the net could tell performers apart by the level of their latent instead of following their motion; on
+        Penn Action squats the unrefined event error was 21.0 frames with it and 3.6 with ``"clip"`` (raw DTW 3.8).
     recenter : bool
         Pace the timeline at the clips' average pace (see the module notes) instead of the raw prototype time.
     refine, refine_band : int, float
@@ -80,7 +85,7 @@ class TPLAligner(VideoAligner):
     def __init__(
         self, *, model: str | None = None, epochs: int = 300, lr: float = 5e-3, grad_clip: float | None = 1.0,
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
-        variational: bool = False, recenter: bool = True, refine: int = 4, refine_band: float = 0.2, seed: int = 0,
+        variational: bool = False, latent_norm: str = "clip", recenter: bool = True, refine: int = 4, refine_band: float = 0.2, seed: int = 0,
         device: str = "cpu", progress: bool = False,
     ) -> None:
         self.model = model
@@ -92,6 +97,7 @@ class TPLAligner(VideoAligner):
         self.loc_depth = loc_depth
         self.widths = widths
         self.variational = variational
+        self.latent_norm = latent_norm
         self.recenter = recenter
         self.refine = refine
         self.refine_band = refine_band
@@ -133,7 +139,7 @@ class TPLAligner(VideoAligner):
         """The TPL (or DTAN) checkpoint named by ``model`` and, if ``mvsync train`` wrote it, its standardisation."""
         payload = load_checkpoint(self.model)
         if payload.get("estimator") not in ESTIMATORS:
-            raise ConfigError(f"{self.model}: not a TPL or DTAN checkpoint; train one with mvsync train --algo tpl")
+            raise ConfigError(f"{self.model}: not a TPL or DTAN checkpoint (train one with the tpl or dtan algorithm)")
         estimator = ESTIMATORS[payload["estimator"]].from_payload(payload, source=str(self.model), device=self.device)
         if estimator.n_channels_ != n_channels:
             raise InputError(
@@ -145,9 +151,9 @@ class TPLAligner(VideoAligner):
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ConfigError(f"epochs: must be a positive int (got {self.epochs!r})")
         return TPL(
-            variational=self.variational, widths=tuple(self.widths), n_recurrences=self.n_recurrences,
-            loc_filters=self.loc_filters, loc_depth=self.loc_depth, epochs=self.epochs, lr=self.lr,
-            grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed, device=self.device, progress=self.progress,
+            variational=self.variational, latent_norm=self.latent_norm, widths=tuple(self.widths),
+            n_recurrences=self.n_recurrences, loc_filters=self.loc_filters, loc_depth=self.loc_depth,
+            epochs=self.epochs, lr=self.lr, grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed, device=self.device, progress=self.progress,
         ).fit(X)
 
     def _grids(self, X: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:

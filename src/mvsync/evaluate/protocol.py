@@ -30,7 +30,7 @@ from ..align.trained_model import TrainedModel
 from ..atomic import atomic_write
 from ..datasets.base import event_matrix
 from ..datasets.collection import LabeledSequence
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputExistsError
 from ..sync import SyncConfig, build_result
 from .metrics import cycle_consistency, kendalls_tau, retrieval_ap
 from .metrics_events import key_event_sync_error
@@ -90,7 +90,7 @@ def save_reports(reports: list[EvalReport], path: str | Path, *, overwrite: bool
     """Write every report (per action and macro) and the comparison of their macro averages as JSON."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists; pass --force to overwrite")
+        raise OutputExistsError(f"{path}: already exists")
     data = {"columns": list(COLUMNS), "comparison": {r.method: r.macro for r in reports},
             "reports": [r.to_dict() for r in reports]}
     with atomic_write(path) as handle:

@@ -26,7 +26,7 @@ from .dtan import DTANConfig, DTANet, common_warp_loss, prior_loss, wcss_loss
 from .joint import JointAligner
 from .sequences import Series, to_numpy_padded
 from .tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
-from .tpl_losses import sigmoid_anneal
+from .tpl_losses import between_clip_share, sigmoid_anneal
 
 
 class DTAN(JointAligner):
@@ -123,7 +123,9 @@ class TPL(JointAligner):
     latent_norm : bool or str
         Normalisation of the plain autoencoder's latent, which keeps ICAE from shrinking ``Z`` to 0: ``"batch"``
         (or True) an affine-free BatchNorm; ``"clip"`` each clip's latent z-scored over its own frames, so that
-        offsets between clips (or actions) cannot stand in for variation within a clip; ``"none"`` (or False).
+        offsets between clips (or actions) cannot stand in for variation within a clip, with each frame weighted
+        by how much the input moves there (a frozen lead-in or pause would otherwise shift the clip's statistics
+        away from its copies'); ``"none"`` (or False).
     n_cells, zero_boundary, n_recurrences, loc_filters, loc_depth
         The DTAN on the latent (see :class:`DTAN`).
     icae_weight, anneal_center, anneal_width : float
@@ -137,6 +139,11 @@ class TPL(JointAligner):
         sequence (``g_i o h`` aligns as well as ``g_i``), and nothing in ICAE stops ``h`` from parking most of the
         common time on one moment. This term, ``mean_s (mean_i g_i(s) - s)^2`` per class, keeps the average warp
         at the identity (0: off).
+    between_weight : float
+        Weight of the share of the latent's variance that lies between clips (their mean levels) rather than
+        within them: a latent that codes the performer instead of the motion gives ICAE nothing to align. An
+        alternative to ``latent_norm="clip"`` that leaves each clip's level free where clips differ by a lead-in
+        or a tail (0: off).
     augment_variance : float
         Random-warp training augmentation, as for :class:`DTAN` (0: off).
     epochs, batch_size, lr, weight_decay, grad_clip, seed, device, progress
@@ -147,7 +154,7 @@ class TPL(JointAligner):
     _model_cls = DMTAE
     _int_params = ("n_cells", "n_recurrences", "loc_filters", "loc_depth", "n_traj_steps")
     _float_params = ("icae_weight", "beta", "gamma", "alpha", "prior_weight", "prior_variance", "augment_variance",
-                     "center_weight")
+                     "center_weight", "between_weight")
 
     def __init__(
         self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool | str = True,
@@ -155,7 +162,7 @@ class TPL(JointAligner):
         loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
         beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        center_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
+        center_weight: float = 0.0, between_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
         lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0,
         device: str = "cpu", progress: bool = False,
     ) -> None:
@@ -178,6 +185,7 @@ class TPL(JointAligner):
         self.prior_length_scale = prior_length_scale
         self.prior_variance = prior_variance
         self.center_weight = center_weight
+        self.between_weight = between_weight
         self.augment_variance = augment_variance
         self.epochs = epochs
         self.batch_size = batch_size
@@ -224,6 +232,9 @@ class TPL(JointAligner):
         if self.center_weight > 0:
             center = common_warp_loss(model.dtan, out.thetas, batch["labels"])
             total, logs["center"] = total + self.center_weight * center, center.item()
+        if self.between_weight > 0:
+            between = between_clip_share(out.z, batch["lengths"])
+            total, logs["between"] = total + self.between_weight * between, between.item()
         return total, logs
 
     def _thetas(self, x: Tensor, lengths: Tensor) -> list[Tensor]:

@@ -34,20 +34,22 @@ def masked_mean(x: Tensor, mask: Tensor, dim: int = -1) -> Tensor:
     return total / weight.sum(dim).clamp(min=1e-12)
 
 
-def standardize_per_sequence(x: Tensor, mask: Tensor, eps: float = 1e-5) -> Tensor:
+def standardize_per_sequence(x: Tensor, mask: Tensor, eps: float = 1e-5, weight: Tensor | None = None) -> Tensor:
     """Each sequence's channels z-scored over its own valid positions (``x`` ``(B, C, L)``, ``mask`` ``(B, 1, L)``);
     zero on invalid positions. Unlike a batch norm, offsets between sequences (e.g. between actions) are removed,
-    so only the variation within each sequence is left.
+    so only the variation within each sequence is left. ``weight`` ``(B, 1, L)`` (>= 0), if given, weighs the
+    positions in the statistics (e.g. by how much the input moves there).
 
     >>> x = torch.tensor([[[1.0, 3.0, 9.0]], [[10.0, 30.0, 0.0]]]); m = torch.tensor([[[1, 1, 0]], [[1, 1, 0]]]).bool()
-    >>> standardize_per_sequence(x, m).tolist()
-    [[[-1.0, 1.0, 0.0]], [[-1.0, 1.0, 0.0]]]
+    >>> [round(v, 3) for v in standardize_per_sequence(x, m)[0, 0].tolist()]
+    [-1.0, 1.0, 0.0]
     """
-    weight = mask.to(x.dtype)  # (B, 1, L)
-    count = weight.sum(2, keepdim=True).clamp(min=1.0)  # (B, 1, 1)
+    valid = mask.to(x.dtype)  # (B, 1, L)
+    weight = valid if weight is None else weight * valid
+    count = weight.sum(2, keepdim=True).clamp(min=1e-6)  # (B, 1, 1)
     mean = (x * weight).sum(2, keepdim=True) / count  # (B, C, 1)
-    var = (((x - mean) * weight) ** 2).sum(2, keepdim=True) / count  # (B, C, 1)
-    return (x - mean) / torch.sqrt(var + eps) * weight
+    var = ((x - mean) ** 2 * weight).sum(2, keepdim=True) / count  # (B, C, 1)
+    return (x - mean) / torch.sqrt(var + eps) * valid
 
 
 class MaskedBatchNorm1d(nn.BatchNorm1d):

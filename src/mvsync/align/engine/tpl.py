@@ -39,8 +39,9 @@ class TPLConfig:
     variational: bool = False  # VAE variant: mu and log sigma^2 heads (seed, for OpenCLIP/DINO features)
     widths: tuple[int, ...] = (128, 64, 32, 16)  # encoder widths (seed Table 2); the decoder mirrors them
     latent_norm: bool | str = True  # plain AE: "batch" (or True) affine-free BatchNorm on Z, keeps ICAE from
-    # shrinking Z to 0; "clip": each clip's Z z-scored over its own frames (no offsets between clips or actions
-    # for the norm to use); False / "none": off
+    # shrinking Z to 0; "clip": each clip's Z z-scored over its own frames, weighted by how much the input moves
+    # there (no offsets between clips or actions for the norm to use, and frozen lead-ins or pauses do not shift
+    # the statistics); False / "none": off
     n_cells: int = 16  # CPAB cells (seed: 16)
     zero_boundary: bool = True  # dim(theta) = n_cells - 1 (seed: 15)
     n_recurrences: int = 4  # DTAN recurrent passes
@@ -65,6 +66,14 @@ class ConvStack(nn.Module):
         for conv, norm in zip(self.convs, self.norms):
             x = nn.functional.gelu(norm(conv(x), mask)) * mask  # (B, C', L)
         return x
+
+
+def motion_weight(x: Tensor, mask: Tensor) -> Tensor:
+    """``(B, 1, L)`` how much each frame moves: the norm of its change from the previous frame (missing frames
+    and padding: 0), so frozen frames (a lead-in, a pause) weigh nothing in per-clip statistics."""
+    step = torch.nan_to_num(x.diff(dim=2, prepend=x[..., :1]), nan=0.0).norm(dim=1, keepdim=True)  # (B, 1, L)
+    step = torch.where(mask, step, torch.zeros_like(step))
+    return step + 1e-3 * step.amax(2, keepdim=True)  # never all zero
 
 
 @dataclass
@@ -107,7 +116,7 @@ class DMTAE(nn.Module):
         if self.latent_norm is not None:
             mu = self.latent_norm(mu, mask)
         elif self.per_clip_norm:
-            mu = standardize_per_sequence(mu, mask)
+            mu = standardize_per_sequence(mu, mask, weight=motion_weight(x, mask))
         if self.logvar_head is None:
             return mu, None, None
         logvar = self.logvar_head(h) * mask  # (B, 1, L)

@@ -105,6 +105,23 @@ def trajectory_variance_loss(z: Tensor, mask: Tensor, k: int = 16) -> Tensor:
     return ((sub - sub.mean(0, keepdim=True)) ** 2).sum(1).mean()
 
 
+def between_clip_share(z: Tensor, lengths: Tensor) -> Tensor:
+    """Share of the variance of ``z`` ``(B, 1, L)`` that lies between the sequences' means, over their first
+    ``lengths`` samples: 0 when every sequence varies around the same level, 1 when each is flat at its own.
+
+    >>> z = torch.tensor([[[0.0, 2.0]], [[10.0, 12.0]]])
+    >>> round(float(between_clip_share(z, torch.tensor([2, 2]))), 3)
+    0.962
+    """
+    mask = (torch.arange(z.shape[2], device=z.device)[None, :] < lengths[:, None])[:, None].to(z.dtype)  # (B, 1, L)
+    count = mask.sum((1, 2)).clamp(min=1.0)  # (B,)
+    means = (z * mask).sum((1, 2)) / count  # (B,)
+    grand = (means * count).sum() / count.sum()
+    total = (((z - grand) * mask) ** 2).sum() / count.sum()
+    between = (count * (means - grand) ** 2).sum() / count.sum()
+    return between / total.clamp(min=1e-12)
+
+
 def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Seed eq. 1: ``Z = mu + eps * sigma`` with ``eps ~ N(0, 1)`` drawn on CPU (same draws on every device)."""
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # (B, 1, L)
