@@ -34,6 +34,7 @@ import torch
 from mvsync import sync
 from mvsync.align.engine.cpab import CPAB
 from mvsync.demo import demo_clip_path
+from mvsync.errors import InputError
 from mvsync.evaluate import Retiming, content_error, write_retimed
 from mvsync.evaluate.retiming import _shown_content
 
@@ -84,17 +85,25 @@ def accuracy(tmp: Path, n_clips: int, seeds: list[int], opencv_doc: Path = OPENC
             runs = [(label, method, options) for label, (method, options) in METHODS.items() if method != "tpl"]
             runs += [(f"{label} seed {seed}" if len(seeds) > 1 else label, method, {**options, "seed": seed})
                      for seed in seeds for label, (method, options) in METHODS.items() if method == "tpl"]
-            stats = summary[(name, kind)] = {}
+            stats = {}
             for label, method, options in runs:
                 with RefineTimer() as refine:
                     start = time.perf_counter()
-                    result = sync(paths, method=method, features=kind, cache_dir=str(tmp / "cache"), method_options=options)
+                    try:
+                        result = sync(paths, method=method, features=kind, cache_dir=str(tmp / "cache"),
+                                      method_options=options)
+                    except InputError as err:  # e.g. pose finds nobody: mvsync refuses the set, say so and go on
+                        print(f"| {name} | {kind} | (refused) {str(err).split(';')[0]} | | | | | |")
+                        break
                     wall = time.perf_counter() - start
                 errors = content_error(result, contents, reference=0)
                 stats[label] = np.array([np.median(errors), np.percentile(errors, 95), np.mean(errors)])
                 detail = f" (refinement {refine.seconds:.2f})" if refine.seconds is not None else ""
                 print(f"| {name} | {kind} | {label} | {stats[label][0]:.2f} | {stats[label][1]:.2f} | {stats[label][2]:.2f} "
                       f"| {np.mean(errors <= 1):.1%} | {wall:.1f}{detail} |")
+            if len(stats) < len(runs):
+                continue
+            summary[(name, kind)] = stats
             for seed in seeds:
                 tpl = stats[f"tpl seed {seed}" if len(seeds) > 1 else "tpl"]
                 ratios = [_ratio(d, t) for d, t in zip(stats["dtw"], tpl)]

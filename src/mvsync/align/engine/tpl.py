@@ -69,11 +69,15 @@ class ConvStack(nn.Module):
 
 
 def motion_weight(x: Tensor, mask: Tensor) -> Tensor:
-    """``(B, 1, L)`` how much each frame moves: the norm of its change from the previous frame (missing frames
-    and padding: 0), so frozen frames (a lead-in, a pause) weigh nothing in per-clip statistics."""
+    """``(B, 1, L)`` 1 on frames that move, 0 on frozen ones (a lead-in, a pause, a tail: a change from the previous
+    frame below a tenth of the clip's median change), and on missing frames and padding. Binary, so that a clip
+    played faster or slower gets the same weights: only freezes are left out of per-clip statistics."""
     step = torch.nan_to_num(x.diff(dim=2, prepend=x[..., :1]), nan=0.0).norm(dim=1, keepdim=True)  # (B, 1, L)
-    step = torch.where(mask, step, torch.zeros_like(step))
-    return step + 1e-3 * step.amax(2, keepdim=True)  # never all zero
+    step = step.masked_fill(~mask, float("nan"))
+    typical = torch.nanmedian(step, dim=2, keepdim=True).values.nan_to_num(0.0)  # (B, 1, 1)
+    moving = (step > 0.1 * typical) & mask
+    frozen_clip = ~moving.any(2, keepdim=True)  # a clip that never moves: use all its frames
+    return (moving | (frozen_clip & mask)).to(x.dtype)
 
 
 @dataclass
