@@ -2,6 +2,7 @@
 
 Run: python benchmarks/bench_penn.py --quick                  (2 CPU cores, about 10 minutes)
      python benchmarks/bench_penn.py --device cuda            (the seed's scale: one GPU session)
+     python benchmarks/bench_penn.py --skip tpl dtan tcc --test-per-action 25   (test-time TPL only, 9 actions, CPU)
 
 Trains on the Penn Action train split (../shared/data/penn_action, 2D keypoints, every action jointly for TPL and
 DTAN as in the TPL paper) and scores the test split with `mvsync eval`'s code: each method embeds every test clip,
@@ -70,13 +71,15 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=["tpl", "dtan", "tcc", "test-time"],
                         help="rows to leave out")
     parser.add_argument("--tpl", nargs="*", default=[], metavar="KEY=VALUE", help="override TPL options")
+    parser.add_argument("--test-per-action", type=int, help="score the first N test clips of each action")
     parser.add_argument("--out", help="markdown file (default: benchmarks/results/penn_<quick|full>.md)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     plan = QUICK if args.quick else FULL
     tpl_options = {**plan["tpl"], **dict(_parse(kv) for kv in args.tpl)}
     train_set = load(plan["train_actions"], "train", plan["per_action"])
-    test_set = load([a for a in plan["train_actions"] if a in SCORED], "test", plan["test_per_action"])
+    test_set = load([a for a in plan["train_actions"] if a in SCORED], "test",
+                    args.test_per_action or plan["test_per_action"])
     setup = (f"{'quick' if args.quick else 'full'}: {len(train_set)} train clips of {len(plan['train_actions'])} "
              f"action(s), {len(test_set)} test clips of the {len({s.action for s in test_set})} scored; "
              f"tpl {tpl_options}; dtan {plan['dtan']}; tcc {plan['tcc']}; device {args.device}, seed {args.seed}")
@@ -107,7 +110,8 @@ def main() -> None:
         score(algo, model_embedder(model))
     if "test-time" not in args.skip:
         for name, refine in (("tpl test-time, unrefined", 0), ("tpl test-time, refined", 4)):
-            score(name, aligner_embedder(test_set, lambda: TPLAligner(refine=refine, seed=args.seed, device=args.device)))
+            fitted = aligner_embedder(test_set, lambda: TPLAligner(refine=refine, seed=args.seed, device=args.device))
+            score(name, fitted)
 
     table = markdown(reports, timings)
     print("\n" + table)
@@ -138,7 +142,8 @@ def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
     actions = list(raw.rows)
     lines = ["| action | " + " | ".join(r.method for r in reports) + " |", "|---" * (len(reports) + 1) + "|"]
     for action in actions:
-        lines.append(f"| {action} | " + " | ".join(_cell(r.rows.get(action, {}).get("event_err_frames")) for r in reports) + " |")
+        cells = [_cell(r.rows.get(action, {}).get("event_err_frames")) for r in reports]
+        lines.append(f"| {action} | " + " | ".join(cells) + " |")
     macro = [r.macro["event_err_frames"] for r in reports]
     lines.append("| **macro (frames)** | " + " | ".join(_cell(m) for m in macro) + " |")
     lines.append("| macro % of timeline | " + " | ".join(_cell(r.macro["event_err_pct"]) for r in reports) + " |")

@@ -117,7 +117,8 @@ def accuracy(tmp: Path, n_clips: int, seeds: list[int], opencv_doc: Path = OPENC
 def verdict(summary: dict) -> None:
     """Which method is more accurate over ALL the sets: mean of the per-set mean errors, and per-set wins."""
     labels = list(next(iter(summary.values())))
-    print("\n| method | sets | mean of per-set mean errors | mean of per-set medians | worst p95 | sets where it is worse than dtw |")
+    print("\n| method | sets | mean of per-set mean errors | mean of per-set medians | worst p95 "
+          "| sets where it is worse than dtw |")
     print("|---|---|---|---|---|---|")
     for label in labels:
         rows = np.array([stats[label] for stats in summary.values()])  # (sets, 3)

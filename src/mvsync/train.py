@@ -111,7 +111,8 @@ def within_clip_share(latents: np.ndarray) -> float:
     """Share of a latent's variance that lies within clips (``latents`` ``(N, L)``, NaN past each length):
     1 when every clip varies around the same mean, near 0 when clips differ only by their level.
 
-    >>> within_clip_share(np.array([[0.0, 1.0], [10.0, 11.0]])) < 0.01 < 0.99 < within_clip_share(np.array([[0.0, 1.0], [0.0, 1.0]]))
+    >>> levels, motion = np.array([[0.0, 1.0], [10.0, 11.0]]), np.array([[0.0, 1.0], [0.0, 1.0]])
+    >>> within_clip_share(levels) < 0.01 < 0.99 < within_clip_share(motion)
     True
     """
     pooled = np.nanvar(latents)

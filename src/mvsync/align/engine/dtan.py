@@ -148,7 +148,8 @@ def common_warp_loss(net: DTANet, thetas: list[Tensor], labels: Tensor, n_points
 
     >>> net = DTANet(DTANConfig(1, n_cells=4, n_recurrences=1, n_filters=2, depth=1))
     >>> theta = torch.tensor([[0.5, 0.0, 0.0], [-0.5, 0.0, 0.0]])  # opposite warps: their mean is near s
-    >>> float(common_warp_loss(net, [theta], torch.tensor([0, 0]))) < float(common_warp_loss(net, [theta[:1]], torch.tensor([0])))
+    >>> both = common_warp_loss(net, [theta], torch.tensor([0, 0]))
+    >>> float(both) < float(common_warp_loss(net, [theta[:1]], torch.tensor([0])))
     True
     """
     grid = torch.linspace(0.0, 1.0, n_points, dtype=thetas[0].dtype, device=thetas[0].device)  # (G,)
