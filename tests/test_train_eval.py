@@ -57,9 +57,10 @@ def test_penn_action_keypoints_train_and_eval(capsys, tmp_path):
     ckpt = tmp_path / "tpl.pt"
     args = ["--action", "squat", "--max-per-action", "4", "-q"]
     assert main(["train", str(PENN), "-o", str(ckpt), "--epochs", "2", *SMALL["tpl"], *args]) == 0
-    assert main(["eval", str(PENN), "--model", str(ckpt), *args]) == 0
+    assert main(["eval", str(PENN), "--model", str(ckpt), "--baseline", "identity", "--baseline", "raw", *args]) == 0
     out = capsys.readouterr().out
     assert "| squat |" in out and "DERIVED from keypoints" in out and "event_err_pct" in out
+    assert "| identity | tau" in out and "| raw | tau" in out and "| tpl |" in out  # one table per method
 
 
 @needs_penn
@@ -238,7 +239,7 @@ def test_train_warns_when_the_warps_never_left_the_identity(caplog, feature_fold
         model = train(seqs, algo="tpl", epochs=2, **small)  # 2 steps at lr 1e-4
     X = [model.standardizer.apply(s.features) for s in seqs]
     assert warp_displacement(model.model, X) < STILL_WARP
-    assert "still near the identity" in caplog.text and "--epochs" in caplog.text
+    assert "still near the identity" in caplog.text and "more epochs" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="mvsync.train"):
         model = train(seqs, algo="dtan", epochs=40, lr=1e-2, depth=3, n_filters=8, n_recurrences=1)
