@@ -66,7 +66,7 @@ class TPLAligner(VideoAligner):
         VAE variant (for DINO/CLIP features).
     latent_norm : str
         How the plain autoencoder's latent is normalised (see :class:`~mvsync.align.engine.estimators.TPL`):
-        ``"clip"`` (default) z-scores each clip's latent over its own frames, weighted by motion. With ``"batch"``
+        ``"clip"`` (default) z-scores each clip's latent over its own moving frames. With ``"batch"``
         (the default before) the net can tell performers apart by the level of their latent instead of following
         their motion: on Penn Action's test clips (9 actions x 25, unrefined, seed 0) the key-event error was 7.31
         frames with it and 6.20 with ``"clip"`` (raw DTW 6.57, no warping 6.99; README, "TPL against DTW").

@@ -123,9 +123,9 @@ class TPL(JointAligner):
     latent_norm : bool or str
         Normalisation of the plain autoencoder's latent, which keeps ICAE from shrinking ``Z`` to 0: ``"batch"``
         (or True) an affine-free BatchNorm; ``"clip"`` each clip's latent z-scored over its own frames, so that
-        offsets between clips (or actions) cannot stand in for variation within a clip, with each frame weighted
-        by how much the input moves there (a frozen lead-in or pause would otherwise shift the clip's statistics
-        away from its copies'); ``"none"`` (or False).
+        offsets between clips (or actions) cannot stand in for variation within a clip; frozen frames are left
+        out of the statistics (a frozen lead-in or pause would otherwise shift a clip's statistics away from its
+        copies'); ``"none"`` (or False).
     n_cells, zero_boundary, n_recurrences, loc_filters, loc_depth
         The DTAN on the latent (see :class:`DTAN`).
     icae_weight, anneal_center, anneal_width : float

@@ -38,7 +38,7 @@ def standardize_per_sequence(x: Tensor, mask: Tensor, eps: float = 1e-5, weight:
     """Each sequence's channels z-scored over its own valid positions (``x`` ``(B, C, L)``, ``mask`` ``(B, 1, L)``);
     zero on invalid positions. Unlike a batch norm, offsets between sequences (e.g. between actions) are removed,
     so only the variation within each sequence is left. ``weight`` ``(B, 1, L)`` (>= 0), if given, weighs the
-    positions in the statistics (e.g. by how much the input moves there).
+    positions in the statistics (e.g. 0 on frozen frames).
 
     >>> x = torch.tensor([[[1.0, 3.0, 9.0]], [[10.0, 30.0, 0.0]]]); m = torch.tensor([[[1, 1, 0]], [[1, 1, 0]]]).bool()
     >>> [round(v, 3) for v in standardize_per_sequence(x, m)[0, 0].tolist()]

@@ -39,9 +39,9 @@ class TPLConfig:
     variational: bool = False  # VAE variant: mu and log sigma^2 heads (seed, for OpenCLIP/DINO features)
     widths: tuple[int, ...] = (128, 64, 32, 16)  # encoder widths (seed Table 2); the decoder mirrors them
     latent_norm: bool | str = True  # plain AE: "batch" (or True) affine-free BatchNorm on Z, keeps ICAE from
-    # shrinking Z to 0; "clip": each clip's Z z-scored over its own frames, weighted by how much the input moves
-    # there (no offsets between clips or actions for the norm to use, and frozen lead-ins or pauses do not shift
-    # the statistics); False / "none": off
+    # shrinking Z to 0; "clip": each clip's Z z-scored over its own moving frames (no offsets between clips or
+    # actions for the norm to use; frozen lead-ins, pauses and tails are left out of the statistics); False / "none":
+    # off
     n_cells: int = 16  # CPAB cells (seed: 16)
     zero_boundary: bool = True  # dim(theta) = n_cells - 1 (seed: 15)
     n_recurrences: int = 4  # DTAN recurrent passes
