@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
 import sys
 from pathlib import Path
 
@@ -144,12 +145,28 @@ def run_sync(args: argparse.Namespace) -> int:
                                                          progress=not args.quiet)
         for path in publish(staged):
             print(f"wrote {path}")
+    if not args.quiet:
+        print(_confidence_table(result))
     skipped = result.extra.get("skipped", [])
     for failure in skipped:
         print(f"mvsync: skipped: {failure}", file=sys.stderr)
     if skipped:
         print(f"skipped {len(skipped)} unusable clip(s) of {len(args.videos)}", file=sys.stderr)
     return 0
+
+
+def _confidence_table(result) -> str:
+    """How well each clip matches the others after sync: one row per clip, outliers marked."""
+    mismatch = result.extra.get("mismatch") or []
+    known = [m for m in mismatch if m is not None]
+    median = statistics.median(known) if known else None
+    outliers = set(result.extra.get("outliers", []))
+    lines = ["clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"]
+    for track, m in zip(result.videos, mismatch):
+        relative = f"{m / median:.1f}" if m is not None and median else "-"
+        flag = "  <- does not match the others" if track.path in outliers else ""
+        lines.append(f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}{flag}")
+    return "\n".join(lines)
 
 
 def _audio_from(args: argparse.Namespace, usable: list[Path]) -> int | str | None:

@@ -96,7 +96,23 @@ def run_plan(plan: SyncPlan, *, progress: bool = False) -> SyncResult:
     require_two(len(features), len(plan.paths), failures or [])
     aligner = _fit(features, plan, progress)
     extra = {"features_reason": reason} if reason else {}
+    extra.update(_confidence(features, aligner.frame_maps_))
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra)
+
+
+def _confidence(features: list[Features], frame_maps: list[np.ndarray]) -> dict[str, Any]:
+    """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order) and the clips that
+    clearly do not belong (``extra.outliers``, paths), each also named in a warning."""
+    from .align.sync_confidence import sync_confidence
+
+    maps = [fill_inside(np.asarray(m, float)) for m in frame_maps]
+    report = sync_confidence([f.values for f in features], [f.valid for f in features], maps)
+    for i in report.outliers:
+        log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx the median clip's): another "
+                    "action, or a clip the method could not align?", features[i].path, report.mismatch[i],
+                    report.relative()[i])
+    mismatch = [None if not np.isfinite(m) else round(float(m), 4) for m in report.mismatch]
+    return {"mismatch": mismatch, "outliers": [str(features[i].path) for i in report.outliers]}
 
 
 def default_method(model: str | Path | None) -> str:

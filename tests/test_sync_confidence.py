@@ -1,0 +1,56 @@
+"""Sync confidence (issue 10, §5): a clip that does not belong is flagged after sync, the others are not."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from mvsync.align.sync_confidence import sync_confidence
+from mvsync.cli import main
+from mvsync.evaluate import Retiming, write_retimed
+from mvsync.sync import sync
+
+from .conftest import SMALL
+
+
+@pytest.fixture(scope="module")
+def odd_set(tmp_path_factory, retimed, carphone):
+    """Four retimed copies of bikes.mp4 and one clip of other content (carphone), at the same frame size."""
+    other = write_retimed(carphone, tmp_path_factory.mktemp("odd"), (Retiming(tempo=1.0),), size=SMALL)
+    return [*retimed[0], other[0][0]]
+
+
+def test_the_odd_clip_is_flagged_and_the_copies_are_not(odd_set, caplog):
+    with caplog.at_level(logging.WARNING, logger="mvsync.sync"):
+        result = sync(odd_set, features="appearance", method="dtw")
+    mismatch = np.array(result.extra["mismatch"], dtype=float)
+    assert result.extra["outliers"] == [str(odd_set[-1])]
+    assert mismatch[-1] > 2 * np.median(mismatch) and np.all(mismatch[:-1] < np.median(mismatch) * 2)
+    assert f"{odd_set[-1]}: matches the other clips poorly" in caplog.text
+    assert sum("matches the other clips poorly" in r.message for r in caplog.records) == 1
+
+
+def test_copies_alone_raise_no_flag(retimed):
+    result = sync(retimed[0], features="appearance", method="dtw")
+    assert result.extra["outliers"] == [] and len(result.extra["mismatch"]) == len(retimed[0])
+    assert all(m is not None and m < 0.5 for m in result.extra["mismatch"])  # retimed copies of one clip match
+
+
+def test_cli_prints_the_table_and_writes_the_scores(odd_set, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sync", *map(str, odd_set), "-o", str(out), "--features", "appearance", "--no-video"]) == 0
+    printed = capsys.readouterr().out
+    assert "mismatch after sync" in printed and f"{odd_set[-1].name} |" in printed
+    assert "does not match the others" in printed.splitlines()[-1]  # the odd clip is the last row, marked
+    data = json.loads((out / "sync.json").read_text())
+    assert data["extra"]["outliers"] == [str(odd_set[-1])] and len(data["extra"]["mismatch"]) == 5
+
+
+def test_no_flag_when_every_clip_matches_almost_perfectly():
+    """The ratio alone would flag noise between near-perfect matches; the margin keeps them quiet."""
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(50, 4))
+    clips = [base + s * rng.normal(size=base.shape) for s in (0.001, 0.001, 0.003, 0.01)]
+    report = sync_confidence(clips, [np.ones(50, bool)] * 4, [np.arange(50.0)] * 4)
+    assert report.outliers == [] and report.relative().max() > 2  # large ratio, tiny distance
