@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 # the command line's ``--help`` do not pay for torch, mediapipe and PyAV until something needs them.
 _EXPORTS = {
     ".align": ("ALIGNERS", "CPAB", "DTAN", "TPL", "create_aligner"),
+    ".events": ("Event",),
     ".errors": ("ConfigError", "InputError", "MvsyncError", "NotFittedError", "OutputError"),
     ".features": ("FEATURES", "extract_features", "load_features", "save_features"),
     ".io": ("VideoWriter", "probe", "read_audio", "read_frames"),
@@ -28,6 +29,7 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .align import ALIGNERS, CPAB, DTAN, TPL, create_aligner
+    from .events import Event
     from .errors import ConfigError, InputError, MvsyncError, NotFittedError, OutputError
     from .features import FEATURES, extract_features, load_features, save_features
     from .io import VideoWriter, probe, read_audio, read_frames
@@ -64,7 +66,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
+    "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Event", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
     "OutputError", "SyncConfig", "SyncResult", "VideoInfo", "VideoTrack", "VideoWriter", "check_sync", "create_aligner",
     "extract_features", "load_features", "probe", "read_audio", "read_frames", "render_grid", "save_features",
     "sync",

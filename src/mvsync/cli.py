@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import statistics
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from . import __version__
 from .cli_names import ALIGNER_NAMES, AUTO_FEATURES, DATASET_NAMES, FEATURE_NAMES, TRAINER_NAMES
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "none (default: the reference clip, else the first with sound)")
     p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
+    p.add_argument("--event", action="append", default=[], metavar="NAME=CLIP:TIME",
+                   help="a key moment marked in clip CLIP (0-based, as given) at TIME seconds (2.5) or frame (f120), "
+                        "carried to every clip: saved in sync.json, labelled in synced.mp4 (repeatable)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
     p.set_defaults(run=run_sync)
@@ -128,14 +133,17 @@ def run_sync(args: argparse.Namespace) -> int:
     from .sync import check_sync, run_plan
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
+    marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
+    _check_event_times(marks, args.videos, plan.infos)
     options = _grid_options(args.cell_size, _audio_from(args, [info.path for info in plan.infos]))
     check_grid_options(options, plan.infos)
     with output_dir(args.output, force=args.force) as out_dir:
         result = run_plan(plan, progress=not args.quiet)
         if "features_reason" in result.extra:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
+        result = _add_events(result, marks, args.videos)
         options = _kept_audio_source(options, plan, result)
         # Written under hidden names, put in place together once all succeeded (a failure changes nothing).
         staged = {out_dir / "sync.json": result.save(staging_name(out_dir / "sync.json"))}
@@ -145,6 +153,8 @@ def run_sync(args: argparse.Namespace) -> int:
                                                          progress=not args.quiet)
         for path in publish(staged):
             print(f"wrote {path}")
+    for event in result.events:
+        print(_event_line(result, event))
     if not args.quiet:
         print(_confidence_table(result))
     skipped = result.extra.get("skipped", [])
@@ -167,6 +177,94 @@ def _confidence_table(result) -> str:
         flag = "  <- does not match the others" if track.path in outliers else ""
         lines.append(f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}{flag}")
     return "\n".join(lines)
+
+
+class _EventMark(NamedTuple):
+    """One ``--event NAME=CLIP:TIME`` as typed: the clip counts the videos as given; a time or a frame."""
+
+    text: str  # as typed, for messages
+    name: str
+    clip: int  # 0-based, as given (skipped clips included)
+    time_s: float | None  # seconds, or None when a frame was given
+    frame_idx: int | None  # the frame (fNNN), or None when seconds were given
+
+
+def _parse_events(items: list[str], n_videos: int) -> list[_EventMark]:
+    """Syntax and clip indices of every ``--event``, before any file is opened."""
+    marks: list[_EventMark] = []
+    for text in items:
+        name, has_name, where = text.partition("=")
+        clip_text, has_clip, time_text = where.partition(":")
+        if not has_name or not has_clip or not name.strip() or not clip_text or not time_text:
+            raise ConfigError(f"--event {text}: expected NAME=CLIP:TIME (e.g. impact=1:2.5, or impact=1:f120 for frame 120)")
+        if name in [m.name for m in marks]:
+            raise ConfigError(f"--event {text}: the name {name!r} is used twice; give each event its own name")
+        try:
+            clip = int(clip_text)
+        except ValueError:
+            raise ConfigError(f"--event {text}: clip {clip_text!r} is not a clip index (0, 1, ...)") from None
+        if not 0 <= clip < n_videos:
+            raise ConfigError(f"--event {text}: clip {clip} is out of range for {n_videos} videos (0..{n_videos - 1})")
+        time_s, frame_idx = _parse_event_time(text, time_text)
+        marks.append(_EventMark(text, name, clip, time_s, frame_idx))
+    return marks
+
+
+def _parse_event_time(text: str, time_text: str) -> tuple[float | None, int | None]:
+    try:
+        if time_text[0] in "fF":
+            frame_idx, time_s = int(time_text[1:]), None
+            value = float(frame_idx)
+        else:
+            frame_idx, time_s = None, float(time_text)
+            value = time_s
+    except ValueError:
+        raise ConfigError(f"--event {text}: time {time_text!r} is neither seconds (2.5) nor a frame (f120)") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"--event {text}: time {time_text!r} is not a finite number")
+    if value < 0:
+        raise ConfigError(f"--event {text}: time {time_text!r} is negative; times count from the clip's start (0)")
+    return time_s, frame_idx
+
+
+def _check_event_times(marks: list[_EventMark], given: list[str], infos) -> None:
+    """Each event's clip is usable and its time lies within the clip (probe only: the frame count and rate)."""
+    usable = [info.path for info in infos]
+    for mark in marks:
+        path = Path(given[mark.clip])
+        if path not in usable:
+            raise ConfigError(f"--event {mark.text}: clip {mark.clip} ({path}) is unusable (skipped); choose another")
+        info = infos[usable.index(path)]
+        last_idx = info.num_frames - 1
+        if mark.frame_idx is not None and mark.frame_idx > last_idx:
+            raise ConfigError(f"--event {mark.text}: frame {mark.frame_idx} is beyond clip {mark.clip} ({path}: frames 0 to {last_idx})")
+        if mark.time_s is not None and mark.time_s > last_idx / info.fps + 1e-9:
+            raise ConfigError(f"--event {mark.text}: {mark.time_s:g} s is beyond clip {mark.clip} "
+                              f"({path}: 0 to {last_idx / info.fps:.3f} s, its last frame)")
+
+
+def _add_events(result, marks: list[_EventMark], given: list[str]):
+    """Carry every ``--event`` through the sync map; a clip dropped while extracting (--skip-bad) drops its events."""
+    kept = [track.path for track in result.videos]
+    for mark in marks:
+        path = str(Path(given[mark.clip]))
+        if path not in kept:
+            log.warning("%s: skipped as unusable, so event %r is left out", path, mark.name)
+            continue
+        clip = kept.index(path)
+        time_s = mark.time_s if mark.frame_idx is None else mark.frame_idx / result.videos[clip].fps
+        try:
+            result = result.with_event(mark.name, clip, time_s)
+        except ConfigError as err:  # the library names its parameters (time_s: ...); the user typed --event
+            raise ConfigError(f"--event {mark.text}: {str(err).partition(': ')[2]}") from None
+    return result
+
+
+def _event_line(result, event) -> str:
+    """``event impact: timeline 2.52 s; a.mp4 2.48 s, b.mp4 2.50 s, c.mp4 (no content)``"""
+    times = [f"{Path(track.path).name} {t:.2f} s" if math.isfinite(t) else f"{Path(track.path).name} (no content)"
+             for track, t in zip(result.videos, event.clip_times_s)]
+    return f"event {event.name}: timeline {event.timeline_s:.2f} s; {', '.join(times)}"
 
 
 def _audio_from(args: argparse.Namespace, usable: list[Path]) -> int | str | None:

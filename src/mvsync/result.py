@@ -8,20 +8,23 @@ Format::
      "timeline": {"fps": 25.0, "length": 250},
      "videos": [{"path": "a.mp4", "fps": 25.0, "num_frames": 250,
                  "source_time": [0.0, 0.04, ...],    # seconds, one per timeline frame, or null
-                 "source_frame": [0.0, 1.0, ...]}]}  # the same moment as a fractional frame index
+                 "source_frame": [0.0, 1.0, ...]}],  # the same moment as a fractional frame index
+     "events": [{"name": "impact", "clip": 0, "time_s": 2.5, "timeline_s": 2.5,   # optional (issue 10):
+                 "clip_times_s": [2.5, ...]}]}                                   # see mvsync.events
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import InputError, OutputExistsError
+from .errors import ConfigError, InputError, OutputExistsError
+from .events import Event, check_event_name
 
 FORMAT_VERSION = 1
 
@@ -51,11 +54,15 @@ class SyncResult:
     length: int
     videos: list[VideoTrack]
     extra: dict[str, Any] = field(default_factory=dict)  # method details (reference, costs...), saved as-is
+    events: tuple[Event, ...] = ()  # key moments carried to every clip (see with_event), saved as "events"
 
     def __post_init__(self) -> None:
         for track in self.videos:
             if track.source_frame.shape != (self.length,) or track.source_time.shape != (self.length,):
                 raise ValueError(f"{track.path}: track length does not match the timeline ({self.length})")
+        for event in self.events:
+            if len(event.clip_times_s) != len(self.videos) or not 0 <= event.clip < len(self.videos):
+                raise ValueError(f"event {event.name!r}: does not match the {len(self.videos)} videos")
 
     @property
     def timeline_s(self) -> np.ndarray:
@@ -63,10 +70,60 @@ class SyncResult:
 
     def map_time(self, time_s: float | np.ndarray, i: int, j: int) -> float | np.ndarray:
         """The time in video ``j`` that matches ``time_s`` in video ``i`` (NaN outside j's content)."""
-        track = self.videos[i]
-        end_s = max(np.nanmax(track.source_time), (track.num_frames - 1) / track.fps)
-        step = self._timeline_step(track.source_time, time_s, end_s)
+        step = self._timeline_step(self.videos[i].source_time, time_s, self.clip_end_s(i))
         return _sample(self.videos[j].source_time, step)
+
+    def clip_end_s(self, i: int) -> float:
+        """The last moment of video ``i`` that can be mapped: its last frame's time, in seconds."""
+        track = self.videos[i]
+        return float(max(np.nanmax(track.source_time), (track.num_frames - 1) / track.fps))
+
+    def transfer(self, time_s: float, from_clip: int) -> np.ndarray:
+        """The moment ``time_s`` of clip ``from_clip`` in every clip: ``(n_videos,)`` seconds, NaN where a clip has
+        no content there (it starts later or ends sooner); ``from_clip``'s own entry is ``time_s``.
+
+        >>> result.transfer(2.5, 1)  # what clip 1 shows at 2.5 s, in clips 0, 1, 2  # doctest: +SKIP
+        array([2.43, 2.5 , nan])
+        """
+        time_s = self._check_clip_time(time_s, from_clip)
+        times = np.array([self.map_time(time_s, from_clip, j) for j in range(len(self.videos))], dtype=float)
+        times[from_clip] = time_s  # exact, where the map would round through the timeline
+        return times
+
+    def timeline_time(self, time_s: float, from_clip: int) -> float:
+        """Where the moment ``time_s`` of clip ``from_clip`` falls on the common timeline, in seconds."""
+        time_s = self._check_clip_time(time_s, from_clip)
+        step = self._timeline_step(self.videos[from_clip].source_time, time_s, self.clip_end_s(from_clip))
+        return float(step) / self.fps
+
+    def with_event(self, name: str, clip: int, time_s: float) -> "SyncResult":
+        """A copy of this result with one more event: ``name`` marked at ``time_s`` seconds of clip ``clip``
+        (an index into ``videos``) and carried to the timeline and every clip.
+
+        >>> result = result.with_event("impact", 1, 2.5)  # doctest: +SKIP
+        >>> result.events[-1].clip_times_s  # doctest: +SKIP
+        (2.43, 2.5, nan)
+        """
+        check_event_name(name, [e.name for e in self.events])
+        time_s = self._check_clip_time(time_s, clip, clip_name="clip")
+        times = self.transfer(time_s, clip)
+        event = Event(name, clip, float(time_s), self.timeline_time(time_s, clip), tuple(float(t) for t in times))
+        return replace(self, events=(*self.events, event))
+
+    def _check_clip_time(self, time_s: float, clip: int, *, clip_name: str = "from_clip") -> float:
+        """``time_s`` as a float, within clip ``clip``; errors name the caller's parameters."""
+        if isinstance(clip, bool) or not isinstance(clip, (int, np.integer)) or not 0 <= clip < len(self.videos):
+            n = len(self.videos)
+            raise ConfigError(f"{clip_name}: {clip!r} is out of range for {n} videos (0..{n - 1})")
+        try:
+            time_s = float(time_s)
+        except (TypeError, ValueError):
+            raise ConfigError(f"time_s: expected seconds (a number), got {time_s!r}") from None
+        end_s = self.clip_end_s(clip)
+        if not 0.0 <= time_s <= end_s:
+            path = self.videos[clip].path
+            raise ConfigError(f"time_s: {time_s:g} s is outside clip {clip} ({path}: 0 to {end_s:.3f} s)")
+        return time_s
 
     def frame_map(self, i: int, j: int) -> np.ndarray:
         """For every frame of video ``i``, the matching fractional frame of video ``j``."""
@@ -101,6 +158,7 @@ class SyncResult:
                 for t in self.videos
             ],
             **({"extra": self.extra} if self.extra else {}),
+            **({"events": [e.to_dict() for e in self.events]} if self.events else {}),
         }
 
     @classmethod
@@ -125,6 +183,7 @@ class SyncResult:
                 length=int(data["timeline"]["length"]),
                 videos=videos,
                 extra=data.get("extra", {}),
+                events=tuple(Event.from_dict(e) for e in data.get("events", [])),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(f"{source}: malformed sync.json ({type(err).__name__}: {err})") from None

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..events import events_near
 from ..io import VideoWriter, probe, read_frames
 from ..result import SyncResult, VideoTrack
 from ..sync import fill_inside
@@ -26,6 +27,8 @@ from .options import GridOptions, check_grid_options
 LABEL_HEIGHT = 20
 BAR_HEIGHT = 8
 EMPTY_GRAY = 24
+EVENT_WINDOW_S = 0.5  # an event's label shows from this long before its timeline time to this long after
+EVENT_COLOR = (255, 200, 0)  # the label's background: amber, readable over any picture
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -59,10 +62,12 @@ def render_grid(
         for step in tqdm(range(result.length), desc="render grid", disable=not progress, unit="frame"):
             canvas = Image.new("RGB", size, (0, 0, 0))
             draw = ImageDraw.Draw(canvas)
+            near = events_near(result.events, step / result.fps, EVENT_WINDOW_S)
             for k, cursor in enumerate(cursors):
                 x, y = (k % cols) * cell[0], (k // cols) * (cell[1] + LABEL_HEIGHT)
                 canvas.paste(Image.fromarray(cursor.image_at(step)), (x, y + LABEL_HEIGHT))
                 draw.text((x + 4, y + 3), cursor.label(step), fill=(235, 235, 235), font=font)
+                _draw_event_label(draw, (x, y + LABEL_HEIGHT), near, font)
             _draw_progress(draw, size, step, result.length)
             writer.write(np.asarray(canvas))
     return Path(path)
@@ -116,6 +121,16 @@ def _cell_size(infos: list[VideoInfo], options: GridOptions) -> tuple[int, int]:
         aspects = [info.height / info.width for info in infos]
         height = options.cell_width * float(np.median(aspects))
     return _even(options.cell_width), _even(height)
+
+
+def _draw_event_label(draw: ImageDraw.ImageDraw, corner: tuple[int, int], names: list[str], font) -> None:
+    """The names of the events near this moment in a box at the picture's top-left corner (issue 10, section 4)."""
+    if not names:
+        return
+    text = " / ".join(names)
+    left, top, right, bottom = draw.textbbox((corner[0] + 4, corner[1] + 3), text, font=font)
+    draw.rectangle((corner[0], corner[1], right + 4, bottom + 3), fill=EVENT_COLOR)
+    draw.text((corner[0] + 4, corner[1] + 3), text, fill=(0, 0, 0), font=font)
 
 
 def _draw_progress(draw: ImageDraw.ImageDraw, size: tuple[int, int], step: int, length: int) -> None:
