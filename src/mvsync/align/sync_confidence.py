@@ -22,6 +22,7 @@ A clip is an outlier when its mismatch is both more than ``ratio`` times the med
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,8 @@ def sync_confidence(
     mismatch = np.full(n_clips, np.nan)
     for i in range(n_clips):
         others = np.delete(shown, i, axis=0)  # (N-1, T, C)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():  # steps where no clip shows content: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             consensus = np.nanmedian(others, axis=0) if n_clips > 1 else np.full_like(shown[i], np.nan)  # (T, C)
             distance = np.sqrt(np.nanmean((shown[i] - consensus) ** 2, axis=1))  # (T,) RMS per channel
         if np.isfinite(distance).any():
