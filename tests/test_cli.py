@@ -235,13 +235,26 @@ def test_parser_choices_are_the_registries_and_help_loads_no_models():
 
     assert list(cli_names.FEATURE_NAMES) == FEATURES.names() and list(cli_names.ALIGNER_NAMES) == ALIGNERS.names()
     assert list(cli_names.TRAINER_NAMES) == TRAINERS.names() and list(cli_names.DATASET_NAMES) == DATASETS.names()
-    from mvsync.names import REFERENCE_ALIGNERS
+    from mvsync.names import ALWAYS_OUTPUT, DEFAULT_OUTPUTS, REFERENCE_ALIGNERS
+    from mvsync.render import WRITERS
+
+    assert list(cli_names.WRITER_NAMES) == WRITERS.names()
+    assert ALWAYS_OUTPUT in DEFAULT_OUTPUTS and set(DEFAULT_OUTPUTS) <= set(WRITERS.names())
+    outputs = next(a for a in _subparser("sync")._actions if a.dest == "outputs")
+    assert ", ".join(WRITERS.names()) in outputs.help  # --help lists the registry's writers
 
     assert list(REFERENCE_ALIGNERS) == [name for name in ALIGNERS.names() if ALIGNERS.get(name).uses_reference]
     code = ("import sys, mvsync.cli as c; c.build_parser(); import mvsync; mvsync.__version__; "
             "print(sorted(m for m in ('torch', 'mediapipe', 'av', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # `mvsync --help` stays fast
+
+
+def _subparser(name):
+    from mvsync.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return sub.choices[name]
 
 
 def test_package_exports_load_on_first_use():
@@ -255,3 +268,63 @@ def test_package_exports_load_on_first_use():
         import mvsync
 
         mvsync.nope
+
+
+def test_outputs_choose_what_sync_writes_and_render_adds_the_rest_without_aligning(capsys, monkeypatch, tmp_path, retimed):
+    paths = list(map(str, retimed[0][:3]))
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "sync", *paths, "-o", str(out), "--features", "appearance", "--outputs", "alignment")
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "sync.json"]  # json is always written
+    data = json.loads((out / "sync.json").read_text())
+
+    from mvsync.align.dtw import DTWAligner
+
+    def no_aligning(*args, **kwargs):
+        raise AssertionError("mvsync render aligned again")
+
+    monkeypatch.setattr(DTWAligner, "fit", no_aligning)
+    again = tmp_path / "again"
+    code, stdout, _ = run(capsys, "render", str(out / "sync.json"), "-o", str(again), "--outputs", "grid",
+                          "--cell-size", "64")
+    assert code == 0
+    assert sorted(p.name for p in again.iterdir()) == ["sync.json", "synced.mp4"]
+    assert json.loads((again / "sync.json").read_text()) == data
+    info = probe(again / "synced.mp4")
+    assert info.num_frames == data["timeline"]["length"] and info.width == 2 * 64
+
+    (again / "synced.mp4").write_bytes(b"my video")
+    code, _, err = run(capsys, "render", str(out), "-o", str(again), "--outputs", "alignment")  # a folder works too
+    assert code == 2
+    assert_one_line_error(err, str(again))
+    assert "--force" in err and (again / "synced.mp4").read_bytes() == b"my video"
+    code, _, _ = run(capsys, "render", str(out), "-o", str(again), "--outputs", "alignment", "--force")
+    assert code == 0
+    assert sorted(p.name for p in again.iterdir()) == ["alignment.png", "sync.json", "synced.mp4"]
+
+
+def test_no_video_drops_grid_and_contradicts_outputs_grid(capsys, tmp_path, retimed):
+    paths = list(map(str, retimed[0][:2]))
+    code, _, err = run(capsys, "sync", *paths, "-o", str(tmp_path / "o1"), "--outputs", "grid", "--no-video")
+    assert code == 2
+    assert_one_line_error(err, "--no-video: contradicts --outputs grid")
+    assert not (tmp_path / "o1").exists()
+
+
+def test_render_refuses_a_missing_clip(capsys, tmp_path, retimed):
+    paths = list(map(str, retimed[0][:2]))
+    out = tmp_path / "out"
+    assert run(capsys, "sync", *paths, "-o", str(out), "--features", "appearance", "--no-video")[0] == 0
+    data = json.loads((out / "sync.json").read_text())
+    gone = tmp_path / "gone.mp4"
+    data["videos"][1]["path"] = str(gone)
+    (tmp_path / "moved.json").write_text(json.dumps(data))
+    again = tmp_path / "again"
+    code, _, err = run(capsys, "render", str(tmp_path / "moved.json"), "-o", str(again))
+    assert code == 2
+    assert_one_line_error(err, f"{gone}: no such file (a clip listed in {tmp_path / 'moved.json'}")
+    assert not again.exists()
+    code, _, err = run(capsys, "render", str(tmp_path / "nothing.json"), "-o", str(again))
+    assert code == 2
+    assert_one_line_error(err, "nothing.json: no such file")
+    assert not again.exists()

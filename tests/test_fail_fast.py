@@ -48,11 +48,17 @@ def _bad_case(case: str, tmp_path, clips) -> tuple[list[str], str]:
         return [good, str(tmp_path / "notes.mp4")], "notes.mp4: not a readable video"
     if case == "audio-only":
         return [good, str(write_audio_only(tmp_path / "voice.mp4"))], "voice.mp4: no video stream"
+    if case == "unknown output":
+        return [good, str(clips[1]), "--outputs", "grid,player"], "--outputs grid,player: unknown output 'player'; " \
+                                                                   "choose from alignment, grid, json"
+    if case == "empty output":
+        return [good, str(clips[1]), "--outputs", "grid,"], "--outputs grid,: unknown output ''"
     raise AssertionError(case)
 
 
 @pytest.mark.parametrize("case", ["cell-size 0", "audio-from out of range", "audio-from a silent clip", "missing",
-                                  "empty", "text named .mp4", "audio-only"])
+                                  "empty", "text named .mp4", "audio-only",
+                                  "unknown output", "empty output"])
 def test_refused_at_once_with_one_line_and_nothing_written(tmp_path, two_clips, case):
     args, expected = _bad_case(case, tmp_path, two_clips)
     out = tmp_path / "out"

@@ -20,7 +20,7 @@ _EXPORTS = {
     ".errors": ("ConfigError", "InputError", "MvsyncError", "NotFittedError", "OutputError"),
     ".features": ("FEATURES", "extract_features", "load_features", "save_features"),
     ".io": ("VideoWriter", "probe", "read_audio", "read_frames"),
-    ".render": ("render_grid",),
+    ".render": ("WRITERS", "render_grid", "render_outputs"),
     ".result": ("SyncResult", "VideoTrack"),
     ".sync": ("SyncConfig", "check_sync", "sync"),
     ".types": ("Features", "Frame", "VideoInfo"),
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .errors import ConfigError, InputError, MvsyncError, NotFittedError, OutputError
     from .features import FEATURES, extract_features, load_features, save_features
     from .io import VideoWriter, probe, read_audio, read_frames
-    from .render import render_grid
+    from .render import WRITERS, render_grid, render_outputs
     from .result import SyncResult, VideoTrack
     from .sync import SyncConfig, check_sync, sync
     from .types import Features, Frame, VideoInfo
@@ -68,6 +68,6 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALIGNERS", "CPAB", "DTAN", "TPL", "FEATURES", "ConfigError", "Event", "Features", "Frame", "InputError", "MvsyncError", "NotFittedError",
     "OutputError", "SyncConfig", "SyncResult", "VideoInfo", "VideoTrack", "VideoWriter", "check_sync", "create_aligner",
-    "extract_features", "load_features", "probe", "read_audio", "read_frames", "render_grid", "save_features",
-    "sync",
+    "extract_features", "load_features", "probe", "read_audio", "read_frames", "render_grid", "render_outputs",
+    "save_features", "sync", "WRITERS",
 ]

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import __version__
-from .cli_names import ALIGNER_NAMES, AUTO_FEATURES, DATASET_NAMES, FEATURE_NAMES, TRAINER_NAMES
+from .cli_names import (ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DATASET_NAMES, DEFAULT_OUTPUTS, FEATURE_NAMES,
+                        TRAINER_NAMES, WRITER_NAMES)
 from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
 from .types import FRAMES
 
@@ -55,11 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw; tpl when --model is given)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
-    p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
-    p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (write sync.json and alignment.png)")
-    p.add_argument("--audio-from", metavar="N|none", help="whose sound synced.mp4 plays: clip N (0-based, as given) or "
-                                                          "none (default: the reference clip, else the first with sound)")
-    p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
+    _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as given")
+    p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (same as leaving grid out of --outputs)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
     p.add_argument("--event", action="append", default=[], metavar="NAME=CLIP:TIME",
                    help="a key moment marked in clip CLIP (0-based, as given) at TIME seconds (2.5) or frame (f120), "
@@ -67,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
     p.set_defaults(run=run_sync)
+
+    p = sub.add_parser("render", parents=[common], help="render outputs from an existing sync.json (no aligning again)",
+                       description="Render the chosen outputs of a previous mvsync sync run from its sync.json; the "
+                                   "clips are the files listed there.")
+    p.add_argument("sync_json", metavar="SYNC_JSON", help="a sync.json written by mvsync sync (or its folder)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (must be new or empty unless --force)")
+    _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as listed in sync.json")
+    p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
+    p.set_defaults(run=run_render)
 
     p = sub.add_parser("features", parents=[common], help="extract per-frame features to DIR/<name>.npz",
                        description="Extract per-frame features (cached) and save one .npz per video.")
@@ -127,17 +134,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[str, ...], clips: str) -> None:
+    """The options of the writers, shared by ``sync`` and ``render``; the choices come from the writer registry."""
+    p.add_argument("--outputs", metavar="NAME[,NAME...]",
+                   help=f"what to write, comma-separated, from: {', '.join(WRITER_NAMES)} (default: "
+                        f"{','.join(default_outputs)}; {ALWAYS_OUTPUT} is always written)")
+    p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
+    p.add_argument("--audio-from", metavar="N|none", help=f"whose sound synced.mp4 plays: clip N (0-based, {clips}) or "
+                                                          "none (default: the reference clip, else the first with sound)")
+    p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
+
+
+def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
+    """The writers ``--outputs`` names (checked against the registry's names, before any file is opened)."""
+    names = list(DEFAULT_OUTPUTS) if text is None else [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in WRITER_NAMES]
+    if unknown:
+        raise ConfigError(f"--outputs {text}: unknown output {unknown[0]!r}; choose from {', '.join(WRITER_NAMES)}")
+    if no_video and text is not None and "grid" in names:
+        raise ConfigError(f"--no-video: contradicts --outputs {text} (grid is the video); drop one of them")
+    if no_video:
+        names = [name for name in names if name != "grid"]
+    return list(dict.fromkeys([ALWAYS_OUTPUT, *names]))
+
+
 def run_sync(args: argparse.Namespace) -> int:
-    from .outdir import output_dir, publish, staging_name
-    from .render import check_grid_options, render_alignment_plot, render_grid
+    from .outdir import output_dir
+    from .render import check_grid_options, render_outputs
     from .sync import check_sync, run_plan
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
+    outputs = _outputs(args.outputs, no_video=args.no_video)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
     _check_event_times(marks, args.videos, plan.infos)
-    options = _grid_options(args.cell_size, _audio_from(args, [info.path for info in plan.infos]))
+    audio_text = "none" if args.no_audio else args.audio_from
+    options = _grid_options(args.cell_size, _audio_from(audio_text, args.videos, [info.path for info in plan.infos]))
     check_grid_options(options, plan.infos)
     with output_dir(args.output, force=args.force) as out_dir:
         result = run_plan(plan, progress=not args.quiet)
@@ -145,13 +178,9 @@ def run_sync(args: argparse.Namespace) -> int:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
         result = _add_events(result, marks, args.videos)
         options = _kept_audio_source(options, plan, result)
-        # Written under hidden names, put in place together once all succeeded (a failure changes nothing).
-        staged = {out_dir / "sync.json": result.save(staging_name(out_dir / "sync.json"))}
-        staged[out_dir / "alignment.png"] = render_alignment_plot(result, staging_name(out_dir / "alignment.png"))
-        if not args.no_video:
-            staged[out_dir / "synced.mp4"] = render_grid(result, staging_name(out_dir / "synced.mp4"), options=options,
-                                                         progress=not args.quiet)
-        for path in publish(staged):
+        # Staged, put in place together once all succeeded (a failure changes nothing).
+        for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
+                                   progress=not args.quiet):
             print(f"wrote {path}")
     for event in result.events:
         print(_event_line(result, event))
@@ -267,22 +296,21 @@ def _event_line(result, event) -> str:
     return f"event {event.name}: timeline {event.timeline_s:.2f} s; {', '.join(times)}"
 
 
-def _audio_from(args: argparse.Namespace, usable: list[Path]) -> int | str | None:
+def _audio_from(text: str | None, given: list[str], usable: list[Path]) -> int | str | None:
     """``--audio-from N`` counts the clips as given; the library counts the usable ones."""
-    text = "none" if args.no_audio else args.audio_from
     if text is None:
         return "auto"
     if text.lower() == "none":
         return None
     try:
-        given = int(text)
+        index = int(text)
     except ValueError:
         raise ConfigError(f"--audio-from: expected a clip index (0, 1, ...) or none, got {text!r}") from None
-    if not 0 <= given < len(args.videos):
-        raise ConfigError(f"--audio-from: {given} is out of range for {len(args.videos)} videos (0..{len(args.videos) - 1})")
-    if Path(args.videos[given]) not in usable:
-        raise ConfigError(f"--audio-from: clip {given} ({args.videos[given]}) is unusable (skipped); choose another")
-    return usable.index(Path(args.videos[given]))
+    if not 0 <= index < len(given):
+        raise ConfigError(f"--audio-from: {index} is out of range for {len(given)} videos (0..{len(given) - 1})")
+    if Path(given[index]) not in usable:
+        raise ConfigError(f"--audio-from: clip {index} ({given[index]}) is unusable (skipped); choose another")
+    return usable.index(Path(given[index]))
 
 
 def _kept_audio_source(options, plan, result):
@@ -297,6 +325,32 @@ def _kept_audio_source(options, plan, result):
         log.warning("%s: skipped as unusable, so its sound is not played; playing the reference's", wanted)
         return replace(options, audio_from="auto")
     return replace(options, audio_from=kept.index(wanted))
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from .io import probe
+    from .outdir import output_dir
+    from .render import check_grid_options, render_outputs
+    from .result import SyncResult
+
+    # As in run_sync: every option and clip is checked before the output folder exists or anything is decoded.
+    outputs = _outputs(args.outputs)
+    source = Path(args.sync_json)
+    result = SyncResult.load(source / "sync.json" if source.is_dir() else source)
+    clips = [track.path for track in result.videos]
+    for clip in clips:
+        if not Path(clip).is_file():
+            raise InputError(f"{clip}: no such file (a clip listed in {args.sync_json}; paths there are as given to "
+                             f"mvsync sync, relative to the folder it ran in)")
+    options = _grid_options(args.cell_size, _audio_from("none" if args.no_audio else args.audio_from, clips,
+                                                        [Path(clip) for clip in clips]))
+    if "grid" in outputs:
+        check_grid_options(options, [probe(clip) for clip in clips])
+    with output_dir(args.output, force=args.force) as out_dir:
+        for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
+                                   progress=not args.quiet):
+            print(f"wrote {path}")
+    return 0
 
 
 def run_features(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError
 from .evaluate.retiming import DEMO_RETIMINGS, content_error, write_retimed
 from .outdir import output_dir
-from .render import GridOptions, render_alignment_plot, render_grid
+from .render import GridOptions, render_outputs
 from .result import SyncResult
 from .sync import sync
 
@@ -69,9 +69,7 @@ def run_demo(
         clips = write_retimed(demo_clip_path(), out_dir / "clips", DEMO_RETIMINGS, size=(320, 136), progress=progress)
         paths = [path for path, _ in clips]
         result = sync(paths, features=features, method=method, cache_dir=cache_dir, progress=progress)
-        sync_json = result.save(out_dir / "sync.json", overwrite=True)
-        render_alignment_plot(result, out_dir / "alignment.png", overwrite=True)
-        video = render_grid(result, out_dir / "synced.mp4", options=GridOptions(cell_width=320), overwrite=True,
-                            progress=progress)
+        sync_json, video, _ = render_outputs(result, out_dir, ["json", "grid", "alignment"],
+                                             options=GridOptions(cell_width=320), overwrite=True, progress=progress)
     errors = content_error(result, [content for _, content in clips])
     return DemoReport(out_dir, paths, sync_json, video, result, errors)

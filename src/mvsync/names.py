@@ -2,7 +2,7 @@
 
 Checking options (``mvsync sync --features x``, ``sync(method=...)``) and building the command line's choices must not
 import the models (seconds), so the names are listed here; ``tests/test_cli.py`` checks that they equal the
-registries' names, so a new extractor, aligner, trainer or dataset that is registered but not listed fails the tests.
+registries' names, so a new extractor, aligner, trainer, dataset or writer that is registered but not listed fails the tests.
 """
 
 FEATURE_NAMES = ("appearance", "clip", "dino", "pose", "resnet50")  # mvsync.features.FEATURES
@@ -11,3 +11,6 @@ ALIGNER_NAMES = ("dtw", "tpl")  # mvsync.align.ALIGNERS
 REFERENCE_ALIGNERS = ("dtw",)  # the aligners whose timeline is one clip's (they take a reference)
 TRAINER_NAMES = ("dtan", "sal", "tcc", "tcc+sal", "tcc+tcn", "tcn", "tpl")  # mvsync.train.TRAINERS
 DATASET_NAMES = ("gen_mvs", "penn_action", "pouring")  # mvsync.datasets.DATASETS
+WRITER_NAMES = ("alignment", "grid", "json")  # mvsync.render.WRITERS
+ALWAYS_OUTPUT = "json"  # sync.json: every other output, and ``mvsync render``, reads it
+DEFAULT_OUTPUTS = ("json", "grid", "alignment")  # what ``mvsync sync`` writes unless told otherwise

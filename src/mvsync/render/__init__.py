@@ -1,9 +1,10 @@
-"""Stage 4: outputs people look at (grid video, ...). Each module registers itself in ``WRITERS``."""
+"""Stage 4: outputs people look at (grid video, ...). Each writer module registers itself in ``WRITERS``."""
 
-from . import figures, grid  # noqa: F401  (registration)
-from .base import WRITERS
+from . import figures, grid, sync_json  # noqa: F401  (registration)
+from .base import WRITERS, render_outputs
 from .figures import render_alignment_plot
 from .grid import grid_shape, render_grid
 from .options import GridOptions, check_grid_options
 
-__all__ = ["WRITERS", "GridOptions", "check_grid_options", "grid_shape", "render_alignment_plot", "render_grid"]
+__all__ = ["WRITERS", "GridOptions", "check_grid_options", "grid_shape", "render_alignment_plot", "render_grid",
+           "render_outputs"]

@@ -1,9 +1,63 @@
-"""The ``WRITERS`` registry: each output a sync result can be rendered to."""
+"""The ``WRITERS`` registry: each output a sync result can be rendered to, and :func:`render_outputs`, which runs
+the chosen ones so that a failure changes nothing in the output folder.
+
+A writer is one function with one signature (issue 10, section 1)::
+
+    @WRITERS.register("name")
+    def write_name(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool, progress: bool) -> list[Path]
+
+It writes its files inside ``out_dir`` and returns them. Adding an output is one new module with such a function,
+imported in ``render/__init__.py``, and its name in :data:`mvsync.names.WRITER_NAMES`; the command line takes its
+choices from there.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterable
 
+from ..errors import OutputExistsError
 from ..registry import Registry
+from ..result import SyncResult
+from .options import GridOptions
 
-WRITERS: Registry[Callable] = Registry("writer")
+Writer = Callable[..., list[Path]]
+WRITERS: Registry[Writer] = Registry("writer")
+
+
+def render_outputs(
+    result: SyncResult,
+    out_dir: str | Path,
+    names: Iterable[str],
+    *,
+    options: GridOptions = GridOptions(),
+    overwrite: bool = False,
+    progress: bool = False,
+) -> list[Path]:
+    """Run the writers ``names`` on ``result`` into ``out_dir``; returns the files written, in that order.
+
+    Every writer writes into one hidden staging folder inside ``out_dir``; its files are moved into place only once
+    all writers succeeded, so a failing writer (or an existing file without ``overwrite``) changes nothing.
+
+    >>> render_outputs(SyncResult.load("out/sync.json"), "again", ["grid", "alignment"])  # doctest: +SKIP
+    """
+    writers = [(name, WRITERS.get(name)) for name in dict.fromkeys(names)]  # unknown names fail before any work
+    out_dir = Path(out_dir)
+    staging = out_dir / f".staged-{os.getpid()}"
+    staging.mkdir(parents=True)
+    try:
+        staged = [path for _, write in writers
+                  for path in write(result, staging, options=options, overwrite=overwrite, progress=progress)]
+        finals = [out_dir / path.relative_to(staging) for path in staged]
+        clashes = [final for final in finals if final.exists() and not overwrite]
+        if clashes:
+            raise OutputExistsError(f"{clashes[0]}: already exists")
+        for path, final in zip(staged, finals):
+            if final.is_dir() and not final.is_symlink():
+                shutil.rmtree(final)
+            os.replace(path, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return finals

@@ -8,9 +8,9 @@ from ..atomic import atomic_write
 from ..errors import OutputExistsError
 from ..result import SyncResult
 from .base import WRITERS
+from .options import GridOptions
 
 
-@WRITERS.register("alignment_plot")
 def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a PNG with one curve per clip: its source time at each moment of the timeline.
 
@@ -41,6 +41,12 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
     plt.close(fig)
     return path
 
+
+@WRITERS.register("alignment")
+def write_alignment_plot(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool = False,
+                         progress: bool = False) -> list[Path]:
+    """The ``alignment`` writer: ``out_dir/alignment.png`` (see :func:`render_alignment_plot`)."""
+    return [render_alignment_plot(result, Path(out_dir) / "alignment.png", overwrite=overwrite)]
 
 
 def _pyplot():

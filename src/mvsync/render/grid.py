@@ -37,7 +37,6 @@ def grid_shape(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-@WRITERS.register("grid")
 def render_grid(
     result: SyncResult,
     path: str | Path,
@@ -71,6 +70,13 @@ def render_grid(
             _draw_progress(draw, size, step, result.length)
             writer.write(np.asarray(canvas))
     return Path(path)
+
+
+@WRITERS.register("grid")
+def write_grid(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool = False,
+               progress: bool = False) -> list[Path]:
+    """The ``grid`` writer: ``out_dir/synced.mp4`` (see :func:`render_grid`)."""
+    return [render_grid(result, Path(out_dir) / "synced.mp4", options=options, overwrite=overwrite, progress=progress)]
 
 
 class _TrackCursor:

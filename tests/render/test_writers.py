@@ -1,0 +1,66 @@
+"""Issue 10, section 1: every output is a writer in ``WRITERS`` with one signature, and ``render_outputs`` runs the
+chosen ones so that a failure changes nothing."""
+
+import pytest
+
+from mvsync.errors import ConfigError, OutputExistsError
+from mvsync.render import WRITERS, GridOptions, render_outputs
+
+SMALL = GridOptions(cell_width=32)
+
+
+@pytest.fixture(scope="module")
+def small_result(tmp_path_factory, retimed):
+    """A real result: three retimed copies of bikes.mp4, synced with dtw on appearance features."""
+    from mvsync import sync
+
+    return sync(retimed[0][:3], method="dtw", features="appearance", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.mark.parametrize("name", WRITERS.names())
+def test_every_writer_writes_its_files_inside_out_dir_and_never_overwrites(tmp_path, small_result, name):
+    write = WRITERS.get(name)
+    paths = write(small_result, tmp_path, options=SMALL, overwrite=False, progress=False)
+    assert paths, f"{name} wrote nothing"
+    for path in paths:
+        assert path.is_file() and path.stat().st_size > 0, path
+        assert path.resolve().parent == tmp_path.resolve(), path
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # nothing else left behind
+    sizes = [path.stat().st_size for path in paths]
+    with pytest.raises(OutputExistsError, match="already exists"):
+        write(small_result, tmp_path, options=SMALL, overwrite=False, progress=False)
+    assert [path.stat().st_size for path in paths] == sizes
+    assert write(small_result, tmp_path, options=SMALL, overwrite=True, progress=False) == paths
+
+
+def test_render_outputs_writes_the_chosen_ones_once_and_in_order(tmp_path, small_result):
+    paths = render_outputs(small_result, tmp_path, ["alignment", "json", "alignment"], options=SMALL)
+    assert [p.name for p in paths] == ["alignment.png", "sync.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alignment.png", "sync.json"]  # no staging folder left
+
+
+def test_unknown_writer_lists_the_valid_ones_before_any_work(tmp_path, small_result):
+    with pytest.raises(ConfigError, match="writer 'player': unknown; choose one of alignment, grid, json"):
+        render_outputs(small_result, tmp_path / "out", ["grid", "player"], options=SMALL)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failing_writer_changes_nothing(monkeypatch, tmp_path, small_result):
+    def boom(result, out_dir, *, options, overwrite, progress):
+        (out_dir / "half.txt").write_text("half written")
+        raise ConfigError("boom: failed on purpose")
+
+    monkeypatch.setitem(WRITERS._items, "boom", boom)
+    (tmp_path / "sync.json").write_text("my earlier result")
+    with pytest.raises(ConfigError, match="on purpose"):
+        render_outputs(small_result, tmp_path, ["json", "alignment", "boom"], options=SMALL, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["sync.json"]
+    assert (tmp_path / "sync.json").read_text() == "my earlier result"
+
+
+def test_an_existing_output_without_overwrite_changes_nothing(tmp_path, small_result):
+    (tmp_path / "alignment.png").write_bytes(b"my plot")
+    with pytest.raises(OutputExistsError, match="alignment.png: already exists"):
+        render_outputs(small_result, tmp_path, ["json", "alignment"], options=SMALL)
+    assert [p.name for p in tmp_path.iterdir()] == ["alignment.png"]  # sync.json was staged, not published
+    assert (tmp_path / "alignment.png").read_bytes() == b"my plot"
