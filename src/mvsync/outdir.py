@@ -66,23 +66,6 @@ def remove_new_entries(folder: Path, before: set[str]) -> None:
             entry.unlink(missing_ok=True)
 
 
-def staging_name(path: str | Path) -> Path:
-    """A hidden name beside ``path`` to write an output to before :func:`publish` puts it in place.
-
-    A run writes all its outputs under such names first and renames them only once every one of them succeeded,
-    so a failed run with ``force`` never replaces a user's earlier output with a part of a new one (and
-    :func:`output_dir` removes the staged files, which are new entries)."""
-    path = Path(path)
-    return path.with_name(f".{path.stem}.staged-{os.getpid()}{path.suffix}")
-
-
-def publish(staged_paths: dict[Path, Path]) -> list[Path]:
-    """Rename each staged file (value) to its final name (key); returns the final names."""
-    for final, tmp in staged_paths.items():
-        os.replace(tmp, final)
-    return list(staged_paths)
-
-
 def _missing_folders(path: Path) -> list[Path]:
     """``path`` and each of its parents that does not exist yet, deepest first."""
     missing = []
