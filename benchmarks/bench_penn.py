@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from mvsync.align.tpl_aligner import TPLAligner
+from mvsync.cli import _parse_params  # the KEY=VALUE reading of `mvsync train --set`
 from mvsync.datasets.collection import LabeledSequence, load_collection
 from mvsync.datasets.penn_keypoints import DERIVED_EVENT_RULES
 from mvsync.evaluate.protocol import EvalReport, aligner_embedder, evaluate, identity_embedder, model_embedder
@@ -76,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     plan = QUICK if args.quick else FULL
-    tpl_options = {**plan["tpl"], **dict(_parse(kv) for kv in args.tpl)}
+    tpl_options = {**plan["tpl"], **_parse_params(args.tpl)}
     train_set = load(plan["train_actions"], "train", plan["per_action"])
     test_set = load([a for a in plan["train_actions"] if a in SCORED], "test",
                     args.test_per_action or plan["test_per_action"])
@@ -156,16 +157,6 @@ def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
 
 def _cell(value) -> str:
     return "-" if value is None or not np.isfinite(value) else f"{value:.2f}"
-
-
-def _parse(item: str):
-    import ast
-
-    key, _, text = item.partition("=")
-    try:
-        return key, ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return key, text
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import pytest
 from mvsync.align.tpl_aligner import TPLAligner
 from mvsync.datasets.collection import load_collection
 from mvsync.evaluate.protocol import aligner_embedder, evaluate, identity_embedder, model_embedder, raw_embedder
-from mvsync.evaluate.retiming import Retiming, own_frame, retime_values
+from mvsync.evaluate.metrics_events import timeline_position
+from mvsync.evaluate.retiming import Retiming, retime_values
 from mvsync.train import train
 
 PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
@@ -41,7 +42,7 @@ def retimed_copies():
         values, content = retime_values(np.where(f.valid[:, None], f.values, np.nan), retiming)
         features = replace(f, values=np.nan_to_num(values).astype(np.float32), valid=np.isfinite(values).all(1),
                            times_s=np.arange(len(values)) / f.fps)
-        events = {name: own_frame(content, frame) for name, frame in source.events.items()}
+        events = {name: timeline_position(content, frame) for name, frame in source.events.items()}  # own frame
         out.append(replace(source, name=f"copy{k}", features=features, events=events))
     assert len({c.features.num_frames for c in out}) == len(out) and source.events
     return out

@@ -128,24 +128,25 @@ def aligner_embedder(val: list[LabeledSequence], make_aligner: Callable[[], Vide
         if seq.action not in fitted:
             clips = [s for s in val if s.action == seq.action]
             aligner = make_aligner().fit([c.features.values for c in clips], [c.features.valid for c in clips])
-            fitted[seq.action] = {c.name: timeline_position(frames, c.features.num_frames)
+            fitted[seq.action] = {c.name: frame_positions(frames, c.features.num_frames)
                                   for c, frames in zip(clips, aligner.frame_maps_)}
         return fitted[seq.action][seq.name]
 
     return embed
 
 
-def timeline_position(frame_map: np.ndarray, num_frames: int) -> np.ndarray:
+def frame_positions(frame_map: np.ndarray, num_frames: int) -> np.ndarray:
     """Each of a clip's frames placed on the timeline ``(L, 1)`` in [0, 1], from ``frame_map`` ``(T,)`` (the clip's
     fractional frame at every timeline step, monotone, NaN where it has no content); frames outside the mapped
     range sit at its ends.
 
-    >>> timeline_position(np.array([np.nan, 0.0, 2.0, 4.0]), 5).ravel().tolist()
-    [0.3333333333333333, 0.5, 0.6666666666666666, 0.8333333333333333, 1.0]
+    >>> frame_positions(np.array([np.nan, 0.0, 2.0, 4.0]), 5).ravel().round(3).tolist()
+    [0.333, 0.5, 0.667, 0.833, 1.0]
     """
     steps = np.arange(len(frame_map), dtype=float)
     known = np.isfinite(frame_map)
-    position = np.interp(np.arange(num_frames), frame_map[known], steps[known])  # (L,) a freeze maps to its start
+    # (L,) within a freeze (a frame held over several steps) np.interp picks one of the held steps, not a fixed end
+    position = np.interp(np.arange(num_frames), frame_map[known], steps[known])
     return (position / max(len(frame_map) - 1, 1))[:, None]
 
 

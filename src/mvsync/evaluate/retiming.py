@@ -54,19 +54,6 @@ def retime_values(values: np.ndarray, retiming: Retiming) -> tuple[np.ndarray, n
     return (1 - frac) * values[lower] + frac * values[upper], content
 
 
-def own_frame(content: np.ndarray, source_frame: float) -> float:
-    """Where a copy shows ``source_frame``: the fractional own frame, from its monotone ``content`` times; the
-    middle of the stretch where a freeze holds it.
-
-    >>> own_frame(np.array([0.0, 0.0, 0.0, 1.0, 2.0]), 0.0), own_frame(np.array([0.0, 2.0, 4.0]), 3.0)
-    (1.0, 1.5)
-    """
-    lo, hi = np.searchsorted(content, source_frame, "left"), np.searchsorted(content, source_frame, "right")
-    if hi > lo:
-        return float((lo + hi - 1) / 2.0)
-    return float(np.interp(source_frame, content, np.arange(len(content), dtype=float)))
-
-
 DEMO_RETIMINGS = (
     Retiming(tempo=1.0, lead_in=0),
     Retiming(tempo=0.8, lead_in=12, tail=4),
