@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
     p.set_defaults(run=run_demo)
+
+    from .commands import add_commands  # one module per further command
+
+    add_commands(sub, common)
     return parser
 
 
@@ -160,7 +164,7 @@ def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
 
 def run_sync(args: argparse.Namespace) -> int:
     from .outdir import output_dir
-    from .render import check_grid_options, render_outputs
+    from .render import check_render_options, render_outputs
     from .sync import check_sync, run_plan
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
@@ -170,8 +174,8 @@ def run_sync(args: argparse.Namespace) -> int:
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
     _check_event_times(marks, args.videos, plan.infos)
     audio_text = "none" if args.no_audio else args.audio_from
-    options = _grid_options(args.cell_size, _audio_from(audio_text, args.videos, [info.path for info in plan.infos]))
-    check_grid_options(options, plan.infos)
+    options = _render_options(args, _audio_from(audio_text, args.videos, [info.path for info in plan.infos]))
+    check_render_options(options, plan.infos)
     with output_dir(args.output, force=args.force) as out_dir:
         result = run_plan(plan, progress=not args.quiet)
         if "features_reason" in result.extra:
@@ -317,20 +321,21 @@ def _kept_audio_source(options, plan, result):
     """The chosen sound's index among the clips the result kept (``--skip-bad`` may drop one while extracting)."""
     from dataclasses import replace
 
-    if not isinstance(options.audio_from, int) or isinstance(options.audio_from, bool):
+    grid = options.grid
+    if not isinstance(grid.audio_from, int) or isinstance(grid.audio_from, bool):
         return options
-    wanted = str(plan.infos[options.audio_from].path)
+    wanted = str(plan.infos[grid.audio_from].path)
     kept = [track.path for track in result.videos]
     if wanted not in kept:
         log.warning("%s: skipped as unusable, so its sound is not played; playing the reference's", wanted)
-        return replace(options, audio_from="auto")
-    return replace(options, audio_from=kept.index(wanted))
+        return replace(options, grid=replace(grid, audio_from="auto"))
+    return replace(options, grid=replace(grid, audio_from=kept.index(wanted)))
 
 
 def run_render(args: argparse.Namespace) -> int:
     from .io import probe
     from .outdir import output_dir
-    from .render import check_grid_options, render_outputs
+    from .render import check_render_options, render_outputs
     from .result import SyncResult
 
     # As in run_sync: every option and clip is checked before the output folder exists or anything is decoded.
@@ -342,10 +347,10 @@ def run_render(args: argparse.Namespace) -> int:
         if not Path(clip).is_file():
             raise InputError(f"{clip}: no such file (a clip listed in {args.sync_json}; paths there are as given to "
                              f"mvsync sync, relative to the folder it ran in)")
-    options = _grid_options(args.cell_size, _audio_from("none" if args.no_audio else args.audio_from, clips,
-                                                        [Path(clip) for clip in clips]))
+    options = _render_options(args, _audio_from("none" if args.no_audio else args.audio_from, clips,
+                                                [Path(clip) for clip in clips]))
     if "grid" in outputs:
-        check_grid_options(options, [probe(clip) for clip in clips])
+        check_render_options(options, [probe(clip) for clip in clips])
     with output_dir(args.output, force=args.force) as out_dir:
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
                                    progress=not args.quiet):
@@ -504,6 +509,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"wrote {report.video} and {report.out_dir / 'alignment.png'}")
     print(report.summary())
     return 0
+
+
+def _render_options(args: argparse.Namespace, audio_from: int | str | None):
+    """The writers' options from ``sync``'s or ``render``'s arguments (see :func:`_add_render_options`)."""
+    from .render import RenderOptions
+
+    return RenderOptions(grid=_grid_options(args.cell_size, audio_from))
 
 
 def _grid_options(text: str, audio_from: int | str | None):

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError
 from .evaluate.retiming import DEMO_RETIMINGS, content_error, write_retimed
 from .outdir import output_dir
-from .render import GridOptions, render_outputs
+from .render import GridOptions, RenderOptions, render_outputs
 from .result import SyncResult
 from .sync import sync
 
@@ -70,6 +70,6 @@ def run_demo(
         paths = [path for path, _ in clips]
         result = sync(paths, features=features, method=method, cache_dir=cache_dir, progress=progress)
         sync_json, video, _ = render_outputs(result, out_dir, ["json", "grid", "alignment"],
-                                             options=GridOptions(cell_width=320), overwrite=True, progress=progress)
+                                             options=RenderOptions(grid=GridOptions(cell_width=320)), overwrite=True, progress=progress)
     errors = content_error(result, [content for _, content in clips])
     return DemoReport(out_dir, paths, sync_json, video, result, errors)

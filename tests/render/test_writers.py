@@ -4,9 +4,9 @@ chosen ones so that a failure changes nothing."""
 import pytest
 
 from mvsync.errors import ConfigError, OutputExistsError
-from mvsync.render import WRITERS, GridOptions, render_outputs
+from mvsync.render import WRITERS, GridOptions, RenderOptions, render_outputs
 
-SMALL = GridOptions(cell_width=32)
+SMALL = RenderOptions(grid=GridOptions(cell_width=32))
 
 
 @pytest.fixture(scope="module")

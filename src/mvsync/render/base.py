@@ -4,7 +4,7 @@ the chosen ones so that a failure changes nothing in the output folder.
 A writer is one function with one signature (issue 10, section 1)::
 
     @WRITERS.register("name")
-    def write_name(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool, progress: bool) -> list[Path]
+    def write_name(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool, progress: bool) -> list[Path]
 
 It writes its files inside ``out_dir`` and returns them. Adding an output is one new module with such a function,
 imported in ``render/__init__.py``, and its name in :data:`mvsync.names.WRITER_NAMES`; the command line takes its
@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from ..errors import OutputExistsError
 from ..registry import Registry
 from ..result import SyncResult
-from .options import GridOptions
+from .options import RenderOptions
 
 Writer = Callable[..., list[Path]]
 WRITERS: Registry[Writer] = Registry("writer")
@@ -32,7 +32,7 @@ def render_outputs(
     out_dir: str | Path,
     names: Iterable[str],
     *,
-    options: GridOptions = GridOptions(),
+    options: RenderOptions = RenderOptions(),
     overwrite: bool = False,
     progress: bool = False,
 ) -> list[Path]:

@@ -8,7 +8,7 @@ from ..atomic import atomic_write
 from ..errors import OutputExistsError
 from ..result import SyncResult
 from .base import WRITERS
-from .options import GridOptions
+from .options import RenderOptions
 
 
 def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -43,7 +43,7 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
 
 
 @WRITERS.register("alignment")
-def write_alignment_plot(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool = False,
+def write_alignment_plot(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                          progress: bool = False) -> list[Path]:
     """The ``alignment`` writer: ``out_dir/alignment.png`` (see :func:`render_alignment_plot`)."""
     return [render_alignment_plot(result, Path(out_dir) / "alignment.png", overwrite=overwrite)]

@@ -22,7 +22,7 @@ from ..sync import fill_inside
 from ..types import VideoInfo
 from .audio import grid_audio
 from .base import WRITERS
-from .options import GridOptions, check_grid_options
+from .options import GridOptions, RenderOptions, check_grid_options
 
 LABEL_HEIGHT = 20
 BAR_HEIGHT = 8
@@ -73,10 +73,10 @@ def render_grid(
 
 
 @WRITERS.register("grid")
-def write_grid(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool = False,
+def write_grid(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                progress: bool = False) -> list[Path]:
     """The ``grid`` writer: ``out_dir/synced.mp4`` (see :func:`render_grid`)."""
-    return [render_grid(result, Path(out_dir) / "synced.mp4", options=options, overwrite=overwrite, progress=progress)]
+    return [render_grid(result, Path(out_dir) / "synced.mp4", options=options.grid, overwrite=overwrite, progress=progress)]
 
 
 class _TrackCursor:

@@ -1,8 +1,11 @@
-"""Options of the grid video, checked when built and against the clips before any work starts (issue 13)."""
+"""Options of the writers, checked when built and against the clips before any work starts (issue 13).
+
+:class:`RenderOptions` is what every writer receives; each output's own options are one field of it (``grid``, ...).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..types import VideoInfo
@@ -54,3 +57,19 @@ def check_grid_options(options: GridOptions, infos: list[VideoInfo]) -> None:
         raise ConfigError(f"audio_from: clip {k} is out of range for {len(infos)} videos (0..{len(infos) - 1})")
     if not infos[k].has_audio:
         raise ConfigError(f"audio_from: clip {k} ({infos[k].path}) has no audio track")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything a writer may need to know beyond the result: one field per output that has options.
+
+    >>> RenderOptions(grid=GridOptions(cell_width=160)).grid.cell_width
+    160
+    """
+
+    grid: GridOptions = field(default_factory=GridOptions)  # the grid video (``grid``)
+
+
+def check_render_options(options: RenderOptions, infos: list[VideoInfo]) -> None:
+    """What only the clips can tell, for every output's options (``infos``: the result's clips, in its order)."""
+    check_grid_options(options.grid, infos)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from ..result import SyncResult
 from .base import WRITERS
-from .options import GridOptions
+from .options import RenderOptions
 
 
 @WRITERS.register("json")
-def write_sync_json(result: SyncResult, out_dir: Path, *, options: GridOptions, overwrite: bool = False,
+def write_sync_json(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                     progress: bool = False) -> list[Path]:
     """Write ``out_dir/sync.json`` (see :meth:`SyncResult.save`)."""
     return [result.save(Path(out_dir) / "sync.json", overwrite=overwrite)]
