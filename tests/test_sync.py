@@ -10,7 +10,7 @@ def test_dtw_appearance_recovers_known_retiming(retimed):
     paths, contents = retimed
     result = sync(paths, features="appearance", method="dtw")
     errors = content_error(result, contents)
-    # Stated accuracy (README): median <= 1 frame, 95% within 2 frames of the known truth.
+    # Stated accuracy (docs/methods.md): median <= 1 frame, 95% within 2 frames of the known truth.
     assert np.median(errors) <= 1.0
     assert np.percentile(errors, 95) <= 2.0
     for track in result.videos:
@@ -61,7 +61,7 @@ def test_dtw_pose_end_to_end_on_a_real_person(tmp_path_factory, carphone):
     clips = write_retimed(carphone, tmp_path_factory.mktemp("carphone"), retimings)
     result = sync([p for p, _ in clips], features="pose")
     errors = content_error(result, [c for _, c in clips])
-    # Stated accuracy (README): median <= 1.5 frames, p95 <= 6 frames (measured: 1 and 5).
+    # Stated accuracy (docs/methods.md): median <= 1.5 frames, p95 <= 6 frames (measured: 1 and 5).
     assert np.median(errors) <= 1.5
     assert np.percentile(errors, 95) <= 6.0
 

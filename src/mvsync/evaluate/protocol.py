@@ -138,15 +138,20 @@ def aligner_embedder(val: list[LabeledSequence], make_aligner: Callable[[], Vide
 def frame_positions(frame_map: np.ndarray, num_frames: int) -> np.ndarray:
     """Each of a clip's frames placed on the timeline ``(L, 1)`` in [0, 1], from ``frame_map`` ``(T,)`` (the clip's
     fractional frame at every timeline step, monotone, NaN where it has no content); frames outside the mapped
-    range sit at its ends.
+    range sit at its ends. A frame held over several steps (a freeze) sits at the middle of its run, the rule of
+    :func:`mvsync.evaluate.metrics_events.timeline_position`.
 
     >>> frame_positions(np.array([np.nan, 0.0, 2.0, 4.0]), 5).ravel().round(3).tolist()
     [0.333, 0.5, 0.667, 0.833, 1.0]
+    >>> frame_positions(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), 3).ravel().tolist()  # frame 1 held over steps 1..3
+    [0.0, 0.5, 1.0]
     """
-    steps = np.arange(len(frame_map), dtype=float)
-    known = np.isfinite(frame_map)
-    # (L,) within a freeze (a frame held over several steps) np.interp picks one of the held steps, not a fixed end
-    position = np.interp(np.arange(num_frames), frame_map[known], steps[known])
+    steps = np.flatnonzero(np.isfinite(frame_map))
+    values = frame_map[steps]
+    # runs of one held value: np.interp needs strictly increasing points, so each run becomes its middle step
+    held, first, count = np.unique(values, return_index=True, return_counts=True)
+    middle = (steps[first] + steps[first + count - 1]) / 2.0
+    position = np.interp(np.arange(num_frames), held, middle)  # (L,)
     return (position / max(len(frame_map) - 1, 1))[:, None]
 
 
