@@ -101,14 +101,14 @@ def _stage_fails(monkeypatch, stage: str, error: type[Exception]) -> None:
 
     import mvsync.align.dtw
     import mvsync.features
-    import mvsync.render.grid
+    import mvsync.render.timeline_frames
 
     if stage == "features":
         monkeypatch.setattr(sys.modules["mvsync.features"], "extract_features", boom)
     elif stage == "alignment":
         monkeypatch.setattr(sys.modules["mvsync.align.dtw"].DTWAligner, "fit", boom)
     elif stage == "render":
-        monkeypatch.setattr(sys.modules["mvsync.render.grid"]._TrackCursor, "image_at", boom)
+        monkeypatch.setattr(sys.modules["mvsync.render.timeline_frames"].TrackCursor, "image_at", boom)
     else:
         raise AssertionError(stage)
 

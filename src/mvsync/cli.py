@@ -144,9 +144,15 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
                    help=f"what to write, comma-separated, from: {', '.join(WRITER_NAMES)} (default: "
                         f"{','.join(default_outputs)}; {ALWAYS_OUTPUT} is always written)")
     p.add_argument("--cell-size", default="320", metavar="W[xH]", help="grid cell size in pixels (default: 320, height from the clips' aspect)")
-    p.add_argument("--audio-from", metavar="N|none", help=f"whose sound synced.mp4 plays: clip N (0-based, {clips}) or "
-                                                          "none (default: the reference clip, else the first with sound)")
+    p.add_argument("--audio-from", metavar="N|none",
+                   help=f"whose sound synced.mp4 (and pair/ghost, when one of their two) plays: clip N (0-based, "
+                        f"{clips}) or none (default: the reference clip, else the first with sound)")
     p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
+    p.add_argument("--pair", metavar="A,B", help=f"pair and ghost: the two clips (0-based, {clips}; default: 0,1)")
+    p.add_argument("--opacity", type=float, metavar="X", help="ghost: the second clip's opacity, 0..1 (default: 0.5)")
+    p.add_argument("--slowmo", action="append", default=[], metavar="EVENT:FACTOR[:SECONDS]",
+                   help="grid, pair and ghost play SECONDS of timeline (default: 1) around key event EVENT (see "
+                        "--event) FACTOR times slower, sound included (repeatable)")
 
 
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
@@ -173,15 +179,16 @@ def run_sync(args: argparse.Namespace) -> int:
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
     _check_event_times(marks, args.videos, plan.infos)
+    usable = [info.path for info in plan.infos]
     audio_text = "none" if args.no_audio else args.audio_from
-    options = _render_options(args, _audio_from(audio_text, args.videos, [info.path for info in plan.infos]))
-    check_render_options(options, plan.infos)
+    options = _render_options(args, _audio_from(audio_text, args.videos, usable), _pair(args.pair, args.videos, usable))
+    check_render_options(options, plan.infos, [mark.name for mark in marks])
     with output_dir(args.output, force=args.force) as out_dir:
         result = run_plan(plan, progress=not args.quiet)
         if "features_reason" in result.extra:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
         result = _add_events(result, marks, args.videos)
-        options = _kept_audio_source(options, plan, result)
+        options = _kept_clips(options, plan, result)
         # Staged, put in place together once all succeeded (a failure changes nothing).
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
                                    progress=not args.quiet):
@@ -310,26 +317,49 @@ def _audio_from(text: str | None, given: list[str], usable: list[Path]) -> int |
         index = int(text)
     except ValueError:
         raise ConfigError(f"--audio-from: expected a clip index (0, 1, ...) or none, got {text!r}") from None
+    return _usable_index("--audio-from", index, given, usable)
+
+
+def _pair(text: str | None, given: list[str], usable: list[Path]) -> tuple[int, int] | None:
+    """``--pair A,B`` counts the clips as given; the library counts the usable ones. None: the library's default."""
+    if text is None:
+        return None
+    try:
+        first, second = (int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--pair: expected two clip indices A,B (e.g. 0,2), got {text!r}") from None
+    return _usable_index("--pair", first, given, usable), _usable_index("--pair", second, given, usable)
+
+
+def _usable_index(flag: str, index: int, given: list[str], usable: list[Path]) -> int:
+    """Clip ``index`` as given, as an index among the ``usable`` clips (``--skip-bad`` leaves some out)."""
     if not 0 <= index < len(given):
-        raise ConfigError(f"--audio-from: {index} is out of range for {len(given)} videos (0..{len(given) - 1})")
+        raise ConfigError(f"{flag}: {index} is out of range for {len(given)} videos (0..{len(given) - 1})")
     if Path(given[index]) not in usable:
-        raise ConfigError(f"--audio-from: clip {index} ({given[index]}) is unusable (skipped); choose another")
+        raise ConfigError(f"{flag}: clip {index} ({given[index]}) is unusable (skipped); choose another")
     return usable.index(Path(given[index]))
 
 
-def _kept_audio_source(options, plan, result):
-    """The chosen sound's index among the clips the result kept (``--skip-bad`` may drop one while extracting)."""
+def _kept_clips(options, plan, result):
+    """The chosen sound's and pair's indices among the clips the result kept (``--skip-bad`` may drop one while
+    extracting): a dropped sound becomes the reference's, a dropped pair the first two clips kept."""
     from dataclasses import replace
 
-    grid = options.grid
-    if not isinstance(grid.audio_from, int) or isinstance(grid.audio_from, bool):
-        return options
-    wanted = str(plan.infos[grid.audio_from].path)
     kept = [track.path for track in result.videos]
-    if wanted not in kept:
-        log.warning("%s: skipped as unusable, so its sound is not played; playing the reference's", wanted)
-        return replace(options, grid=replace(grid, audio_from="auto"))
-    return replace(options, grid=replace(grid, audio_from=kept.index(wanted)))
+    grid, export = options.grid, options.export
+    if isinstance(grid.audio_from, int) and not isinstance(grid.audio_from, bool):
+        wanted = str(plan.infos[grid.audio_from].path)
+        if wanted not in kept:
+            log.warning("%s: skipped as unusable, so its sound is not played; playing the reference's", wanted)
+        grid = replace(grid, audio_from=kept.index(wanted) if wanted in kept else "auto")
+    wanted_pair = [str(plan.infos[k].path) for k in export.pair]
+    if all(path in kept for path in wanted_pair):
+        export = replace(export, pair=tuple(kept.index(path) for path in wanted_pair))
+    else:
+        log.warning("%s: skipped as unusable; pair and ghost show the first two clips", " and ".join(
+            path for path in wanted_pair if path not in kept))
+        export = replace(export, pair=(0, 1))
+    return replace(options, grid=grid, export=export)
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -347,10 +377,10 @@ def run_render(args: argparse.Namespace) -> int:
         if not Path(clip).is_file():
             raise InputError(f"{clip}: no such file (a clip listed in {args.sync_json}; paths there are as given to "
                              f"mvsync sync, relative to the folder it ran in)")
-    options = _render_options(args, _audio_from("none" if args.no_audio else args.audio_from, clips,
-                                                [Path(clip) for clip in clips]))
-    if "grid" in outputs:
-        check_render_options(options, [probe(clip) for clip in clips])
+    listed = [Path(clip) for clip in clips]
+    options = _render_options(args, _audio_from("none" if args.no_audio else args.audio_from, clips, listed),
+                              _pair(args.pair, clips, listed))
+    check_render_options(options, [probe(clip) for clip in clips], [event.name for event in result.events])
     with output_dir(args.output, force=args.force) as out_dir:
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
                                    progress=not args.quiet):
@@ -511,11 +541,47 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_options(args: argparse.Namespace, audio_from: int | str | None):
+def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair: tuple[int, int] | None):
     """The writers' options from ``sync``'s or ``render``'s arguments (see :func:`_add_render_options`)."""
     from .render import RenderOptions
 
-    return RenderOptions(grid=_grid_options(args.cell_size, audio_from))
+    return RenderOptions(grid=_grid_options(args.cell_size, audio_from),
+                         export=_export_options(pair, args.opacity, args.slowmo))
+
+
+def _export_options(pair: tuple[int, int] | None, opacity: float | None, slowmo: list[str]):
+    from .render import ExportOptions
+
+    chosen = {"pair": pair, "opacity": opacity}
+    fields = {name: value for name, value in chosen.items() if value is not None}  # unset: the library's default
+    try:
+        return ExportOptions(**fields, slowmo=tuple(_slowmo(text) for text in slowmo))
+    except ConfigError as err:  # the library names its fields (opacity: ...); the user typed --opacity
+        field, _, what = str(err).partition(": ")
+        raise ConfigError(f"--{field}: {what}") from None
+
+
+def _slowmo(text: str):
+    """``--slowmo EVENT:FACTOR[:SECONDS]``; an event's name may hold colons, so the numbers are read from the right."""
+    from .render import SlowMo
+
+    parts = text.split(":")
+    numbers: list[float] = []
+    while len(parts) > 1 and len(numbers) < 2 and _is_number(parts[-1]):
+        numbers.insert(0, float(parts.pop()))
+    if not numbers:
+        raise ConfigError(f"--slowmo {text}: expected EVENT:FACTOR[:SECONDS] (e.g. impact:4 or impact:4:0.6)")
+    try:
+        return SlowMo(":".join(parts), *numbers)
+    except ConfigError as err:  # the library names its fields (factor: ...); the user typed --slowmo
+        raise ConfigError(f"--slowmo {text}: {str(err).partition(': ')[2]}") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _grid_options(text: str, audio_from: int | str | None):

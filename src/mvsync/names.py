@@ -11,6 +11,6 @@ ALIGNER_NAMES = ("dtw", "tpl")  # mvsync.align.ALIGNERS
 REFERENCE_ALIGNERS = ("dtw",)  # the aligners whose timeline is one clip's (they take a reference)
 TRAINER_NAMES = ("dtan", "sal", "tcc", "tcc+sal", "tcc+tcn", "tcn", "tpl")  # mvsync.train.TRAINERS
 DATASET_NAMES = ("gen_mvs", "penn_action", "pouring")  # mvsync.datasets.DATASETS
-WRITER_NAMES = ("alignment", "grid", "json")  # mvsync.render.WRITERS
+WRITER_NAMES = ("alignment", "clips", "ghost", "grid", "json", "pair")  # mvsync.render.WRITERS
 ALWAYS_OUTPUT = "json"  # sync.json: every other output, and ``mvsync render``, reads it
 DEFAULT_OUTPUTS = ("json", "grid", "alignment")  # what ``mvsync sync`` writes unless told otherwise

@@ -1,4 +1,4 @@
-"""The grid video's sound: one clip's audio, played along its track of the timeline at its own pitch (issue 13).
+"""The videos' sound: one clip's audio, played along its track of the timeline at its own pitch (issue 13).
 
 Sound never sinks a run: a track that cannot be read at all is left out with a warning (the video is still
 written), and ``auto`` then tries the next clip with sound.
@@ -17,25 +17,36 @@ from ..result import SyncResult
 from ..types import VideoInfo
 from .options import AUTO_AUDIO
 from .stretch import wsola
+from .timeline_frames import sample_steps
 
 log = logging.getLogger(__name__)
 
 
-def grid_audio(result: SyncResult, infos: list[VideoInfo], audio_from: int | str | None) -> tuple[np.ndarray, int] | None:
-    """``(samples (M, channels), rate)`` for the grid's timeline, or None (no clip with readable sound, or none
-    asked for)."""
-    for k in audio_candidates(result, infos, audio_from):
+def grid_audio(result: SyncResult, infos: list[VideoInfo], audio_from: int | str | None,
+               steps: np.ndarray | None = None) -> tuple[np.ndarray, int] | None:
+    """``(samples (M, channels), rate)`` for the grid's timeline (or its ``steps``, see
+    :func:`~mvsync.render.slowmo.playback_steps`), or None (no clip with readable sound, or none asked for)."""
+    return timeline_audio(result, audio_candidates(result, infos, audio_from), "synced.mp4", steps)
+
+
+def timeline_audio(result: SyncResult, candidates: list[int], video: str,
+                   steps: np.ndarray | None = None) -> tuple[np.ndarray, int] | None:
+    """The sound of the first of the clips ``candidates`` whose track reads, played along the timeline ``steps``
+    (default: every step once) at its own pitch: ``(samples (M, channels), rate)``, or None. ``video`` names the
+    file it is for, in the warnings."""
+    steps = np.arange(result.length, dtype=float) if steps is None else steps
+    for k in candidates:
         track = result.videos[k]
         try:
             samples, rate = read_audio(track.path)
         except InputError as err:
-            log.warning("%s; synced.mp4 is written without its sound", err)
+            log.warning("%s; %s is written without its sound", err, video)
             continue
         if len(samples) == 0:
-            log.warning("%s: the audio track holds no sound; synced.mp4 is written without it", track.path)
+            log.warning("%s: the audio track holds no sound; %s is written without it", track.path, video)
             continue
-        log.info("sound of the grid: %s", Path(track.path).name)
-        return warp_audio(samples, rate, track.source_time, result.fps), rate
+        log.info("sound of %s: %s", video, Path(track.path).name)
+        return warp_audio(samples, rate, sample_steps(track.source_time, steps), result.fps), rate
     return None
 
 
@@ -49,6 +60,17 @@ def audio_candidates(result: SyncResult, infos: list[VideoInfo], audio_from: int
     ref = result.extra.get("reference")
     order = ([ref] if ref is not None else []) + [k for k in range(len(infos)) if k != ref]
     return [k for k in order if infos[k].has_audio]
+
+
+def pair_audio_candidates(result: SyncResult, infos: list[VideoInfo], audio_from: int | str | None,
+                          pair: tuple[int, int]) -> list[int]:
+    """The sound of a two-clip video (``pair``, ``ghost``): the clip ``audio_from`` names when it is one of the two,
+    else as ``auto`` among the two; None: no sound."""
+    if audio_from is None:
+        return []
+    if audio_from in pair and not isinstance(audio_from, bool):
+        return [int(audio_from)]
+    return [k for k in audio_candidates(result, infos, AUTO_AUDIO) if k in pair]
 
 
 def warp_audio(samples: np.ndarray, rate: int, source_time: np.ndarray, fps: float) -> np.ndarray:

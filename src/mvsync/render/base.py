@@ -57,6 +57,7 @@ def render_outputs(
         for path, final in zip(staged, finals):
             if final.is_dir() and not final.is_symlink():
                 shutil.rmtree(final)
+            final.parent.mkdir(parents=True, exist_ok=True)  # a writer's own folder (clips/<name>.mp4)
             os.replace(path, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

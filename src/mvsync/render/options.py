@@ -1,6 +1,7 @@
 """Options of the writers, checked when built and against the clips before any work starts (issue 13).
 
-:class:`RenderOptions` is what every writer receives; each output's own options are one field of it (``grid``, ...).
+:class:`RenderOptions` is what every writer receives; each output's own options are one field of it (``grid``,
+``export``, ...).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..types import VideoInfo
 
 AUTO_AUDIO = "auto"
 MIN_CELL = 16
+MAX_SLOWMO = 16.0  # slower than 16x a window is a still picture; a typo (--slowmo impact:40) rather than a wish
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,79 @@ def check_grid_options(options: GridOptions, infos: list[VideoInfo]) -> None:
 
 
 @dataclass(frozen=True)
+class SlowMo:
+    """Play the window of ``seconds`` of timeline centred on the key event ``event`` ``factor`` times slower
+    (issue 10, section 3).
+
+    >>> SlowMo("impact", 0.5)
+    Traceback (most recent call last):
+    mvsync.errors.ConfigError: factor: expected a number above 1 and at most 16 (times slower), got 0.5
+    """
+
+    event: str  # the name of a key event of the result (sync.json's "events", --event)
+    factor: float  # how many times slower the window plays (2: half speed)
+    seconds: float = 1.0  # the window's length on the common timeline, centred on the event
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.event, str) or not self.event.strip():
+            raise ConfigError(f"event: expected the name of a key event, got {self.event!r}")
+        for name, low, high in (("factor", 1.0, MAX_SLOWMO), ("seconds", 0.0, float("inf"))):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
+                what = "times slower" if name == "factor" else "seconds of timeline"
+                bound = f"above {low:g} and at most {high:g}" if high != float("inf") else f"above {low:g}"
+                raise ConfigError(f"{name}: expected a number {bound} ({what}), got {value!r}")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the two-clip exports (``pair``, ``ghost``) show, and the slow-motion windows of the grid, pair and ghost
+    videos. Invalid values raise :class:`ConfigError` at once.
+
+    >>> ExportOptions(opacity=1.5)
+    Traceback (most recent call last):
+    mvsync.errors.ConfigError: opacity: expected 0..1 (the second clip's weight in the ghost), got 1.5
+    """
+
+    pair: tuple[int, int] = (0, 1)  # the two clips of pair.mp4 and ghost.mp4 (indices into the result's videos)
+    opacity: float = 0.5  # ghost.mp4: the second clip's weight (0: only the first, 1: only the second)
+    slowmo: tuple[SlowMo, ...] = ()  # windows played slower, around key events
+
+    def __post_init__(self) -> None:
+        pair = self.pair
+        if (not isinstance(pair, tuple) or len(pair) != 2
+                or any(isinstance(k, bool) or not isinstance(k, int) or k < 0 for k in pair)):
+            raise ConfigError(f"pair: expected two clip indices (0, 1, ...), got {pair!r}")
+        if pair[0] == pair[1]:
+            raise ConfigError(f"pair: expected two different clips, got {pair[0]} twice")
+        opacity = self.opacity
+        if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0.0 <= opacity <= 1.0:
+            raise ConfigError(f"opacity: expected 0..1 (the second clip's weight in the ghost), got {opacity!r}")
+        events = [s.event for s in self.slowmo]
+        twice = sorted({e for e in events if events.count(e) > 1})
+        if twice:
+            raise ConfigError(f"slowmo: event {twice[0]!r} has two windows; give it one")
+
+
+def check_export_options(options: ExportOptions, infos: list[VideoInfo], event_names: list[str] | None = None) -> None:
+    """What only the clips and the result can tell: the pair's clips exist, and each slow-motion window names a
+    key event (``event_names``; None: not known yet, not checked)."""
+    for k in options.pair:
+        if k >= len(infos):
+            raise ConfigError(f"pair: clip {k} is out of range for {len(infos)} videos (0..{len(infos) - 1})")
+    if event_names is not None:
+        check_slowmo_events(options.slowmo, event_names)
+
+
+def check_slowmo_events(slowmo: tuple[SlowMo, ...], event_names: list[str]) -> None:
+    """Each slow-motion window names one of the key events ``event_names``."""
+    for window in slowmo:
+        if window.event not in event_names:
+            known = ", ".join(event_names) if event_names else "none; mark one with --event"
+            raise ConfigError(f"slowmo: no key event named {window.event!r} (events: {known})")
+
+
+@dataclass(frozen=True)
 class RenderOptions:
     """Everything a writer may need to know beyond the result: one field per output that has options.
 
@@ -67,9 +142,12 @@ class RenderOptions:
     160
     """
 
-    grid: GridOptions = field(default_factory=GridOptions)  # the grid video (``grid``)
+    grid: GridOptions = field(default_factory=GridOptions)  # the grid video (``grid``; size and sound of all videos)
+    export: ExportOptions = field(default_factory=ExportOptions)  # ``pair``, ``ghost`` and slow motion
 
 
-def check_render_options(options: RenderOptions, infos: list[VideoInfo]) -> None:
-    """What only the clips can tell, for every output's options (``infos``: the result's clips, in its order)."""
+def check_render_options(options: RenderOptions, infos: list[VideoInfo], event_names: list[str] | None = None) -> None:
+    """What only the clips can tell, for every output's options (``infos``: the result's clips, in its order;
+    ``event_names``: the result's key events, or None where they are not known yet)."""
     check_grid_options(options.grid, infos)
+    check_export_options(options.export, infos, event_names)

@@ -1,0 +1,55 @@
+"""``clips``: every input clip retimed onto the common timeline, one mp4 each (issue 10, section 3).
+
+Frame ``t`` of ``clips/<name>.mp4`` shows the source frame that ``sync.json`` maps to timeline step ``t``, at the
+clip's own size, and its sound (when it has one) is time-stretched along the same map at its own pitch: the files
+can be dropped into any video editor side by side and play in sync. Where a clip has no content (it starts later or
+ends sooner than the timeline) its file shows flat gray and is silent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputExistsError
+from ..io import probe
+from ..result import SyncResult
+from .audio import timeline_audio
+from .base import WRITERS
+from .options import RenderOptions
+from .timeline_frames import TrackCursor, encode_timeline
+
+CLIPS_FOLDER = "clips"
+
+
+def clip_file_names(result: SyncResult) -> list[str]:
+    """``<stem>.mp4`` per clip, in the result's order; clips of the same stem (from different folders) are told
+    apart by their index: ``<index>_<stem>.mp4``."""
+    stems = [Path(track.path).stem for track in result.videos]
+    return [f"{k}_{stem}.mp4" if stems.count(stem) > 1 else f"{stem}.mp4" for k, stem in enumerate(stems)]
+
+
+@WRITERS.register("clips")
+def write_clips(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
+                progress: bool = False) -> list[Path]:
+    """``out_dir/clips/<name>.mp4`` per clip (see the module docstring), at the timeline's rate and length, encoded
+    at the grid's quality (``options.grid.crf``).
+
+    >>> write_clips(SyncResult.load("out/sync.json"), Path("again"), options=RenderOptions())  # doctest: +SKIP
+    [PosixPath('again/clips/a.mp4'), PosixPath('again/clips/b.mp4')]
+    """
+    folder = Path(out_dir) / CLIPS_FOLDER
+    targets = [folder / name for name in clip_file_names(result)]
+    clashes = [target for target in targets if target.exists() and not overwrite]
+    if clashes:  # before any clip is encoded
+        raise OutputExistsError(f"{clashes[0]}: already exists")
+    folder.mkdir(exist_ok=True)
+    steps = np.arange(result.length, dtype=float)  # every timeline step once: the map, not a slowed copy of it
+    for k, (track, target) in enumerate(zip(result.videos, targets)):
+        info = probe(track.path)
+        size = (info.width, info.height)
+        audio = timeline_audio(result, [k] if info.has_audio else [], f"{CLIPS_FOLDER}/{target.name}")
+        encode_timeline(target, steps, TrackCursor(track, info, size).image_at, result=result, size=size, audio=audio,
+                        crf=options.grid.crf, overwrite=overwrite, progress=progress)
+    return targets

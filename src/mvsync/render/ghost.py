@@ -1,0 +1,66 @@
+"""``ghost``: two chosen clips overlaid in one picture, the second at a chosen opacity (issue 10, section 3), so that
+a coach sees where two takes part at the same moment of the action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ..io import probe
+from ..result import SyncResult
+from .audio import pair_audio_candidates, timeline_audio
+from .base import WRITERS
+from .options import RenderOptions, check_render_options
+from .slowmo import playback_steps
+from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
+                              encode_timeline, events_at)
+
+GHOST_FILE = "ghost.mp4"
+
+
+def blend(first: np.ndarray, second: np.ndarray, opacity: float) -> np.ndarray:
+    """``second`` laid over ``first`` at ``opacity`` (0: only ``first``; 1: only ``second``), as uint8 RGB.
+
+    >>> blend(np.zeros((1, 1, 3), np.uint8), np.full((1, 1, 3), 200, np.uint8), 0.25)[0, 0]
+    array([50, 50, 50], dtype=uint8)
+    """
+    mixed = (1.0 - opacity) * first.astype(np.float32) + opacity * second.astype(np.float32)
+    return np.round(mixed).astype(np.uint8)
+
+
+@WRITERS.register("ghost")
+def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
+                progress: bool = False) -> list[Path]:
+    """``out_dir/ghost.mp4``: the clips ``options.export.pair`` letterboxed into one cell of the grid's size, the
+    second over the first at ``options.export.opacity``, with both names and times above, the slow-motion windows
+    and the sound of one of the two (as ``pair``).
+
+    >>> write_ghost(result, Path("out"), options=RenderOptions(export=ExportOptions(opacity=0.3)))  # doctest: +SKIP
+    [PosixPath('out/ghost.mp4')]
+    """
+    infos = [probe(track.path) for track in result.videos]
+    check_render_options(options, infos)
+    first, second = options.export.pair
+    opacity = options.export.opacity
+    steps = playback_steps(result, options.export.slowmo)
+    audio = timeline_audio(result, pair_audio_candidates(result, infos, options.grid.audio_from, (first, second)),
+                           GHOST_FILE, steps)
+    cell = cell_size([infos[first], infos[second]], options.grid)
+    size = (cell[0], cell[1] + LABEL_HEIGHT + BAR_HEIGHT)
+    under, over = (TrackCursor(result.videos[k], infos[k], cell) for k in (first, second))
+    font = ImageFont.load_default(size=13)
+
+    def frame_at(step: float) -> np.ndarray:
+        canvas = Image.new("RGB", size, (0, 0, 0))
+        canvas.paste(Image.fromarray(blend(under.image_at(step), over.image_at(step), opacity)), (0, LABEL_HEIGHT))
+        draw = ImageDraw.Draw(canvas)
+        text = f"{under.label(step)}  +  {over.label(step)} ({opacity:.0%})"
+        draw.text((4, 3), text, fill=(235, 235, 235), font=font)
+        draw_event_label(draw, (0, LABEL_HEIGHT), events_at(result, step), font)
+        draw_progress(draw, size, step, result.length)
+        return np.asarray(canvas)
+
+    return [encode_timeline(Path(out_dir) / GHOST_FILE, steps, frame_at, result=result, size=size, audio=audio,
+                            crf=options.grid.crf, overwrite=overwrite, progress=progress)]
