@@ -55,8 +55,9 @@ def slowmo_windows(result: SyncResult, slowmo: tuple[SlowMo, ...]) -> list[Windo
         if not math.isfinite(at[wish.event]):
             raise ConfigError(f"slowmo: key event {wish.event!r} has no place on the timeline")
         centre, half = at[wish.event] * result.fps, wish.seconds * result.fps / 2
-        first = min(max(0, math.ceil(centre - half)), result.length - 1)
-        stop = max(first + 1, min(result.length, math.floor(centre + half) + 1))
+        low, high = round(centre - half, 6), round(centre + half, 6)  # 2.3 s * 25 fps is 57.49999...: step 57.5
+        first = min(max(0, math.ceil(low)), result.length - 1)
+        stop = max(first + 1, min(result.length, math.floor(high) + 1))
         if windows and first < windows[-1].stop:
             raise ConfigError(f"slowmo: the windows around {windows[-1].event!r} and {wish.event!r} overlap; "
                               "shorten them (EVENT:FACTOR:SECONDS)")
