@@ -328,3 +328,57 @@ def test_render_refuses_a_missing_clip(capsys, tmp_path, retimed):
     assert code == 2
     assert_one_line_error(err, "nothing.json: no such file")
     assert not again.exists()
+
+
+def _corrupt(data: dict, how: str) -> str:
+    """The text of a damaged copy of ``data`` (a sync.json's content)."""
+    text = json.dumps(data)
+    if how == "truncated":
+        return text[: len(text) // 2]
+    if how == "not json":
+        return "sync went fine\n"
+    if how == "no timeline":
+        data = {k: v for k, v in data.items() if k != "timeline"}
+    elif how == "short track":
+        data["videos"][1]["source_time"] = data["videos"][1]["source_time"][:-5]
+    elif how == "bad number":
+        data["videos"][0]["fps"] = "fast"
+    elif how == "version 2":
+        data["version"] = 2
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("truncated", "not valid JSON"), ("not json", "not valid JSON"), ("no timeline", "malformed sync.json"),
+    ("short track", "malformed sync.json"), ("bad number", "malformed sync.json"),
+    ("version 2", "unsupported sync.json version 2"),
+])
+def test_render_refuses_a_corrupt_sync_json_before_writing_anything(capsys, tmp_path, retimed, how, message):
+    from mvsync.result import SyncResult, VideoTrack
+
+    frames = np.arange(40, dtype=float)
+    tracks = [VideoTrack(str(path), 25.0, 100, frames / 25, frames) for path in retimed[0][:2]]
+    data = SyncResult("dtw", "appearance", 25.0, 40, tracks).to_dict()
+    broken = tmp_path / "sync.json"
+    broken.write_text(_corrupt(data, how))
+    again = tmp_path / "again"
+    code, _, err = run(capsys, "render", str(tmp_path), "-o", str(again), "--outputs", "grid,clips")  # the folder
+    assert code == 2
+    assert_one_line_error(err, f"{broken}: {message}")
+    assert not again.exists()
+
+
+def test_render_refuses_a_clip_replaced_by_something_else(capsys, tmp_path, retimed):
+    """A clip listed in sync.json moved away and a file that is no video took its name: one line naming it."""
+    from mvsync.result import SyncResult, VideoTrack
+
+    frames = np.arange(40, dtype=float)
+    impostor = tmp_path / "b.mp4"
+    impostor.write_text("not a video")
+    tracks = [VideoTrack(str(path), 25.0, 100, frames / 25, frames) for path in (retimed[0][0], impostor)]
+    SyncResult("dtw", "appearance", 25.0, 40, tracks).save(tmp_path / "sync.json")
+    again = tmp_path / "again"
+    code, _, err = run(capsys, "render", str(tmp_path / "sync.json"), "-o", str(again), "--outputs", "clips")
+    assert code == 2
+    assert_one_line_error(err, str(impostor))
+    assert not again.exists()

@@ -1,6 +1,8 @@
 """Issue 10, section 1: every output is a writer in ``WRITERS`` with one signature, and ``render_outputs`` runs the
 chosen ones so that a failure changes nothing."""
 
+from pathlib import Path
+
 import pytest
 
 from mvsync.errors import ConfigError, OutputExistsError
@@ -24,13 +26,26 @@ def test_every_writer_writes_its_files_inside_out_dir_and_never_overwrites(tmp_p
     assert paths, f"{name} wrote nothing"
     for path in paths:
         assert path.is_file() and path.stat().st_size > 0, path
-        assert path.resolve().parent == tmp_path.resolve(), path
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # nothing else left behind
+        assert path.resolve().is_relative_to(tmp_path.resolve()), path  # in out_dir, or a folder of its own there
+    written = {p.relative_to(tmp_path).parts[0] for p in paths}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)  # nothing else left behind
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert sorted(files) == sorted(paths)
     sizes = [path.stat().st_size for path in paths]
     with pytest.raises(OutputExistsError, match="already exists"):
         write(small_result, tmp_path, options=SMALL, overwrite=False, progress=False)
     assert [path.stat().st_size for path in paths] == sizes
     assert write(small_result, tmp_path, options=SMALL, overwrite=True, progress=False) == paths
+
+
+def test_render_outputs_publishes_a_writers_own_folder(tmp_path, small_result):
+    paths = render_outputs(small_result, tmp_path, ["clips", "json"], options=SMALL)
+    names = [f"clips/{Path(track.path).stem}.mp4" for track in small_result.videos]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [*names, "sync.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clips", "sync.json"]  # no staging folder left
+    with pytest.raises(OutputExistsError, match="already exists"):
+        render_outputs(small_result, tmp_path, ["clips"], options=SMALL)
+    assert render_outputs(small_result, tmp_path, ["clips"], options=SMALL, overwrite=True) == paths[:-1]
 
 
 def test_render_outputs_writes_the_chosen_ones_once_and_in_order(tmp_path, small_result):
@@ -40,8 +55,8 @@ def test_render_outputs_writes_the_chosen_ones_once_and_in_order(tmp_path, small
 
 
 def test_unknown_writer_lists_the_valid_ones_before_any_work(tmp_path, small_result):
-    with pytest.raises(ConfigError, match="writer 'player': unknown; choose one of alignment, grid, json"):
-        render_outputs(small_result, tmp_path / "out", ["grid", "player"], options=SMALL)
+    with pytest.raises(ConfigError, match=f"writer 'nope': unknown; choose one of {', '.join(WRITERS.names())}"):
+        render_outputs(small_result, tmp_path / "out", ["grid", "nope"], options=SMALL)
     assert not (tmp_path / "out").exists()
 
 
