@@ -9,7 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from mvsync.render.grid import BAR_HEIGHT, EMPTY_GRAY, LABEL_HEIGHT, grid_shape
+from mvsync.render.grid import grid_shape
+from mvsync.render.timeline_frames import BAR_HEIGHT, EMPTY_GRAY, LABEL_HEIGHT
 
 
 def write_av_clip(path: Path, frames: np.ndarray, *, fps: float = 25, audio: tuple[np.ndarray, int] | None = None,

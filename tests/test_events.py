@@ -15,7 +15,7 @@ from mvsync.cli import main
 from mvsync.errors import ConfigError, InputError
 from mvsync.events import events_near
 from mvsync.io import read_frames
-from mvsync.render.grid import BAR_HEIGHT, EVENT_COLOR, EVENT_WINDOW_S, LABEL_HEIGHT
+from mvsync.render.timeline_frames import BAR_HEIGHT, EVENT_COLOR, EVENT_WINDOW_S, LABEL_HEIGHT
 from mvsync.result import SyncResult, VideoTrack
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from mvsync.cli import main
 from mvsync.errors import ConfigError, InputError
+from mvsync.names import WRITER_NAMES
 
 from .clips import moving_pattern, write_av_clip
 from .conftest import write_audio_only
@@ -49,8 +50,8 @@ def _bad_case(case: str, tmp_path, clips) -> tuple[list[str], str]:
     if case == "audio-only":
         return [good, str(write_audio_only(tmp_path / "voice.mp4"))], "voice.mp4: no video stream"
     if case == "unknown output":
-        return [good, str(clips[1]), "--outputs", "grid,player"], "--outputs grid,player: unknown output 'player'; " \
-                                                                   "choose from alignment, grid, json"
+        return [good, str(clips[1]), "--outputs", "grid,movie"], "--outputs grid,movie: unknown output 'movie'; " \
+                                                                  f"choose from {', '.join(WRITER_NAMES)}"
     if case == "empty output":
         return [good, str(clips[1]), "--outputs", "grid,"], "--outputs grid,: unknown output ''"
     raise AssertionError(case)

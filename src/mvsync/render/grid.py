@@ -20,10 +20,8 @@ from .audio import grid_audio
 from .base import WRITERS
 from .options import GridOptions, RenderOptions, SlowMo, check_grid_options
 from .slowmo import playback_steps
-from .timeline_frames import (BAR_HEIGHT, EMPTY_GRAY, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label,
-                              draw_progress, encode_timeline, events_at)
-
-__all__ = ["BAR_HEIGHT", "EMPTY_GRAY", "LABEL_HEIGHT", "grid_shape", "render_cells", "render_grid", "write_grid"]
+from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
+                              encode_timeline, events_at)
 
 
 def grid_shape(n: int) -> tuple[int, int]:
