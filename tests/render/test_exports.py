@@ -167,10 +167,10 @@ def test_ghost_blends_the_second_clip_over_the_first(tmp_path, two_copies):
     options = RenderOptions(grid=CELL, export=ExportOptions(opacity=0.3))
     [path] = WRITERS.get("ghost")(two_copies, tmp_path, options=options, overwrite=False, progress=False)
     info = probe(path)
-    assert (info.num_frames, info.width, info.height) == (two_copies.length, SMALL[0], SMALL[1] + 20 + 8)
+    assert (info.num_frames, info.width, info.height) == (two_copies.length, SMALL[0], 2 * 20 + SMALL[1] + 8)
     first, second = (_decoded(track.path) for track in two_copies.videos)
     for t, frame in enumerate(read_frames(path)):
-        picture = frame.image[20 : 20 + SMALL[1]]
+        picture = frame.image[40 : 40 + SMALL[1]]  # below the two label lines
         want = blend(first[t], second[t], 0.3)
         assert _mae(picture, want) < 4, t
         if t in (40, 80):

@@ -34,8 +34,8 @@ def blend(first: np.ndarray, second: np.ndarray, opacity: float) -> np.ndarray:
 def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                 progress: bool = False) -> list[Path]:
     """``out_dir/ghost.mp4``: the clips ``options.export.pair`` letterboxed into one cell of the grid's size, the
-    second over the first at ``options.export.opacity``, with both names and times above, the slow-motion windows
-    and the sound of one of the two (as ``pair``).
+    second over the first at ``options.export.opacity``, with both names and times above (one line each), the
+    slow-motion windows and the sound of one of the two (as ``pair``).
 
     >>> write_ghost(result, Path("out"), options=RenderOptions(export=ExportOptions(opacity=0.3)))  # doctest: +SKIP
     [PosixPath('out/ghost.mp4')]
@@ -48,17 +48,18 @@ def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
     audio = timeline_audio(result, pair_audio_candidates(result, infos, options.grid.audio_from, (first, second)),
                            GHOST_FILE, steps)
     cell = cell_size([infos[first], infos[second]], options.grid)
-    size = (cell[0], cell[1] + LABEL_HEIGHT + BAR_HEIGHT)
+    top = 2 * LABEL_HEIGHT  # one label line per clip: both names and times fit a small cell
+    size = (cell[0], top + cell[1] + BAR_HEIGHT)
     under, over = (TrackCursor(result.videos[k], infos[k], cell) for k in (first, second))
     font = ImageFont.load_default(size=13)
 
     def frame_at(step: float) -> np.ndarray:
         canvas = Image.new("RGB", size, (0, 0, 0))
-        canvas.paste(Image.fromarray(blend(under.image_at(step), over.image_at(step), opacity)), (0, LABEL_HEIGHT))
+        canvas.paste(Image.fromarray(blend(under.image_at(step), over.image_at(step), opacity)), (0, top))
         draw = ImageDraw.Draw(canvas)
-        text = f"{under.label(step)}  +  {over.label(step)} ({opacity:.0%})"
-        draw.text((4, 3), text, fill=(235, 235, 235), font=font)
-        draw_event_label(draw, (0, LABEL_HEIGHT), events_at(result, step), font)
+        draw.text((4, 3), under.label(step), fill=(235, 235, 235), font=font)
+        draw.text((4, LABEL_HEIGHT + 3), f"+ {over.label(step)}  ({opacity:.0%})", fill=(235, 235, 235), font=font)
+        draw_event_label(draw, (0, top), events_at(result, step), font)
         draw_progress(draw, size, step, result.length)
         return np.asarray(canvas)
 

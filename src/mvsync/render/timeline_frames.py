@@ -91,6 +91,8 @@ class TrackCursor:
 
 def letterbox(image: np.ndarray, cell: tuple[int, int]) -> np.ndarray:
     """``image`` centred on black in a ``cell`` (width, height) at least as large."""
+    if image.shape[:2] == (cell[1], cell[0]):
+        return image  # a clip at its own size (clips): nothing to add
     out = np.zeros((cell[1], cell[0], 3), np.uint8)
     h, w = image.shape[:2]
     y, x = (cell[1] - h) // 2, (cell[0] - w) // 2
