@@ -188,7 +188,7 @@ def run_sync(args: argparse.Namespace) -> int:
         if "features_reason" in result.extra:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
         result = _add_events(result, marks, args.videos)
-        options = _kept_clips(options, plan, result)
+        options = _kept_clips(options, plan, result, outputs)
         # Staged, put in place together once all succeeded (a failure changes nothing).
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
                                    progress=not args.quiet):
@@ -340,9 +340,10 @@ def _usable_index(flag: str, index: int, given: list[str], usable: list[Path]) -
     return usable.index(Path(given[index]))
 
 
-def _kept_clips(options, plan, result):
+def _kept_clips(options, plan, result, outputs: list[str]):
     """The chosen sound's and pair's indices among the clips the result kept (``--skip-bad`` may drop one while
-    extracting): a dropped sound becomes the reference's, a dropped pair the first two clips kept."""
+    extracting): a dropped sound becomes the reference's, a dropped pair the first two clips kept (said only where
+    ``outputs`` show the pair)."""
     from dataclasses import replace
 
     kept = [track.path for track in result.videos]
@@ -356,8 +357,9 @@ def _kept_clips(options, plan, result):
     if all(path in kept for path in wanted_pair):
         export = replace(export, pair=tuple(kept.index(path) for path in wanted_pair))
     else:
-        log.warning("%s: skipped as unusable; pair and ghost show the first two clips", " and ".join(
-            path for path in wanted_pair if path not in kept))
+        if {"pair", "ghost"} & set(outputs):
+            log.warning("%s: skipped as unusable; pair and ghost show the first two clips", " and ".join(
+                path for path in wanted_pair if path not in kept))
         export = replace(export, pair=(0, 1))
     return replace(options, grid=grid, export=export)
 

@@ -266,3 +266,18 @@ def test_bad_export_options_stop_render_before_any_output(capsys, tmp_path, reti
     assert len(lines) == 1 and message in lines[0], err
     assert not (tmp_path / "out").exists()
     assert json.loads((tmp_path / "sync.json").read_text())["events"][0]["name"] == "impact"
+
+
+def test_sync_counts_pair_clips_as_given_and_refuses_a_skipped_one(capsys, tmp_path, retimed):
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    clips = [str(empty), *map(str, retimed[0][:2])]
+    code, _, err = _run(capsys, "sync", *clips, "-o", str(tmp_path / "out"), "--skip-bad", "--outputs", "pair",
+                        "--pair", "0,2")
+    assert code == 2
+    assert f"--pair: clip 0 ({empty}) is unusable (skipped); choose another" in err
+    assert not (tmp_path / "out").exists()
+    code, _, err = _run(capsys, "sync", *clips, "-o", str(tmp_path / "out"), "--skip-bad", "--outputs", "pair",
+                        "--pair", "2,1", "--features", "appearance", "--cell-size", "64")
+    assert code == 0, err
+    assert probe(tmp_path / "out" / "pair.mp4").width == 2 * 64
