@@ -130,8 +130,8 @@ def check_slowmo_events(slowmo: tuple[SlowMo, ...], event_names: list[str]) -> N
     """Each slow-motion window names one of the key events ``event_names``."""
     for window in slowmo:
         if window.event not in event_names:
-            known = ", ".join(event_names) if event_names else "none; mark one with --event"
-            raise ConfigError(f"slowmo: no key event named {window.event!r} (events: {known})")
+            known = f"events: {', '.join(event_names)}" if event_names else "the result has no key events"
+            raise ConfigError(f"slowmo: no key event named {window.event!r} ({known})")
 
 
 @dataclass(frozen=True)
