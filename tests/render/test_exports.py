@@ -281,3 +281,12 @@ def test_sync_counts_pair_clips_as_given_and_refuses_a_skipped_one(capsys, tmp_p
                         "--pair", "2,1", "--features", "appearance", "--cell-size", "64")
     assert code == 0, err
     assert probe(tmp_path / "out" / "pair.mp4").width == 2 * 64
+
+
+def test_sync_refuses_slowmo_around_an_event_it_does_not_mark(capsys, tmp_path, retimed):
+    clips = list(map(str, retimed[0][:2]))
+    code, _, err = _run(capsys, "sync", *clips, "-o", str(tmp_path / "out"), "--event", "impact=0:1.0",
+                        "--slowmo", "landing:2")
+    assert code == 2
+    assert "slowmo: no key event named 'landing' (events: impact)" in err
+    assert not (tmp_path / "out").exists()
