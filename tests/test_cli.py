@@ -9,6 +9,7 @@ import pytest
 
 from mvsync.cli import main
 from mvsync.io import probe
+from mvsync.result import SyncResult
 
 from .conftest import gradient_frames, write_audio_only, write_clip, write_empty_video
 
@@ -301,6 +302,18 @@ def test_outputs_choose_what_sync_writes_and_render_adds_the_rest_without_aligni
     code, _, _ = run(capsys, "render", str(out), "-o", str(again), "--outputs", "alignment", "--force")
     assert code == 0
     assert sorted(p.name for p in again.iterdir()) == ["alignment.png", "sync.json", "synced.mp4"]
+
+    # an event marked at render time is carried like one marked at sync time, and saved with the copy
+    marked = tmp_path / "marked"
+    code, stdout, _ = run(capsys, "render", str(out), "-o", str(marked), "--outputs", "json", "--event", "top=1:f10")
+    assert code == 0 and "event top: timeline" in stdout
+    events = json.loads((marked / "sync.json").read_text())["events"]
+    expected = SyncResult.load(out / "sync.json").with_event("top", 1, 10 / data["videos"][1]["fps"]).events
+    assert [(e["name"], e["clip"]) for e in events] == [(e.name, e.clip) for e in expected]
+    np.testing.assert_allclose(events[0]["clip_times_s"], expected[0].clip_times_s, atol=1e-5)  # sync.json rounds
+    code, _, err = run(capsys, "render", str(marked), "-o", str(tmp_path / "twice"), "--event", "top=0:0.1")
+    assert code == 2 and not (tmp_path / "twice").exists()
+    assert_one_line_error(err, "top")
 
 
 def test_no_video_drops_grid_and_contradicts_outputs_grid(capsys, tmp_path, retimed):

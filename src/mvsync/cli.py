@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sync_json", metavar="SYNC_JSON", help="a sync.json written by mvsync sync (or its folder)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (must be new or empty unless --force)")
     _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as listed in sync.json")
+    p.add_argument("--event", action="append", default=[], metavar="NAME=CLIP:TIME",
+                   help="a key moment marked in clip CLIP (0-based, in sync.json's order) at TIME seconds (2.5) or "
+                        "frame (f120), added to the events sync.json already has (repeatable)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_render)
 
@@ -285,9 +288,9 @@ def _check_event_times(marks: list[_EventMark], given: list[str], infos) -> None
 
 def _add_events(result, marks: list[_EventMark], given: list[str]):
     """Carry every ``--event`` through the sync map; a clip dropped while extracting (--skip-bad) drops its events."""
-    kept = [track.path for track in result.videos]
+    kept = [Path(track.path) for track in result.videos]
     for mark in marks:
-        path = str(Path(given[mark.clip]))
+        path = Path(given[mark.clip])
         if path not in kept:
             log.warning("%s: skipped as unusable, so event %r is left out", path, mark.name)
             continue
@@ -380,13 +383,19 @@ def run_render(args: argparse.Namespace) -> int:
             raise InputError(f"{clip}: no such file (a clip listed in {args.sync_json}; paths there are as given to "
                              f"mvsync sync, relative to the folder it ran in)")
     listed = [Path(clip) for clip in clips]
+    marks = _parse_events(args.event, len(clips))
+    infos = [probe(clip) for clip in clips]
+    _check_event_times(marks, clips, infos)
+    result = _add_events(result, marks, clips)
     options = _render_options(args, _audio_from("none" if args.no_audio else args.audio_from, clips, listed),
                               _pair(args.pair, clips, listed))
-    check_render_options(options, [probe(clip) for clip in clips], [event.name for event in result.events])
+    check_render_options(options, infos, [event.name for event in result.events])
     with output_dir(args.output, force=args.force) as out_dir:
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,
                                    progress=not args.quiet):
             print(f"wrote {path}")
+    for event in result.events[len(result.events) - len(marks):]:
+        print(_event_line(result, event))
     return 0
 
 
