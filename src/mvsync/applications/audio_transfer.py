@@ -26,7 +26,7 @@ from ..errors import ConfigError, InputError, OutputExistsError
 from ..io import frame_times, probe, read_audio, write_wav, write_with_audio
 from ..result import SyncResult
 from ..types import VideoInfo
-from .embedding import ClipEmbedding, check_embedding_options, embed_clips, nearest_frames
+from .embedding import ClipEmbedding, check_embedding_options, embed_clips, nearest_frames, same_file
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,15 @@ class Transfer:
 
 
 def check_transfer(source: str | Path, targets: list[str | Path], *, sync: str | Path | None = None,
-                   features: str | None = None, model: str | Path | None = None, context: int = DEFAULT_CONTEXT
+                   features: str | None = None, model: str | Path | None = None, context: int | None = None
                    ) -> TransferPlan:
     """Check every option and clip (probe only, no decoding): the source has sound, the targets are videos with
     distinct file names, a sync map holds all of them. Raises :class:`ConfigError` or :class:`InputError`."""
-    if sync is not None and (model is not None or features is not None):
-        raise ConfigError(f"sync: {sync} gives the correspondence; features or a model are for nearest neighbours, "
-                          "give one or the other")
+    if sync is not None and (model is not None or features is not None or context is not None):
+        raise ConfigError(f"sync: {sync} gives the correspondence; features, a model and a context are for nearest "
+                          "neighbours, give one or the other")
     check_embedding_options(features=features, model=model)
-    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 1:
+    if context is not None and (isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 1):
         raise ConfigError(f"context: must be a positive number of frames, got {context!r}")
     if not targets:
         raise ConfigError("targets: no target clip given")
@@ -102,7 +102,7 @@ def transfer_audio(
     sync: str | Path | None = None,
     features: str | None = None,
     model: str | Path | None = None,
-    context: int = DEFAULT_CONTEXT,
+    context: int | None = None,
     fade_s: float = FADE_S,
     cache_dir: str | Path | None = None,
     overwrite: bool = False,
@@ -118,7 +118,8 @@ def transfer_audio(
     features, model
         The embedding for nearest neighbours (see :func:`~mvsync.applications.embedding.embed_clips`).
     context
-        Nearest neighbours: frames per block (the seed's multi-frame sound blocks).
+        Nearest neighbours: frames per block (the seed's multi-frame sound blocks; default
+        :data:`DEFAULT_CONTEXT`).
     fade_s
         Length of the cross-fade between consecutive blocks, in seconds.
     """
@@ -146,8 +147,9 @@ def transfer_audio(
 
 def match_by_embedding(source: ClipEmbedding, target: ClipEmbedding, *, context: int = 1) -> Blocks:
     """Blocks of ``context`` target frames, each matched by its average embedding to the source window of
-    ``context`` consecutive frames (all valid, where the source has such windows) with the nearest average; a block
-    without valid frames takes the source moment interpolated from its neighbours."""
+    ``context`` consecutive frames with the nearest average (averages over valid frames only; whole windows where
+    the source is long enough); a block without valid frames takes the source moment interpolated from its
+    neighbours."""
     source_means, source_ok = window_means(source.values, source.valid, context)
     if not source_ok.any():
         raise InputError(f"{source.path}: no frame with usable features to match against")
@@ -216,13 +218,13 @@ def assemble_blocks(samples: np.ndarray, rate: int, blocks: Blocks, *, fade_s: f
 def clip_index(result: SyncResult, clip: str | Path, sync: str | Path) -> int:
     """The index of ``clip`` among the videos of ``result`` (read from ``sync``), matched by file identity."""
     for k, track in enumerate(result.videos):
-        if _same_file(Path(track.path), Path(clip)):
+        if same_file(Path(track.path), Path(clip)):
             return k
     names = ", ".join(Path(t.path).name for t in result.videos)
     raise InputError(f"{clip}: not one of the clips of {sync} ({names}); sync it with the others first")
 
 
-def _blocks(plan: TransferPlan, features, model, context: int, cache_dir, progress: bool) -> list[Blocks]:
+def _blocks(plan: TransferPlan, features, model, context: int | None, cache_dir, progress: bool) -> list[Blocks]:
     """Each target's blocks, from the sync map or by nearest neighbours."""
     if plan.sync is not None:
         source = clip_index(plan.sync, plan.source.path, "sync.json")
@@ -230,6 +232,7 @@ def _blocks(plan: TransferPlan, features, model, context: int, cache_dir, progre
                 for info in plan.targets]
     embs = embed_clips([plan.source.path, *[t.path for t in plan.targets]], features=features, model=model,
                        cache_dir=cache_dir, progress=progress)
+    context = DEFAULT_CONTEXT if context is None else context
     return [match_by_embedding(embs[0], target, context=context) for target in embs[1:]]
 
 
@@ -253,9 +256,3 @@ def _segment(samples: np.ndarray, start: int, n: int) -> np.ndarray:
         block[lo - start : hi - start] = samples[lo:hi]
     return block
 
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or a.samefile(b)
-    except OSError:
-        return False

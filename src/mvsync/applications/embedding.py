@@ -123,3 +123,11 @@ def _model_embeddings(paths, model: str | Path, cache_dir, progress: bool) -> li
     else:
         feats = extract_features(paths, kind=trained.features, cache_dir=cache_dir, progress=progress)
     return [(f, np.asarray(trained.embed(f), float)) for f in feats]
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same clip (however each is spelled: relative, absolute, through a link)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve() or Path(a).samefile(b)
+    except OSError:
+        return False
