@@ -88,7 +88,7 @@ def test_sync_map_transfer_plays_the_shown_frames_sound(toned, tmp_path):
 
 def test_a_jump_between_source_moments_is_cross_faded():
     """Blocks from far-apart moments of a 440 Hz tone, each half a cycle out of phase with where the previous block
-    was going: no sample step much larger than the tone's own steepest one, where a hard cut steps by 1.2."""
+    was going. Measured: the largest step between samples is 1.0x the tone's own steepest, 16.4x with a hard cut."""
     rate = 48000
     tone = np.sin(2 * np.pi * 440 * np.arange(rate) / rate)[:, None]  # (N, 1)
     half_cycle = 0.5 / 440
@@ -96,7 +96,7 @@ def test_a_jump_between_source_moments_is_cross_faded():
     sound = assemble_blocks(tone, rate, blocks)
     steepest = 2 * np.pi * 440 / rate
     assert len(sound) == round(0.12 * rate)
-    assert np.abs(np.diff(sound[:, 0])).max() <= 2.5 * steepest
+    assert np.abs(np.diff(sound[:, 0])).max() <= 1.5 * steepest
     cut = assemble_blocks(tone, rate, blocks, fade_s=0.0)  # 1-sample "fade": the cut itself
     assert np.abs(np.diff(cut[:, 0])).max() > 10 * steepest
 
