@@ -1,7 +1,7 @@
 """Issue 11, section 1: sound transfer, measured against exact truth. A real clip (bikes.mp4) gets a tone whose pitch
-encodes the source frame (300 Hz + 25 Hz per frame); its retimed copies have no sound. After the transfer, the pitch
-heard during each frame of a copy says which source frame's sound plays there; the copy's known retiming says which
-source frame it shows."""
+encodes the source frame (:class:`~mvsync.evaluate.FrameTone`: 300 Hz + 25 Hz per frame); its retimed copies have no
+sound. After the transfer, the pitch heard during each frame of a copy says which source frame's sound plays there;
+the copy's known retiming says which source frame it shows."""
 
 import itertools
 
@@ -12,14 +12,15 @@ import pytest
 import mvsync
 from mvsync.applications.audio_transfer import FADE_S, Blocks, assemble_blocks, transfer_audio
 from mvsync.cli import main
-from mvsync.evaluate import Retiming, write_retimed
+from mvsync.evaluate import FrameTone, Retiming, write_retimed
+from mvsync.evaluate.frame_tone import SILENT
 from mvsync.io import frame_times, probe, read_audio, read_frames
 
 from ..clips import write_av_clip
 from ..conftest import SMALL
 
 N_FRAMES, FPS, RATE = 150, 25, 48000
-F0_HZ, STEP_HZ = 300.0, 25.0  # source frame k sounds at F0_HZ + k * STEP_HZ
+TONE = FrameTone()
 RETIMINGS = (Retiming(tempo=0.8, lead_in=10, tail=3), Retiming(tempo=1.25, lead_in=4, ease=0.3),
              Retiming(tempo=0.9, lead_in=15, ease=-0.4))
 
@@ -29,29 +30,23 @@ def toned(tmp_path_factory, bikes):
     """``(source with the stepping tone, [(silent retimed copy, content frames)])``."""
     folder = tmp_path_factory.mktemp("toned")
     frames = np.stack([f.image for f in itertools.islice(read_frames(bikes, size=SMALL), N_FRAMES)])
-    pitch = np.repeat(F0_HZ + STEP_HZ * np.arange(N_FRAMES), RATE // FPS)  # (N,) Hz at each sample
-    tone = (0.5 * np.sin(2 * np.pi * np.cumsum(pitch) / RATE)).astype(np.float32)
+    tone = TONE.samples(np.arange(N_FRAMES) / FPS, N_FRAMES / FPS, RATE)[:, 0]
     source = write_av_clip(folder / "bikes_tone.mp4", frames, fps=FPS, audio=(tone, RATE))
     return source, write_retimed(source, folder / "copies", RETIMINGS)
 
 
 def heard_frames(samples: np.ndarray, rate: int, times_s: np.ndarray) -> np.ndarray:
-    """The source frame whose tone sounds during each frame (cross-fades left out), from the spectrum's peak."""
-    bounds = np.round(np.append(times_s, times_s[-1] + 1 / FPS) * rate).astype(int)
-    half = int(round(FADE_S * rate / 2))
-    heard = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        segment = samples[start + half : stop - half, 0]
-        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment)), 1 << 16))
-        heard.append(np.argmax(spectrum) * rate / (1 << 16))
-    return np.round((np.array(heard) - F0_HZ) / STEP_HZ)
+    """The source frame whose tone sounds during each frame, the cross-fades left out."""
+    return TONE.heard_frames(samples, rate, times_s, times_s[-1] + 1 / FPS, margin_s=FADE_S / 2)
 
 
 def frame_errors(transfers, copies) -> np.ndarray:
     errors = []
     for transfer, (path, content) in zip(transfers, copies):
         samples, rate = read_audio(transfer.wav)
-        errors.append(np.abs(heard_frames(samples, rate, frame_times(path)) - content))
+        heard = heard_frames(samples, rate, frame_times(path))
+        assert (heard != SILENT).all()  # every frame of a copy shows source content: none may be silent
+        errors.append(np.abs(heard - content))
     return np.concatenate(errors)
 
 

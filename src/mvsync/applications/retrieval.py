@@ -154,8 +154,9 @@ def render_contact_sheet(retrieval: Retrieval, path: str | Path, *, cell_width: 
             draw.rectangle((x + 1, y + 1, x + cell[0] - 2, y + cell[1] - 2), outline=QUERY_COLOR, width=3)
         head = "query" if n == 0 else f"#{n}  distance {item.distance:.2f}"
         draw.text((x + 4, y + cell[1] + 3), head, fill=QUERY_COLOR if n == 0 else (170, 170, 170), font=font)
-        draw.text((x + 4, y + cell[1] + 18), f"{_short(item.path.name, cell[0])}  {item.time_s:.2f} s",
-                  fill=(235, 235, 235), font=font)
+        when = f"  {item.time_s:.2f} s"
+        name = _fit(item.path.name, cell[0] - 8 - font.getlength(when), font)
+        draw.text((x + 4, y + cell[1] + 18), name + when, fill=(235, 235, 235), font=font)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "wb") as handle:
         sheet.save(handle, format="PNG")
@@ -190,8 +191,10 @@ def _letterbox(image: np.ndarray, cell: tuple[int, int]) -> Image.Image:
     return out
 
 
-def _short(name: str, width_px: int) -> str:
-    """``name`` cut with an ellipsis to fit about ``width_px`` pixels of the 12 px default font beside a time."""
-    room = max(8, width_px // 7 - 9)
-    return name if len(name) <= room else name[: room - 3] + "..."
-
+def _fit(text: str, width_px: float, font) -> str:
+    """``text``, cut short with "..." where it is wider than ``width_px`` in ``font``."""
+    if font.getlength(text) <= width_px:
+        return text
+    while text and font.getlength(text + "...") > width_px:
+        text = text[:-1]
+    return text + "..."
