@@ -134,7 +134,8 @@ def test_cli_refuses_bad_input_in_one_line_before_writing(toned, tmp_path, capsy
         assert message in _error_line(capsys.readouterr().err)
         assert not out.exists()
     sync_json = mvsync.sync([source, copies[0][0]], features="appearance").save(tmp_path / "sync.json")
-    assert main(["transfer-audio", "--from", str(source), "--to", target, "--sync", str(sync_json), "-o", str(out)]) == 2
+    assert main(["transfer-audio", "--from", str(source), "--to", target, "--sync", str(sync_json),
+                 "-o", str(out)]) == 2
     assert f"{target}: not one of the clips of" in _error_line(capsys.readouterr().err)
     assert main(["transfer-audio", "--from", str(source), "--to", silent, "--sync", str(sync_json), "--context", "3",
                  "-o", str(out)]) == 2

@@ -37,12 +37,13 @@ def test_a_trained_model_embeds_the_frames_for_retrieval(tmp_path, retimed):
     """A TCC checkpoint (1 epoch: this checks the path through the model, not its accuracy)."""
     paths, _ = retimed
     folder = tmp_path / "feats"
-    for feats in extract_features(paths, kind="appearance"):
+    for feats in extract_features(paths[:2], kind="appearance"):
         save_features(feats, folder / "ride" / f"{Path(feats.path).stem}.npz")
-    ckpt = train(load_collection(folder), algo="tcc", epochs=1, num_frames=6, embedding_size=16).save(tmp_path / "tcc.pt")
+    model = train(load_collection(folder), algo="tcc", epochs=1, num_frames=6, embedding_size=16)
+    ckpt = model.save(tmp_path / "tcc.pt")
     embs = embed_clips(paths[:2], model=ckpt)
     assert [e.values.shape for e in embs] == [(150, 16), (200, 16)]
-    found = retrieve(paths[0], paths, frame_idx=40, k=3, model=ckpt)
+    found = retrieve(paths[0], paths[:3], frame_idx=40, k=3, model=ckpt)
     assert len(found.matches) == 3 and paths[0] not in [m.path for m in found.matches]
 
 

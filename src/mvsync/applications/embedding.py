@@ -43,7 +43,8 @@ def check_embedding_options(*, features: str | None, model: str | Path | None) -
         raise ConfigError(f"features: {features!r} given with model {model}; a model reads the features it was "
                           "trained on")
     if features is not None and features not in (AUTO_FEATURES, *FEATURE_NAMES):
-        raise ConfigError(f"features: unknown kind {features!r}; choose from {', '.join((AUTO_FEATURES, *FEATURE_NAMES))}")
+        kinds = ", ".join((AUTO_FEATURES, *FEATURE_NAMES))
+        raise ConfigError(f"features: unknown kind {features!r}; choose from {kinds}")
 
 
 def embed_clips(

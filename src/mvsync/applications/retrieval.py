@@ -101,7 +101,8 @@ def retrieve(
     embs = embed_clips([info.path, *[o.path for o in others]], features=features, model=model, cache_dir=cache_dir,
                        progress=progress)
     frame = frame_idx if frame_idx is not None else shown_frame(embs[0].times_s, time_s)
-    return Retrieval(Match(info.path, frame, float(embs[0].times_s[frame])), find_matches(embs[0], frame, embs[1:], k=k))
+    query = Match(info.path, frame, float(embs[0].times_s[frame]))
+    return Retrieval(query, find_matches(embs[0], frame, embs[1:], k=k))
 
 
 def find_matches(query: ClipEmbedding, frame_idx: int, others: list[ClipEmbedding], *, k: int = 5) -> list[Match]:
