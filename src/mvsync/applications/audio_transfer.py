@@ -15,7 +15,6 @@ new sound as its only audio track) and ``<name>.wav``.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +27,6 @@ from ..result import SyncResult
 from ..types import VideoInfo
 from .embedding import ClipEmbedding, check_embedding_options, embed_clips, nearest_frames, same_file
 
-log = logging.getLogger(__name__)
-
 FADE_S = 0.005  # cross-fade between blocks: long enough not to click, short against a frame (40 ms at 25 fps)
 DEFAULT_CONTEXT = 5  # frames per block of sound (nearest-neighbour matching), their embeddings averaged
 
@@ -41,6 +38,7 @@ class TransferPlan:
     source: VideoInfo  # the clip whose sound is transferred (it has an audio track)
     targets: list[VideoInfo]  # the clips that get it
     sync: SyncResult | None  # the sync map giving the correspondence, or None: nearest neighbours
+    sync_clips: list[int] | None  # with a sync map: the index there of the source, then of every target
 
 
 @dataclass(frozen=True)
@@ -86,12 +84,10 @@ def check_transfer(source: str | Path, targets: list[str | Path], *, sync: str |
     if not source_info.has_audio:
         raise InputError(f"{source}: no audio track; the source of a sound transfer needs sound")
     target_infos = [probe(t) for t in targets]
-    result = None
-    if sync is not None:
-        result = SyncResult.load(Path(sync) / "sync.json" if Path(sync).is_dir() else sync)
-        for clip in [source, *targets]:
-            clip_index(result, clip, sync)
-    return TransferPlan(source_info, target_infos, result)
+    if sync is None:
+        return TransferPlan(source_info, target_infos, None, None)
+    result = SyncResult.load(Path(sync) / "sync.json" if Path(sync).is_dir() else sync)
+    return TransferPlan(source_info, target_infos, result, [clip_index(result, c, sync) for c in [source, *targets]])
 
 
 def transfer_audio(
@@ -114,7 +110,7 @@ def transfer_audio(
     ----------
     sync
         A ``sync.json`` (or its folder) holding the source and the targets: the correspondence comes from it.
-        Without it, each target frame takes the nearest source frame by embedding.
+        Without it, each block of ``context`` target frames takes the source window nearest by embedding.
     features, model
         The embedding for nearest neighbours (see :func:`~mvsync.applications.embedding.embed_clips`).
     context
@@ -135,13 +131,13 @@ def transfer_audio(
     blocks = _blocks(plan, features, model, context, cache_dir, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     transfers = []
-    for info, plan_blocks in tqdm(list(zip(plan.targets, blocks)), desc="transfer audio", disable=not progress,
-                                  unit="clip"):
-        sound = assemble_blocks(samples, rate, plan_blocks, fade_s=fade_s)
+    for info, target_blocks in tqdm(list(zip(plan.targets, blocks)), desc="transfer audio", disable=not progress,
+                                    unit="clip"):
+        sound = assemble_blocks(samples, rate, target_blocks, fade_s=fade_s)
         video, wav = out_dir / f"{info.path.stem}.mp4", out_dir / f"{info.path.stem}.wav"
         write_wav(wav, sound, rate, overwrite=overwrite)
         copied = write_with_audio(info.path, video, (sound, rate), overwrite=overwrite)
-        transfers.append(Transfer(info.path, video, wav, copied, plan_blocks))
+        transfers.append(Transfer(info.path, video, wav, copied, target_blocks))
     return transfers
 
 
@@ -227,9 +223,9 @@ def clip_index(result: SyncResult, clip: str | Path, sync: str | Path) -> int:
 def _blocks(plan: TransferPlan, features, model, context: int | None, cache_dir, progress: bool) -> list[Blocks]:
     """Each target's blocks, from the sync map or by nearest neighbours."""
     if plan.sync is not None:
-        source = clip_index(plan.sync, plan.source.path, "sync.json")
-        return [match_by_sync(plan.sync, source, clip_index(plan.sync, info.path, "sync.json"), frame_times(info.path))
-                for info in plan.targets]
+        source, *targets = plan.sync_clips
+        return [match_by_sync(plan.sync, source, target, frame_times(info.path))
+                for info, target in zip(plan.targets, targets)]
     embs = embed_clips([plan.source.path, *[t.path for t in plan.targets]], features=features, model=model,
                        cache_dir=cache_dir, progress=progress)
     context = DEFAULT_CONTEXT if context is None else context
