@@ -96,6 +96,15 @@ def test_a_jump_between_source_moments_is_cross_faded():
     assert np.abs(np.diff(cut[:, 0])).max() > 10 * steepest
 
 
+def test_a_block_without_matching_content_is_silent():
+    """A NaN source moment (the sync map: the source has no content there) is silence, faded in and out."""
+    rate = 1000
+    tone = np.ones((rate, 2))  # (N, 2): stereo stays stereo
+    sound = assemble_blocks(tone, rate, Blocks(np.array([0.0, 0.1, 0.2]), np.array([0.3, np.nan, 0.5]), 0.3))
+    assert sound.shape == (300, 2)
+    assert np.allclose(sound[:97], 1) and np.allclose(sound[103:197], 0) and np.allclose(sound[203:], 1)
+
+
 def test_cli_writes_mp4_with_the_copied_video_and_the_new_sound(toned, tmp_path, capsys):
     source, copies = toned
     target, content = copies[1]
