@@ -32,9 +32,10 @@ def test_top1_match_shows_the_query_source_frame(retimed):
 
 def test_retrieve_lists_k_matches_best_first_among_the_other_clips(retimed):
     paths, contents = retimed
-    found = retrieve(paths[1], paths, time_s=2.0, k=4, features="appearance")
+    found = retrieve(paths[1], [*paths, paths[2]], time_s=2.0, k=4, features="appearance")  # paths[2] given twice
     assert found.query.path == paths[1] and found.query.frame_idx == 50 and found.query.time_s == pytest.approx(2.0)
     assert len(found.matches) == 4 and paths[1] not in [m.path for m in found.matches]
+    assert len({(m.path, m.frame_idx) for m in found.matches}) == 4  # a clip given twice is searched once
     distances = [m.distance for m in found.matches]
     assert distances == sorted(distances)
     best = found.matches[0]

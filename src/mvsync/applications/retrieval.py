@@ -73,7 +73,10 @@ def check_retrieval(query: str | Path, clips: list[str | Path], *, time_s: float
         raise ConfigError(f"{query}: frame {frame_idx} is beyond the clip (frames 0 to {last})")
     if time_s is not None and not (math.isfinite(time_s) and 0 <= time_s <= last / info.fps + 1e-9):
         raise ConfigError(f"{query}: {time_s:g} s is beyond the clip (0 to {last / info.fps:.3f} s, its last frame)")
-    others = [probe(c) for c in clips if not same_file(Path(c), info.path)]
+    others: list[VideoInfo] = []
+    for clip in clips:  # the query, and a clip given twice, are searched once at most
+        if not any(same_file(clip, seen) for seen in [info.path, *[o.path for o in others]]):
+            others.append(probe(clip))
     if not others:
         raise ConfigError(f"clips: no clip to search besides the query {query}")
     return info, others
@@ -101,6 +104,8 @@ def retrieve(
     embs = embed_clips([info.path, *[o.path for o in others]], features=features, model=model, cache_dir=cache_dir,
                        progress=progress)
     frame = frame_idx if frame_idx is not None else shown_frame(embs[0].times_s, time_s)
+    if frame >= embs[0].num_frames:  # the container promised more frames than decode
+        raise InputError(f"{info.path}: frame {frame} is beyond the {embs[0].num_frames} frames that decode")
     query = Match(info.path, frame, float(embs[0].times_s[frame]))
     return Retrieval(query, find_matches(embs[0], frame, embs[1:], k=k))
 
