@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import importlib
 
-COMMAND_MODULES: tuple[str, ...] = ()  # module names in this package, in the order ``mvsync --help`` lists them
+# module names in this package, in the order ``mvsync --help`` lists them (one a line: helpers add theirs)
+COMMAND_MODULES: tuple[str, ...] = (
+    "transfer_audio",
+    "retrieve",
+)
 
 
 def add_commands(sub, common) -> None:

@@ -1,4 +1,4 @@
-"""Audio tracks: read a video's audio as samples (for muxing and sound transfer).
+"""Audio tracks: read a video's audio as samples (for muxing and sound transfer), write samples as a WAV file.
 
 A damaged packet costs only its own stretch of sound (issue 13): it is replaced by silence of its length, so the
 rest stays in place, and a warning names the file and how much sound was lost.
@@ -7,13 +7,15 @@ rest stays in place, and a warning names the file and how much sound was lost.
 from __future__ import annotations
 
 import logging
+import wave
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-from ..errors import InputError
+from ..atomic import atomic_write
+from ..errors import InputError, OutputExistsError
 from .probe import _reason, open_container
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,23 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
     if not chunks:
         return np.zeros((0, 1 if layout == "mono" else 2), np.float32), out_rate
     return np.concatenate(chunks, axis=1).T.astype(np.float32), out_rate  # (N, channels)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int, *, overwrite: bool = False) -> Path:
+    """Write ``samples (N, channels)`` in [-1, 1] as 16-bit PCM WAV, atomically (nothing under ``path`` on failure).
+
+    >>> write_wav("out/tone.wav", np.zeros((48000, 1), np.float32), 48000)  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: already exists")
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).round().astype("<i2")  # (N, channels), interleaved when flattened
+    with atomic_write(path, "wb") as handle, wave.open(handle, "wb") as out:
+        out.setnchannels(pcm.shape[1])
+        out.setsampwidth(2)
+        out.setframerate(int(rate))
+        out.writeframes(pcm.tobytes())
+    return path
 
 
 class _Damage:

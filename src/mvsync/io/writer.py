@@ -67,10 +67,7 @@ class VideoWriter:
         self._stream.options = {"crf": str(crf), "preset": "veryfast"}
         self._audio_stream = None
         if audio is not None and len(audio[0]):
-            channels = audio[0].shape[1]
-            self._audio_stream = self._container.add_stream(
-                "aac", rate=AUDIO_RATE, layout="mono" if channels == 1 else "stereo"
-            )
+            self._audio_stream = add_audio_stream(self._container, audio[0])
 
     def write(self, image: np.ndarray) -> None:
         """Append one (H, W, 3) uint8 RGB frame of the writer's size."""
@@ -89,7 +86,9 @@ class VideoWriter:
         for packet in self._stream.encode():
             self._container.mux(packet)
         if self._audio_stream is not None:
-            self._write_audio(*self.audio)
+            samples, rate = self.audio
+            duration_s = self.num_frames / float(self._rate)
+            encode_audio(self._container, self._audio_stream, samples[: int(round(duration_s * rate))], rate)
         self._container.close()
         os.replace(self._tmp, self.path)
         return self.path
@@ -111,30 +110,38 @@ class VideoWriter:
         else:
             self.abort()
 
-    def _write_audio(self, samples: np.ndarray, rate: int) -> None:
-        duration_s = self.num_frames / float(self._rate)
-        samples = samples[: int(round(duration_s * rate))]
-        layout = "mono" if samples.shape[1] == 1 else "stereo"
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=AUDIO_RATE)
-        block = 4096
-        written = 0
-        for start in range(0, len(samples), block):
-            chunk = np.ascontiguousarray(samples[start : start + block].T, dtype=np.float32)  # (channels, n)
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-            frame.sample_rate = rate
-            for out in resampler.resample(frame):
-                written = self._encode_audio(out, written)
-        for out in resampler.resample(None):
-            written = self._encode_audio(out, written)
-        for packet in self._audio_stream.encode(None):
-            self._container.mux(packet)
 
-    def _encode_audio(self, frame: av.AudioFrame, written: int) -> int:
-        frame.pts = written
-        frame.time_base = Fraction(1, AUDIO_RATE)
-        for packet in self._audio_stream.encode(frame):
-            self._container.mux(packet)
-        return written + frame.samples
+def add_audio_stream(container: av.container.OutputContainer, samples: np.ndarray) -> av.audio.stream.AudioStream:
+    """An AAC track at :data:`AUDIO_RATE` for ``samples (N, channels)`` (mono, or stereo) in ``container``."""
+    return container.add_stream("aac", rate=AUDIO_RATE, layout="mono" if samples.shape[1] == 1 else "stereo")
+
+
+def encode_audio(container: av.container.OutputContainer, stream, samples: np.ndarray, rate: int, *,
+                 start_s: float = 0.0) -> None:
+    """Encode ``samples (N, channels)`` at ``rate`` into ``stream`` (from :func:`add_audio_stream`), resampled to
+    :data:`AUDIO_RATE`, the first sample at ``start_s`` seconds, and flush the encoder."""
+    layout = "mono" if samples.shape[1] == 1 else "stereo"
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=AUDIO_RATE)
+    block = 4096
+    written = int(round(start_s * AUDIO_RATE))
+    for start in range(0, len(samples), block):
+        chunk = np.ascontiguousarray(samples[start : start + block].T, dtype=np.float32)  # (channels, n)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+        frame.sample_rate = rate
+        for out in resampler.resample(frame):
+            written = _encode_audio_frame(container, stream, out, written)
+    for out in resampler.resample(None):
+        written = _encode_audio_frame(container, stream, out, written)
+    for packet in stream.encode(None):
+        container.mux(packet)
+
+
+def _encode_audio_frame(container, stream, frame: av.AudioFrame, written: int) -> int:
+    frame.pts = written
+    frame.time_base = Fraction(1, AUDIO_RATE)
+    for packet in stream.encode(frame):
+        container.mux(packet)
+    return written + frame.samples
 
 
 def _pad_even(image: np.ndarray) -> np.ndarray:
