@@ -36,7 +36,7 @@ def test_sync_writes_json_and_video(capsys, tmp_path, retimed):
     info = probe(out / "synced.mp4")
     assert info.num_frames == data["timeline"]["length"]
     assert info.fps == pytest.approx(data["timeline"]["fps"])
-    assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "sync.json", "synced.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "player", "sync.json", "synced.mp4"]
 
 
 def test_reference_without_method_means_dtw(capsys, tmp_path, retimed):

@@ -158,7 +158,7 @@ def test_a_run_that_succeeds_with_force_replaces_only_its_outputs(capsys, tmp_pa
     (mine / "sync.json").write_text("my earlier result")
     (mine / "notes.txt").write_text("keep me")
     assert main(["sync", *map(str, two_clips), "-o", str(mine), "--force", "--features", "appearance", "--no-video", "-q"]) == 0
-    assert sorted(p.name for p in mine.iterdir()) == ["alignment.png", "notes.txt", "sync.json"]  # no staged leftovers
+    assert sorted(p.name for p in mine.iterdir()) == ["alignment.png", "notes.txt", "player", "sync.json"]  # no staged leftovers
     assert json.loads((mine / "sync.json").read_text())["version"] == 1 and (mine / "notes.txt").read_text() == "keep me"
 
 

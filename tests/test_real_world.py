@@ -92,7 +92,7 @@ def test_default_sync_on_real_clips(capsys, caplog, tmp_path, real, case):
         return
     warnings = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")  # stderr in a shell
     assert "mvsync: error" not in err and expect.get("warning", "") in warnings, (err, warnings)
-    assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "sync.json", "synced.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "player", "sync.json", "synced.mp4"]
     data = json.loads((out / "sync.json").read_text())
     assert data["extra"]["features_reason"].startswith(f"auto: {data['features']}: ")
     for video in data["videos"]:

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json, synced.mp4 and alignment.png",
+    p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json, synced.mp4, alignment.png and player/",
                        description="Map every frame of every video onto one common timeline and render them in sync.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="two or more video files of the same action")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (must be new or empty unless --force)")
@@ -156,6 +156,8 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
     p.add_argument("--slowmo", action="append", default=[], metavar="EVENT:FACTOR[:SECONDS]",
                    help="grid, pair and ghost play SECONDS of timeline (default: 1) around key event EVENT (see "
                         "--event) FACTOR times slower, sound included (repeatable)")
+    p.add_argument("--link-media", action="store_true", help="player: link browser-playable clips into player/media "
+                                                             "instead of copying them (saves space; keep the originals)")
 
 
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
@@ -554,10 +556,11 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair: tuple[int, int] | None):
     """The writers' options from ``sync``'s or ``render``'s arguments (see :func:`_add_render_options`)."""
-    from .render import RenderOptions
+    from .render import PlayerOptions, RenderOptions
 
     return RenderOptions(grid=_grid_options(args.cell_size, audio_from),
-                         export=_export_options(pair, args.opacity, args.slowmo))
+                         export=_export_options(pair, args.opacity, args.slowmo),
+                         player=PlayerOptions(link_media=args.link_media))
 
 
 def _export_options(pair: tuple[int, int] | None, opacity: float | None, slowmo: list[str]):

@@ -15,6 +15,7 @@ import importlib
 COMMAND_MODULES: tuple[str, ...] = (
     "transfer_audio",
     "retrieve",
+    "serve",
 )
 
 

@@ -135,6 +135,23 @@ def check_slowmo_events(slowmo: tuple[SlowMo, ...], event_names: list[str]) -> N
 
 
 @dataclass(frozen=True)
+class PlayerOptions:
+    """How the HTML player (``player``) gets its media.
+
+    >>> PlayerOptions(link_media=True).link_media
+    True
+    """
+
+    # browser-playable clips are linked (a hard link, else a symbolic one) instead of copied: no extra disk space,
+    # but the player then depends on the original files (a symbolic link breaks when they move)
+    link_media: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.link_media, bool):
+            raise ConfigError(f"link_media: expected True or False, got {self.link_media!r}")
+
+
+@dataclass(frozen=True)
 class RenderOptions:
     """Everything a writer may need to know beyond the result: one field per output that has options.
 
@@ -144,6 +161,7 @@ class RenderOptions:
 
     grid: GridOptions = field(default_factory=GridOptions)  # the grid video (``grid``; size and sound of all videos)
     export: ExportOptions = field(default_factory=ExportOptions)  # ``pair``, ``ghost`` and slow motion
+    player: PlayerOptions = field(default_factory=PlayerOptions)  # the HTML player (``player``)
 
 
 def check_render_options(options: RenderOptions, infos: list[VideoInfo], event_names: list[str] | None = None) -> None:

@@ -1,0 +1,135 @@
+"""The ``player`` writer: ``OUTDIR/player/``, a self-contained HTML page that plays every clip in sync under one set
+of controls (issue 10, section 2). It opens by double-click (file://) or through ``mvsync serve``; nothing is
+fetched from the network.
+
+What it writes::
+
+    player/index.html, player.js, player.css   the page (copied from ``player_assets``)
+    player/sync-data.js                        the sync map, as ``window.MVSYNC_DATA = {...}`` (file:// pages cannot
+                                               fetch JSON, they can load a script)
+    player/media/00-<name>.mp4 ...             the clips: copied (or linked) when a browser plays them as they are,
+                                               else transcoded once to H.264 mp4
+
+The page drives every ``<video>`` from one timeline clock: clip ``k`` shows, at timeline time ``t``, the moment
+``media_time[k]`` maps to ``t`` (see :func:`player_data`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import InputError, OutputExistsError
+from ..io import VideoWriter, is_browser_playable, probe, read_frames
+from ..result import SyncResult, VideoTrack
+from .base import WRITERS
+from .options import PlayerOptions, RenderOptions
+
+ASSETS = ("index.html", "player.js", "player.css")
+KEYFRAME_EVERY_S = 0.5  # transcoded clips get a keyframe this often, so that seeking (all the player does) is quick
+
+
+@WRITERS.register("player")
+def write_player(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
+                 progress: bool = False) -> list[Path]:
+    """The ``player`` writer: the folder ``out_dir/player`` (see :func:`render_player`); returns its files, the page
+    first."""
+    folder = render_player(result, Path(out_dir) / "player", options=options.player, overwrite=overwrite,
+                           progress=progress)
+    files = sorted(path for path in folder.rglob("*") if not path.is_dir())
+    return sorted(files, key=lambda path: path.name != "index.html")
+
+
+def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOptions = PlayerOptions(),
+                  overwrite: bool = False, progress: bool = False) -> Path:
+    """Write the player folder ``folder``: the page, ``sync-data.js`` and the media. Returns ``folder``.
+
+    The folder is built beside its final place and renamed into it at the end, so a failure leaves nothing and an
+    existing player is replaced only with ``overwrite``.
+
+    >>> render_player(SyncResult.load("out/sync.json"), "out/player")  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise OutputExistsError(f"{folder}: already exists")
+    sources = [Path(track.path) for track in result.videos]
+    for source in sources:
+        if not source.exists():
+            raise InputError(f"{source}: no such file (a clip of the sync result; paths are relative to the folder "
+                             f"mvsync sync ran in)")
+    playable = [is_browser_playable(source) for source in sources]
+    partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        (partial / "media").mkdir(parents=True)
+        media = [_media(track, source, partial / "media", k, playable[k], options, progress)
+                 for k, (track, source) in enumerate(zip(result.videos, sources))]
+        data = player_data(result, [path.relative_to(partial).as_posix() for path in media], transcoded=[not p for p in playable])
+        (partial / "sync-data.js").write_text(f"window.MVSYNC_DATA = {json.dumps(data)};\n", encoding="utf-8")
+        assets = resources.files(__package__) / "player_assets"
+        for name in ASSETS:
+            (partial / name).write_bytes((assets / name).read_bytes())
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(partial, folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
+def player_data(result: SyncResult, media: list[str], *, transcoded: list[bool]) -> dict:
+    """What the page needs, as JSON: the timeline, and per clip its media file and the map from each timeline frame
+    to the media's own time (``media_time``; null where the clip has no content) and to the source's time.
+
+    A copied clip's media time is its source time. A transcoded clip has frame ``i`` at ``i / fps`` (the transcoder
+    writes a constant rate), so its media time is the mapped source frame divided by its rate.
+    """
+    clips = []
+    for track, path, recoded in zip(result.videos, media, transcoded):
+        media_time = track.source_frame / track.fps if recoded else track.source_time
+        clips.append({"path": track.path, "name": Path(track.path).name, "media": path, "fps": track.fps,
+                      "num_frames": track.num_frames, "transcoded": recoded,
+                      "media_time": _to_list(media_time), "source_time": _to_list(track.source_time)})
+    events = [{"name": e.name, "timeline_s": e.timeline_s} for e in result.events if np.isfinite(e.timeline_s)]
+    return {"fps": result.fps, "length": result.length, "method": result.method, "features": result.features,
+            "clips": clips, "events": events}
+
+
+def _media(track: VideoTrack, source: Path, media_dir: Path, k: int, playable: bool, options: PlayerOptions,
+           progress: bool) -> Path:
+    """Clip ``k``'s file in the player: ``source`` copied or linked when playable, else transcoded to H.264 mp4."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source.stem if source.is_file() else source.name) or "clip"
+    if not playable:
+        return _transcode(source, media_dir / f"{k:02d}-{stem}.mp4", progress)
+    target = media_dir / f"{k:02d}-{stem}{source.suffix.lower()}"
+    if options.link_media:
+        try:
+            os.link(source, target)  # survives the folder being moved; fails across file systems
+        except OSError:
+            target.symlink_to(source.resolve())
+    else:
+        shutil.copyfile(source, target)
+    return target
+
+
+def _transcode(source: Path, target: Path, progress: bool) -> Path:
+    """Re-encode every frame of ``source`` (a video or image folder) to browser-playable H.264 at its average rate."""
+    info = probe(source)
+    with VideoWriter(target, fps=info.fps, size=(info.width, info.height),
+                     keyframe_every=max(1, round(info.fps * KEYFRAME_EVERY_S))) as writer:
+        frames = read_frames(source)
+        for frame in tqdm(frames, total=info.num_frames, desc=f"player: transcode {source.name}", unit="frame",
+                          disable=not progress):
+            writer.write(frame.image)
+    return target
+
+
+def _to_list(values: np.ndarray) -> list[float | None]:
+    return [None if not np.isfinite(v) else round(float(v), 6) for v in values]

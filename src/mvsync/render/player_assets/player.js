@@ -1,0 +1,412 @@
+// mvsync player: every clip driven from one timeline clock (issue 10, section 2).
+//
+// The page loads sync-data.js first: window.MVSYNC_DATA = {fps, length, clips: [{path, name, media, fps,
+// media_time: [...], source_time: [...]}], events: [{name, timeline_s}]}, with one media_time per timeline frame
+// (null where the clip has no content). At timeline time t, clip k must show media_time[k] sampled at t * fps.
+// While playing, each <video> runs at the rate that keeps it on its map, nudged by its drift; when one drifts by more
+// than half of one of its frames, all are sought back onto the map and started again together (the clock waits for
+// them), so no clip free-runs and a stalled one does not leave the others out of step.
+(function () {
+  "use strict";
+
+  const DATA = window.MVSYNC_DATA;
+  const FPS = DATA.fps;
+  const LENGTH = DATA.length;
+  const END_S = (LENGTH - 1) / FPS;
+  const MIN_RATE = 0.0625; // Chromium refuses playbackRate below this (and above 16): such clips are held and sought
+  const MAX_RATE = 16;
+  const MIN_SPEED = 0.1;
+  const MAX_SPEED = 2;
+  const MAX_START_WAIT_MS = 1000; // the clock waits for the videos to be sought and started, at most this long
+  const RATE_WINDOW = 4; // a clip's rate is its map's slope averaged over this many timeline frames each side
+  const CATCH_UP_S = 0.5; // a playing video's small drift is made up by its rate over about this long (at most 10%)
+  // Videos start a few tens of milliseconds apart, so for a while after a (re)start a drift of up to START_DRIFT
+  // frames is made up faster (over START_CATCH_UP_S, at most 30%) instead of restarting, which would start them
+  // apart again.
+  const START_GRACE_MS = 600;
+  const START_DRIFT = 3;
+  const START_CATCH_UP_S = 0.2;
+  const $ = (id) => document.getElementById(id);
+
+  // starting: set while restart() seeks and starts the videos; the clock does not run meanwhile
+  const clock = { t: 0, playing: false, starting: null, startedAt: -Infinity, speed: 1, pace: null, loop: false,
+                  loopIn: null, loopOut: null, last: null };
+  const clips = DATA.clips.map(makeClip);
+  const stage = $("stage");
+
+  // ---- the map: timeline time -> a clip's media time -------------------------------------------------------
+
+  // Each timeline frame's value, with the gaps (no content: before a clip starts, after it ends) filled by the
+  // nearest frame that has content, and a flag per frame saying which are such gaps.
+  function fillGaps(values) {
+    const n = values.length;
+    const empty = values.map((v) => v === null);
+    const before = new Array(n); // the last frame with content at or before i (-1: none)
+    const after = new Array(n); // the first frame with content at or after i (n: none)
+    for (let i = 0, last = -1; i < n; i++) before[i] = last = empty[i] ? last : i;
+    for (let i = n - 1, first = n; i >= 0; i--) after[i] = first = empty[i] ? first : i;
+    const filled = values.map((v, i) => {
+      if (!empty[i]) return v;
+      const j = before[i] < 0 || (after[i] < n && after[i] - i < i - before[i]) ? after[i] : before[i];
+      return j >= 0 && j < n ? values[j] : 0;
+    });
+    return { filled, empty };
+  }
+
+  // Linear between timeline frames, as numpy.interp over the frames (what the tests compare with).
+  function sample(filled, t) {
+    const x = Math.min(Math.max(t * FPS, 0), LENGTH - 1);
+    const i = Math.min(Math.floor(x), LENGTH - 1);
+    const j = Math.min(i + 1, LENGTH - 1);
+    return filled[i] + (filled[j] - filled[i]) * (x - i);
+  }
+
+  function frameIndex(t) {
+    return Math.min(Math.max(Math.round(t * FPS), 0), LENGTH - 1);
+  }
+
+  // Media seconds per timeline second around t (0 where the clip has no content), averaged over a few timeline
+  // frames: a map steps unevenly (1, 1.5, 1.5, 1 frames...), and a video's rate cannot follow every step.
+  function slope(clip, t) {
+    const { filled, empty } = clip.media;
+    const i = Math.min(Math.max(Math.floor(t * FPS), 0), Math.max(LENGTH - 2, 0));
+    if (LENGTH < 2 || empty[i] || empty[i + 1]) return 0;
+    let a = i;
+    let b = i + 1;
+    while (a > i + 1 - RATE_WINDOW && a > 0 && !empty[a - 1]) a--;
+    while (b < i + RATE_WINDOW && b < LENGTH - 1 && !empty[b + 1]) b++;
+    return ((filled[b] - filled[a]) / (b - a)) * FPS;
+  }
+
+  function makeClip(data, k) {
+    return Object.assign({}, data, {
+      index: k,
+      file: data.media,
+      media: fillGaps(data.media_time),
+      source: fillGaps(data.source_time),
+      video: null,
+      label: null,
+      cell: null,
+    });
+  }
+
+  // ---- the clock ---------------------------------------------------------------------------------------------
+
+  // Timeline seconds per real second at speed 1: 1 at the prototype's pace; at clip k's pace, whatever keeps
+  // clip k at its own speed (where clip k has no content, the prototype's pace).
+  function paceRate(t) {
+    if (clock.pace === null) return 1;
+    const clip = clips[clock.pace];
+    if (clip.media.empty[frameIndex(t)]) return 1;
+    return 1 / Math.max(slope(clip, t), 0.05); // a held frame of clip k is passed at 20x, not waited on
+  }
+
+  function loopBounds() {
+    const lo = clock.loopIn === null ? 0 : clock.loopIn;
+    const hi = clock.loopOut === null ? END_S : clock.loopOut;
+    return lo < hi ? [lo, hi] : [0, END_S];
+  }
+
+  function advance(now) {
+    if (clock.playing && !clock.starting && clock.last !== null) {
+      const dt = Math.min((now - clock.last) / 1000, 0.25); // a hidden tab does not jump ahead when shown again
+      clock.t += dt * clock.speed * paceRate(clock.t);
+      clock.t += sharedDrift(clock.t);
+      const [lo, hi] = loopBounds();
+      if (clock.loop && clock.t > hi) { clock.t = lo; restart(); }
+      else if (clock.t >= END_S) { clock.t = END_S; pause(); }
+    }
+    clock.last = now;
+  }
+
+  // How far ahead (or, negative, behind) the moving videos are together, in timeline seconds: the median of their
+  // drifts. A page starved of CPU delays every video alike; the clock then keeps with them instead of leaving them
+  // all behind, and what is left (one video apart from the others) is what driveVideos corrects.
+  function sharedDrift(t) {
+    const drifts = [];
+    for (const clip of clips) {
+      const v = clip.video;
+      const s = slope(clip, t);
+      if (v.paused || v.seeking || v.readyState < 2 || clock.speed * paceRate(t) * s < MIN_RATE) continue;
+      drifts.push((v.currentTime - sample(clip.media.filled, t)) / s);
+    }
+    if (drifts.length === 0) return 0;
+    drifts.sort((a, b) => a - b);
+    const m = drifts.length >> 1;
+    return drifts.length % 2 ? drifts[m] : (drifts[m - 1] + drifts[m]) / 2;
+  }
+
+  // ---- the videos ----------------------------------------------------------------------------------------------
+
+  // Paused (or starting): every video still, on its mapped frame. Playing: each video that moves runs at the rate
+  // its map asks for, nudged by its drift; one that drifts by more than half of its frame makes all of them
+  // restart from their mapped frames (restart), so a stalled video never leaves the others out of step.
+  function driveVideos() {
+    if (clock.starting) return; // restart() is seeking and starting them
+    const t = clock.t;
+    const starting = performance.now() < clock.startedAt + START_GRACE_MS;
+    const [catchUpS, most] = starting ? [START_CATCH_UP_S, 0.3] : [CATCH_UP_S, 0.1];
+    for (const clip of clips) {
+      const v = clip.video;
+      if (v.readyState < 1) continue; // no metadata yet: driven once it arrives
+      const target = sample(clip.media.filled, t);
+      const rate = runningRate(clip, t, target);
+      if (rate === 0) {
+        if (!v.paused) v.pause();
+        seekIfDrifted(clip, target);
+        continue;
+      }
+      const drift = v.currentTime - target;
+      if (v.seeking || Math.abs(drift) > (starting ? START_DRIFT : 0.5) / clip.fps) {
+        restart();
+        return;
+      }
+      const wanted = rate * Math.min(Math.max(1 - drift / catchUpS, 1 - most), 1 + most);
+      if (Math.abs(v.playbackRate - wanted) > 0.002 * wanted) v.playbackRate = wanted;
+      if (v.paused) v.play().catch(() => {}); // it held a frame until now; its start-up lag is caught up as drift
+    }
+  }
+
+  // The rate at which clip's video must run at timeline time t, or 0 when it stands still there (paused, a held
+  // frame, slower than a browser can play, no content, or its last frame: play() on an ended video restarts it).
+  function runningRate(clip, t, target) {
+    if (!clock.playing) return 0;
+    const rate = clock.speed * paceRate(t) * slope(clip, t);
+    if (rate < MIN_RATE || target >= clip.video.duration - 1 / clip.fps) return 0;
+    return Math.min(rate, MAX_RATE);
+  }
+
+  function seekIfDrifted(clip, target) {
+    const v = clip.video;
+    if (v.seeking || Math.abs(v.currentTime - target) <= 0.5 / clip.fps) return;
+    v.currentTime = Math.min(Math.max(target, 0), v.duration || Infinity);
+  }
+
+  // Start playing from the clock's time: the clock waits while every video is sought to its frame and started
+  // (tens of milliseconds each; a clock that ran meanwhile would leave them all behind), then runs.
+  async function restart() {
+    const token = {};
+    clock.starting = token;
+    const current = () => clock.starting === token; // false once paused, sought or restarted meanwhile
+    for (const clip of clips) clip.video.pause();
+    for (const clip of clips) if (clip.video.readyState >= 1) seekIfDrifted(clip, sample(clip.media.filled, clock.t));
+    await until(() => clips.every((c) => !c.video.seeking && c.video.readyState >= 2), MAX_START_WAIT_MS);
+    if (!current()) return;
+    const starts = [];
+    for (const clip of clips) {
+      const rate = runningRate(clip, clock.t, sample(clip.media.filled, clock.t));
+      if (rate === 0 || clip.video.readyState < 1) continue;
+      clip.video.playbackRate = rate;
+      starts.push(clip.video.play().catch(() => {})); // refused (unmuted without a click): it stays on its frame
+    }
+    await Promise.race([Promise.all(starts), delay(MAX_START_WAIT_MS)]);
+    if (!current()) return;
+    clock.starting = null;
+    clock.last = clock.startedAt = performance.now();
+  }
+
+  function until(condition, timeoutMs) {
+    const end = performance.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = () => (condition() || performance.now() > end ? resolve() : setTimeout(check, 5));
+      check();
+    });
+  }
+
+  function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  // ---- what the page shows ------------------------------------------------------------------------------------
+
+  function buildCells() {
+    for (const clip of clips) {
+      const cell = document.createElement("div");
+      cell.className = "cell";
+      const video = document.createElement("video");
+      video.muted = true; // muted videos may start without a click; "sound" picks one to hear
+      video.preload = "auto";
+      video.playsInline = true;
+      video.src = clip.file;
+      video.addEventListener("loadedmetadata", () => driveVideos());
+      const label = document.createElement("div");
+      label.className = "label";
+      label.title = clip.path;
+      cell.append(video, label);
+      stage.append(cell);
+      Object.assign(clip, { video, label, cell });
+    }
+  }
+
+  function showTime() {
+    const t = clock.t;
+    const i = frameIndex(t);
+    for (const clip of clips) {
+      const empty = clip.media.empty[i];
+      const text = empty ? `${clip.name}  (no content)` : `${clip.name}  ${sample(clip.source.filled, t).toFixed(2)} s`;
+      if (clip.label.textContent !== text) clip.label.textContent = text;
+      clip.cell.classList.toggle("empty", empty);
+    }
+    const clockText = `${t.toFixed(2)} s  frame ${i} / ${LENGTH - 1}`;
+    if ($("clock").textContent !== clockText) $("clock").textContent = clockText;
+    if (!scrubbing) $("position").value = String(i);
+    $("play").innerHTML = clock.playing ? "&#10074;&#10074;" : "&#9654;";
+  }
+
+  function showLoop() {
+    const box = $("loop-range");
+    box.hidden = clock.loopIn === null && clock.loopOut === null;
+    const [lo, hi] = loopBounds();
+    box.style.left = `${(100 * lo) / END_S}%`;
+    box.style.width = `${(100 * (hi - lo)) / END_S}%`;
+    $("loop").checked = clock.loop;
+  }
+
+  function buildMarkers() {
+    for (const event of DATA.events) {
+      const marker = document.createElement("span");
+      marker.className = "marker";
+      marker.textContent = event.name;
+      marker.title = `${event.name}: ${event.timeline_s.toFixed(2)} s (click to jump)`;
+      marker.style.left = `${END_S > 0 ? (100 * event.timeline_s) / END_S : 0}%`;
+      marker.addEventListener("click", () => { pause(); seek(event.timeline_s); });
+      $("markers").append(marker);
+    }
+  }
+
+  function setMode(mode) {
+    const a = Number($("clip-a").value);
+    const b = Number($("clip-b").value);
+    stage.className = mode;
+    $("pair").hidden = mode === "grid";
+    $("opacity-label").hidden = mode !== "ghost";
+    const cols = mode === "grid" ? Math.ceil(Math.sqrt(clips.length)) : mode === "side" ? 2 : 1;
+    stage.style.setProperty("--cols", String(cols));
+    for (const clip of clips) {
+      clip.cell.classList.toggle("a", clip.index === a);
+      clip.cell.classList.toggle("b", clip.index === b && b !== a);
+      clip.video.style.opacity = mode === "ghost" && clip.index === b && b !== a ? $("opacity").value : "";
+    }
+  }
+
+  // ---- controls ---------------------------------------------------------------------------------------------
+
+  function seek(t) {
+    const value = Number(t);
+    if (!Number.isFinite(value)) throw new TypeError(`seek: expected seconds, got ${t}`);
+    clock.t = Math.min(Math.max(value, 0), END_S);
+    if (clock.playing) restart(); else driveVideos();
+  }
+
+  function play() {
+    const [lo, hi] = loopBounds();
+    if (clock.t >= (clock.loop ? hi : END_S)) clock.t = clock.loop ? lo : 0;
+    clock.playing = true;
+    restart();
+  }
+
+  function pause() {
+    clock.playing = false;
+    clock.starting = null;
+    driveVideos();
+  }
+
+  function step(frames) {
+    pause();
+    seek((frameIndex(clock.t) + frames) / FPS);
+  }
+
+  function setSpeed(x) {
+    const value = Number(x);
+    if (!Number.isFinite(value)) throw new TypeError(`setSpeed: expected a number, got ${x}`);
+    advance(performance.now()); // the time so far ran at the old speed
+    clock.speed = Math.min(Math.max(value, MIN_SPEED), MAX_SPEED);
+    $("speed").value = String(clock.speed);
+    $("speed-value").textContent = `${clock.speed.toFixed(2)}x`;
+  }
+
+  function setPace(k) {
+    if (k !== null && !(Number.isInteger(k) && k >= 0 && k < clips.length)) {
+      throw new RangeError(`setPace: expected null or a clip index 0..${clips.length - 1}, got ${k}`);
+    }
+    advance(performance.now());
+    clock.pace = k;
+    $("pace").value = k === null ? "" : String(k);
+  }
+
+  function setSound(k) {
+    for (const clip of clips) clip.video.muted = clip.index !== k;
+  }
+
+  let scrubbing = false;
+
+  function bindControls() {
+    $("position").max = String(LENGTH - 1);
+    $("position").addEventListener("input", (e) => { scrubbing = true; seek(Number(e.target.value) / FPS); });
+    $("position").addEventListener("change", () => { scrubbing = false; });
+    $("play").addEventListener("click", () => (clock.playing ? pause() : play()));
+    $("back").addEventListener("click", () => step(-1));
+    $("forward").addEventListener("click", () => step(1));
+    $("speed").addEventListener("input", (e) => setSpeed(e.target.value));
+    $("loop").addEventListener("change", (e) => { clock.loop = e.target.checked; showLoop(); });
+    $("loop-in").addEventListener("click", () => { clock.loopIn = clock.t; clock.loop = true; showLoop(); });
+    $("loop-out").addEventListener("click", () => { clock.loopOut = clock.t; clock.loop = true; showLoop(); });
+    for (const id of ["pace", "clip-a", "clip-b", "sound"]) {
+      for (const clip of clips) $(id).append(new Option(`${clip.index}: ${clip.name}`, String(clip.index)));
+    }
+    $("clip-b").value = String(Math.min(1, clips.length - 1));
+    $("pace").addEventListener("change", (e) => setPace(e.target.value === "" ? null : Number(e.target.value)));
+    $("sound").addEventListener("change", (e) => setSound(e.target.value === "" ? null : Number(e.target.value)));
+    for (const id of ["mode", "clip-a", "clip-b", "opacity"]) $(id).addEventListener("input", () => setMode($("mode").value));
+    document.addEventListener("keydown", onKey);
+  }
+
+  function onKey(e) {
+    const keys = {
+      " ": () => (clock.playing ? pause() : play()),
+      ArrowLeft: () => step(e.shiftKey ? -10 : -1),
+      ArrowRight: () => step(e.shiftKey ? 10 : 1),
+      Home: () => seek(0),
+      End: () => seek(END_S),
+      "[": () => $("loop-in").click(),
+      "]": () => $("loop-out").click(),
+      l: () => { clock.loop = !clock.loop; showLoop(); },
+      "+": () => setSpeed(clock.speed * 1.25),
+      "-": () => setSpeed(clock.speed / 1.25),
+    };
+    const action = keys[e.key];
+    if (!action || e.ctrlKey || e.metaKey || e.altKey) return;
+    e.preventDefault(); // a focused slider or button must not also take the key
+    action();
+  }
+
+  function tick(now) {
+    advance(now);
+    driveVideos();
+    showTime();
+    requestAnimationFrame(tick);
+  }
+
+  // ---- start ------------------------------------------------------------------------------------------------
+
+  document.title = `mvsync player: ${clips.length} clips (${DATA.method}, ${DATA.features})`;
+  buildCells();
+  buildMarkers();
+  bindControls();
+  setMode("grid");
+  showLoop();
+  requestAnimationFrame(tick);
+
+  // The test hook (a stable contract, issue 10): times in seconds; clips in sync.json's order.
+  window.mvsyncPlayer = {
+    seek: (t) => seek(t),
+    play: () => play(),
+    pause: () => pause(),
+    state: () => {
+      advance(performance.now()); // the clock and the videos read at the same moment
+      return { time: clock.t, clips: clips.map((c) => ({ path: c.path, currentTime: c.video.currentTime })) };
+    },
+    setPace: (k) => setPace(k),
+    setSpeed: (x) => setSpeed(x),
+  };
+})();
