@@ -151,6 +151,15 @@ def test_keys_views_and_event_markers(chromium, player, synced):
     _wait_until_running(page)
     page.keyboard.press("Space")
     assert page.evaluate("mvsyncPlayer.state().time") > synced.events[0].timeline_s
+    page.evaluate("mvsyncPlayer.seek(1.0)")
+    page.keyboard.press("[")  # loop from here...
+    page.evaluate("mvsyncPlayer.seek(1.4)")
+    page.keyboard.press("]")  # ...to here
+    page.evaluate("mvsyncPlayer.seek(1.2); mvsyncPlayer.play()")
+    _wait_until_running(page)
+    times = [page.evaluate("new Promise(r => setTimeout(() => r(mvsyncPlayer.state().time), 100))") for _ in range(12)]
+    page.evaluate("mvsyncPlayer.pause()")
+    assert all(1.0 <= t <= 1.4 + 2 * frame_s for t in times) and min(times) < 1.2, times  # wrapped at least once
     visible = "Array.from(document.querySelectorAll('.cell')).map(c => getComputedStyle(c).display !== 'none')"
     assert page.evaluate(visible) == [True] * 4
     page.select_option("#mode", "ghost")
