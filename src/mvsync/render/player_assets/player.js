@@ -250,7 +250,8 @@
     const clockText = `${t.toFixed(2)} s  frame ${i} / ${LENGTH - 1}`;
     if ($("clock").textContent !== clockText) $("clock").textContent = clockText;
     if (!scrubbing) $("position").value = String(i);
-    $("play").innerHTML = clock.playing ? "&#10074;&#10074;" : "&#9654;";
+    const button = clock.playing ? "\u275a\u275a" : "\u25b6"; // pause / play
+    if ($("play").textContent !== button) $("play").textContent = button;
   }
 
   function showLoop() {
