@@ -28,7 +28,7 @@ import numpy as np
 
 from ..align.standardizer import Standardizer
 from ..align.sync_confidence import consensus_of_others, frames_shown, rms_distance
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..evaluate.protocol import frame_positions
 from ..result import SyncResult
 from ..types import Features
@@ -43,7 +43,8 @@ class AnomalyMap:
     """Per-frame anomaly scores of synchronised clips and the frames flagged."""
 
     scores: list[np.ndarray]  # per clip (L_i,) distance to the others' prototype; NaN: invalid frame or no prototype
-    timeline_scores: np.ndarray  # (N, T) the score of the frame each clip shows at each timeline step (NaN: none)
+    timeline_scores: np.ndarray  # (N, T) each clip's score at each timeline step (NaN: no content there)
+    timeline_flagged: np.ndarray  # (N, T) bool: the frame a clip shows at that step is flagged
     flagged: list[np.ndarray]  # per clip (L_i,) bool
     threshold: float  # the robust threshold on the scores
     times_s: list[np.ndarray]  # per clip (L_i,) frame times, for spans in seconds
@@ -76,7 +77,25 @@ def anomaly_map(result: SyncResult, features: list[Features], *, k: float = ROBU
         timeline.append(rms_distance(shown[i] - offset, consensus))  # (T,)
     threshold = max(robust_threshold(np.concatenate(scores), k), min_score)
     flagged = [drop_short_runs(np.nan_to_num(s, nan=-np.inf) > threshold, min_frames) for s in scores]
-    return AnomalyMap(scores, np.stack(timeline), flagged, threshold, [f.times_s for f in features])
+    timeline_flagged = np.stack([_shown_flags(flags, m) for flags, m in zip(flagged, maps)])
+    return AnomalyMap(scores, np.stack(timeline), timeline_flagged, flagged, threshold, [f.times_s for f in features])
+
+
+def anomaly_record(amap: AnomalyMap, result: SyncResult) -> dict:
+    """The flagged spans as JSON-ready data: per clip, each span in its own frames and seconds and on the timeline.
+
+    ``{"threshold": 0.5, "timeline": {"fps": 25.0, "length": 150}, "clips": [{"path": "c.mp4", "num_frames": 182,
+    "flagged_frames": 30, "spans": [{"start_frame": 70, "end_frame": 99, "start_s": 2.8, "end_s": 3.96,
+    "peak": 1.52, "timeline_start_s": 2.8, "timeline_end_s": 3.6}]}]}``
+    """
+    clips = []
+    for i, track in enumerate(result.videos):
+        spans = [{**span, "timeline_start_s": round(result.timeline_time(span["start_s"], i), 4),
+                  "timeline_end_s": round(result.timeline_time(span["end_s"], i), 4)} for span in amap.spans(i)]
+        clips.append({"path": track.path, "num_frames": track.num_frames,
+                      "flagged_frames": int(amap.flagged[i].sum()), "spans": spans})
+    return {"threshold": round(amap.threshold, 4), "timeline": {"fps": result.fps, "length": result.length},
+            "clips": clips}
 
 
 def _steady_offset(residuals: np.ndarray) -> np.ndarray:
@@ -85,6 +104,15 @@ def _steady_offset(residuals: np.ndarray) -> np.ndarray:
     segment shifts) is not an anomaly at any one moment."""
     finite = np.isfinite(residuals).all(axis=1)
     return np.median(residuals[finite], axis=0) if finite.any() else np.zeros(residuals.shape[1])
+
+
+def check_thresholds(*, k: float | None = None, min_score: float | None = None) -> dict[str, float]:
+    """The threshold options of :func:`anomaly_map` that are given, checked (finite, ``k > 0``, ``min_score >= 0``)."""
+    given = {name: value for name, value in (("k", k), ("min_score", min_score)) if value is not None}
+    for name, value in given.items():
+        if not np.isfinite(value) or value < 0 or (name == "k" and value == 0):
+            raise ConfigError(f"{name}: {value!r} must be a finite number {'> 0' if name == 'k' else '>= 0'}")
+    return given
 
 
 def robust_threshold(scores: np.ndarray, k: float) -> float:
@@ -119,12 +147,25 @@ def drop_short_runs(flags: np.ndarray, min_frames: int) -> np.ndarray:
     return out
 
 
+def _shown_flags(flags: np.ndarray, source_frame: np.ndarray) -> np.ndarray:
+    """``(T,)`` whether the frame shown at each timeline step (the nearest one) is flagged; False where none is."""
+    finite = np.isfinite(source_frame)
+    out = np.zeros(len(source_frame), bool)
+    out[finite] = flags[np.clip(np.rint(source_frame[finite]).astype(int), 0, len(flags) - 1)]
+    return out
+
+
+def check_clip_count(clips: list) -> None:
+    """At least 3 clips: each is compared with the median of the others, which needs two to mean anything."""
+    if len(clips) < 3:
+        raise InputError(f"{', '.join(map(str, clips))}: the anomaly map needs at least 3 clips (each is compared "
+                         f"with the median of the others), got {len(clips)}")
+
+
 def _check(result: SyncResult, features: list[Features]) -> None:
     if len(features) != len(result.videos):
         raise InputError(f"anomaly map: {len(features)} feature sets for {len(result.videos)} synchronised clips")
-    if len(features) < 3:
-        raise InputError(f"anomaly map: needs at least 3 clips (a clip is compared with the median of the others), "
-                         f"got {len(features)}")
+    check_clip_count([track.path for track in result.videos])
     for f, track in zip(features, result.videos):
         if f.num_frames != track.num_frames:
             raise InputError(f"{track.path}: {f.num_frames} feature frames, sync.json says {track.num_frames}")
