@@ -22,8 +22,7 @@ def render_anomaly_strips(timeline_scores: np.ndarray, timeline_flagged: np.ndar
     n_clips, length = timeline_scores.shape
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.45 * n_clips), dpi=110)
     vmax = max(2 * threshold, float(np.nanmax(timeline_scores)) if np.isfinite(timeline_scores).any() else 1.0)
-    cmap = plt.get_cmap("magma").copy()
-    cmap.set_bad("0.85")
+    cmap = plt.get_cmap("magma").with_extremes(bad="0.85")  # gray: no content
     extent = (0, length / result.fps, n_clips, 0)
     image = ax.imshow(np.ma.masked_invalid(timeline_scores), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
                       extent=extent, interpolation="nearest")
