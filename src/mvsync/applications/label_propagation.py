@@ -59,6 +59,24 @@ def _json_labels(path: Path, num_frames: int) -> np.ndarray:
     return as_phase_array(data, str(path))
 
 
+def labels_for_clips(pairs: list[tuple[str, str | Path]], clips: list[Path], frame_counts: list[int]) -> list[np.ndarray]:
+    """Every clip's labels from ``(clip, labels file)`` pairs (clip: an index or a file name, see
+    :func:`~mvsync.applications.sync_input.clip_index`); a clip given twice, or one left out, is refused."""
+    from .sync_input import clip_index
+
+    found: dict[int, np.ndarray] = {}
+    for clip, path in pairs:
+        index = clip_index(clips, clip)
+        if index in found:
+            raise InputError(f"labels: clip {clip} ({clips[index]}) has two labels files; give one")
+        found[index] = read_labels(path, frame_counts[index])
+    missing = [str(clips[i]) for i in range(len(clips)) if i not in found]
+    if missing:
+        raise InputError(f"labels: none for {', '.join(missing)}; give every clip's labels (mvsync propagate-labels "
+                         "makes them from one clip's) or none")
+    return [found[i] for i in range(len(clips))]
+
+
 def label_spans(labels: np.ndarray) -> list[dict]:
     """Runs of equal labels: ``[{"label", "start_frame", "end_frame"}]`` (inclusive frames), in order.
 

@@ -48,11 +48,11 @@ class SyncInput:
         """The sync result: the loaded one, or the clips synchronised now."""
         return self.result if self.result is not None else run_plan(self.plan, progress=progress)
 
-    def features(self, result: SyncResult, *, progress: bool = False) -> list[Features]:
-        """The per-frame features of the result's clips, of the kind the result was made with."""
+    def features(self, result: SyncResult, *, kind: str | None = None, progress: bool = False) -> list[Features]:
+        """The per-frame features of the result's clips: of ``kind``, or of the kind the result was made with."""
         from ..features import extract_features
 
-        return extract_features([track.path for track in result.videos], kind=result.features,
+        return extract_features([track.path for track in result.videos], kind=kind or result.features,
                                 cache_dir=self.cache_dir, progress=progress)
 
 

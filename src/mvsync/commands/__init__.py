@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-COMMAND_MODULES: tuple[str, ...] = ("propagate_labels", "anomaly")  # module names in this package, in the order ``mvsync --help`` lists them
+COMMAND_MODULES: tuple[str, ...] = ("figures", "propagate_labels", "anomaly")  # module names in this package, in the order ``mvsync --help`` lists them
 
 
 def add_commands(sub, common) -> None:
