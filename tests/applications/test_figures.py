@@ -106,3 +106,11 @@ def test_cli_frames_with_labels_and_one_line_errors(capsys, tmp_path, retimed):
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, err
         assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("command", [["figures"], ["figures", "tsne"], ["figures", "latent"], ["figures", "frames"],
+                                     ["propagate-labels"], ["anomaly"]])
+def test_help(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0 and "usage: mvsync" in capsys.readouterr().out

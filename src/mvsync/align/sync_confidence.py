@@ -74,7 +74,7 @@ def consensus_of_others(shown: np.ndarray, i: int) -> np.ndarray:
         return np.nanmedian(np.delete(shown, i, axis=0), axis=0)
 
 
-def rms_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def rms_distance(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """Row-wise root-mean-square distance per channel of ``(T, C)`` arrays; NaN where a row has no finite pair."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

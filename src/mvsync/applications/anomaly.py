@@ -57,6 +57,32 @@ class AnomalyMap:
                 for s, e in runs(flags)]
 
 
+@dataclass(frozen=True)
+class Residuals:
+    """Each clip's z-scored features minus the prototype of the other clips at the same moment, its steady offset
+    removed (see the module notes)."""
+
+    frames: list[np.ndarray]  # per clip (L_i, C), at each of its frames
+    timeline: list[np.ndarray]  # per clip (T, C), at each timeline step (NaN where it has no content)
+
+
+def prototype_residuals(result: SyncResult, features: list[Features]) -> Residuals:
+    """:class:`Residuals` of synchronised clips (``features`` in the order of ``result.videos``)."""
+    data = Standardizer.fit_features(features).transform
+    values = [np.asarray(data(f.values.astype(float))) for f in features]
+    maps = [track.source_frame for track in result.videos]
+    shown = np.stack([frames_shown(v, f.valid, m) for v, f, m in zip(values, features, maps)])  # (N, T, C)
+    frames, timeline = [], []
+    for i, (v, f, m) in enumerate(zip(values, features, maps)):
+        consensus = consensus_of_others(shown, i)  # (T, C)
+        steps = np.rint(frame_positions(m, f.num_frames)[:, 0] * (result.length - 1)).astype(int)  # (L_i,)
+        residual = v - consensus[steps]  # (L_i, C)
+        offset = _steady_offset(residual[f.valid])  # (C,)
+        frames.append(residual - offset)
+        timeline.append(shown[i] - consensus - offset)
+    return Residuals(frames, timeline)
+
+
 def anomaly_map(result: SyncResult, features: list[Features], *, k: float = ROBUST_K, min_score: float = MIN_SCORE,
                 min_frames: int = MIN_FRAMES) -> AnomalyMap:
     """Score every frame of every clip against the others' prototype and flag the outliers (module notes).
@@ -64,20 +90,12 @@ def anomaly_map(result: SyncResult, features: list[Features], *, k: float = ROBU
     ``features`` are the clips' per-frame features, in the order of ``result.videos`` (those it was made with).
     """
     _check(result, features)
-    data = Standardizer.fit_features(features).transform
-    values = [np.asarray(data(f.values.astype(float))) for f in features]
-    maps = [track.source_frame for track in result.videos]
-    shown = np.stack([frames_shown(v, f.valid, m) for v, f, m in zip(values, features, maps)])  # (N, T, C)
-    scores, timeline = [], []
-    for i, (v, f, m) in enumerate(zip(values, features, maps)):
-        consensus = consensus_of_others(shown, i)  # (T, C)
-        steps = np.rint(frame_positions(m, f.num_frames)[:, 0] * (result.length - 1)).astype(int)  # (L_i,)
-        offset = _steady_offset(v[f.valid] - consensus[steps][f.valid])  # (C,)
-        scores.append(np.where(f.valid, rms_distance(v - offset, consensus[steps]), np.nan))
-        timeline.append(rms_distance(shown[i] - offset, consensus))  # (T,)
+    residuals = prototype_residuals(result, features)
+    scores = [np.where(f.valid, rms_distance(r, 0.0), np.nan) for r, f in zip(residuals.frames, features)]
+    timeline = [rms_distance(r, 0.0) for r in residuals.timeline]  # (T,) each
     threshold = max(robust_threshold(np.concatenate(scores), k), min_score)
     flagged = [drop_short_runs(np.nan_to_num(s, nan=-np.inf) > threshold, min_frames) for s in scores]
-    timeline_flagged = np.stack([_shown_flags(flags, m) for flags, m in zip(flagged, maps)])
+    timeline_flagged = np.stack([_shown_flags(flags, t.source_frame) for flags, t in zip(flagged, result.videos)])
     return AnomalyMap(scores, np.stack(timeline), timeline_flagged, flagged, threshold, [f.times_s for f in features])
 
 
