@@ -108,6 +108,15 @@ def test_cli_frames_with_labels_and_one_line_errors(capsys, tmp_path, retimed):
         assert not (tmp_path / "bad").exists()
 
 
+def test_cli_latent_from_a_sync_json(tmp_path, synced):
+    result, _, _ = synced
+    result.save(tmp_path / "sync.json")
+    out = tmp_path / "latent"
+    assert main(["figures", "latent", str(tmp_path / "sync.json"), "--epochs", "3", "-o", str(out), "-q"]) == 0
+    assert (out / "latent.png").read_bytes()[:8] == PNG and (out / "latent.png").stat().st_size > 20_000
+    assert "<svg" in (out / "latent.svg").read_text()
+
+
 @pytest.mark.parametrize("command", [["figures"], ["figures", "tsne"], ["figures", "latent"], ["figures", "frames"],
                                      ["propagate-labels"], ["anomaly"]])
 def test_help(capsys, command):

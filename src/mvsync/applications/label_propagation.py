@@ -89,12 +89,12 @@ def label_spans(labels: np.ndarray) -> list[dict]:
     return [{"label": labels[s].item(), "start_frame": int(s), "end_frame": int(e)} for s, e in zip(starts, ends)]
 
 
-def labels_file_names(result: SyncResult) -> list[str]:
+def labels_file_names(clips: list[str | Path]) -> list[str]:
     """``<clip name>.json`` per clip; two clips with the same file name are refused (their files would collide)."""
-    stems = [Path(track.path).stem for track in result.videos]
+    stems = [Path(clip).stem for clip in clips]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
     if clashes:
-        same = [track.path for track in result.videos if Path(track.path).stem == clashes[0]]
+        same = [str(clip) for clip in clips if Path(clip).stem == clashes[0]]
         raise InputError(f"{' and '.join(same)}: same file name, one {clashes[0]}.json each; rename one")
     return [f"{stem}.json" for stem in stems]
 
@@ -104,7 +104,7 @@ def write_labels(result: SyncResult, labels: list[np.ndarray], from_clip: int, o
     """One ``<clip name>.json`` per clip in ``out_dir`` (format in the module docstring), each written atomically;
     an existing file needs ``overwrite``. Returns the files written."""
     out_dir = Path(out_dir)
-    targets = [out_dir / name for name in labels_file_names(result)]
+    targets = [out_dir / name for name in labels_file_names([track.path for track in result.videos])]
     for target in targets:
         if target.exists() and not overwrite:
             raise OutputExistsError(f"{target}: already exists")

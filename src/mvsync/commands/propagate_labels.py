@@ -31,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
     clip = clip_index(source.clips, clip_text)
     # The labels file is checked against the clip's frame count (probed, for clips) before any output exists.
     read_labels(labels_path, source.frame_counts[clip])
-    if source.result is not None:
-        labels_file_names(source.result)
+    labels_file_names(source.clips)
     with output_dir(args.output, force=args.force) as out_dir:
         result = source.resolve(progress=not args.quiet)
         labels = read_labels(labels_path, result.videos[clip].num_frames)
