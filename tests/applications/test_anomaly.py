@@ -13,7 +13,7 @@ from mvsync.evaluate import Retiming
 from mvsync.features import extract_features
 from mvsync.io import VideoWriter, read_frames
 from mvsync.sync import sync
-from tests.conftest import SMALL
+from ..conftest import SMALL
 
 RETIMINGS = (Retiming(1.0), Retiming(0.8, lead_in=10, tail=3), Retiming(1.25, lead_in=4, ease=0.3),
              Retiming(0.9, lead_in=15, ease=-0.4))

@@ -13,7 +13,7 @@ FIGURES = ("tsne", "latent", "frames")
 
 
 def add_parser(sub, common) -> None:
-    p = sub.add_parser("figures", parents=[common], help="figures: t-SNE trajectories, TPL latent, frames before/after sync",
+    p = sub.add_parser("figures", help="figures: t-SNE trajectories, TPL latent, frames before/after sync",
                        description="Draw a figure of synchronised clips into DIR as PNG and SVG.")
     figures = p.add_subparsers(dest="figure", required=True, metavar="FIGURE")
     f = figures.add_parser("tsne", parents=[common], help="2-D t-SNE of per-frame embeddings, a path per clip (2-4 clips)",
@@ -84,6 +84,7 @@ def _check_tsne(args, source):
 
     check_clip_count(len(source.clips), MAX_CLIPS, "figures tsne")
     check_embedding(args.embedding, args.model)
+    return None  # t-SNE takes no labels
 
 
 def _check_latent(args, source):
