@@ -39,6 +39,16 @@ def test_tsne_puts_the_same_content_of_two_copies_together_and_is_seeded(synced)
         tsne_trajectories(embs * 2 + embs[:1])
 
 
+def test_tsne_of_one_dimensional_timeline_positions(retimed):
+    # TPL's embedding is one number per frame (its timeline position): no PCA start, the seed then matters.
+    _, contents = retimed
+    embs = [(c / c.max())[:, None] for c in contents[:2]]  # (L, 1) each
+    points = tsne_trajectories(embs, seed=0)
+    assert [p.shape for p in points] == [(len(c), 2) for c in contents[:2]]
+    assert all(np.array_equal(a, b) for a, b in zip(points, tsne_trajectories(embs, seed=0)))
+    assert not np.allclose(points[0], tsne_trajectories(embs, seed=1)[0])
+
+
 def test_frames_after_sync_show_the_same_moment_and_agree(synced):
     result, features, contents = synced
     grid = moment_grid(result, features)
