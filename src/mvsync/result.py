@@ -110,11 +110,37 @@ class SyncResult:
         event = Event(name, clip, float(time_s), self.timeline_time(time_s, clip), tuple(float(t) for t in times))
         return replace(self, events=(*self.events, event))
 
-    def _check_clip_time(self, time_s: float, clip: int, *, clip_name: str = "from_clip") -> float:
-        """``time_s`` as a float, within clip ``clip``; errors name the caller's parameters."""
+    def propagate(self, labels: np.ndarray | list, from_clip: int) -> list[np.ndarray]:
+        """Per-frame labels of clip ``from_clip`` carried to every clip through the sync map (TPL's ``apply_warp``
+        use, issue 11): each frame of clip ``j`` takes the label of the frame of ``from_clip`` that shows the same
+        moment (the nearest one). A frame outside ``from_clip``'s content (before it starts or after it ends on
+        the timeline) takes its first or last label. ``from_clip``'s own entry is ``labels`` unchanged.
+
+        >>> phases = result.propagate([0] * 40 + [1] * 60, from_clip=0)  # doctest: +SKIP
+        >>> [p.shape for p in phases]  # one label per frame of each clip  # doctest: +SKIP
+        [(100,), (120,), (95,)]
+        """
+        self._check_clip(from_clip, "from_clip")
+        labels = np.asarray(labels)
+        source = self.videos[from_clip]
+        if labels.ndim != 1 or len(labels) != source.num_frames:
+            raise InputError(f"labels: {labels.shape[0] if labels.ndim else 0} labels for the {source.num_frames} "
+                             f"frames of clip {from_clip} ({source.path}); give one label per frame")
+        out = []
+        for j in range(len(self.videos)):
+            frames = self.frame_map(j, from_clip)  # (L_j,) fractional frames of from_clip, NaN outside its content
+            held = _hold_ends(frames)
+            out.append(labels.copy() if j == from_clip else labels[np.clip(np.rint(held), 0, len(labels) - 1).astype(int)])
+        return out
+
+    def _check_clip(self, clip: int, clip_name: str) -> None:
         if isinstance(clip, bool) or not isinstance(clip, (int, np.integer)) or not 0 <= clip < len(self.videos):
             n = len(self.videos)
             raise ConfigError(f"{clip_name}: {clip!r} is out of range for {n} videos (0..{n - 1})")
+
+    def _check_clip_time(self, time_s: float, clip: int, *, clip_name: str = "from_clip") -> float:
+        """``time_s`` as a float, within clip ``clip``; errors name the caller's parameters."""
+        self._check_clip(clip, clip_name)
         try:
             time_s = float(time_s)
         except (TypeError, ValueError):
@@ -214,6 +240,16 @@ def _sample(track: np.ndarray, step: float | np.ndarray) -> float | np.ndarray:
     finite = np.isfinite(track)
     out = np.interp(step, steps[finite], track[finite], left=np.nan, right=np.nan)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _hold_ends(values: np.ndarray) -> np.ndarray:
+    """NaN before the first finite value and after the last replaced by those values (all NaN: zeros)."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if not len(finite):
+        return np.zeros_like(values)
+    out = values.copy()
+    out[: finite[0]], out[finite[-1] + 1 :] = values[finite[0]], values[finite[-1]]
+    return out
 
 
 def _to_list(values: np.ndarray, digits: int) -> list[float | None]:

@@ -53,15 +53,11 @@ def sync_confidence(
     """Score synchronised clips: ``values`` ``(L_i, C)`` per-frame features, ``masks`` ``(L_i,)`` valid frames,
     ``frame_maps`` ``(T,)`` the fractional source frame of each clip at every timeline step (NaN: no content)."""
     data = Standardizer.fit(values, masks).transform  # z-scored over the set
-    shown = np.stack([_frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, frame_maps)])
+    shown = np.stack([frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, frame_maps)])
     n_clips = len(values)
     mismatch = np.full(n_clips, np.nan)
     for i in range(n_clips):
-        others = np.delete(shown, i, axis=0)  # (N-1, T, C)
-        with np.errstate(all="ignore"), warnings.catch_warnings():  # steps where no clip shows content: NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            consensus = np.nanmedian(others, axis=0) if n_clips > 1 else np.full_like(shown[i], np.nan)  # (T, C)
-            distance = np.sqrt(np.nanmean((shown[i] - consensus) ** 2, axis=1))  # (T,) RMS per channel
+        distance = rms_distance(shown[i], consensus_of_others(shown, i))  # (T,)
         if np.isfinite(distance).any():
             mismatch[i] = float(np.nanmean(distance))
     median = float(np.nanmedian(mismatch)) if np.isfinite(mismatch).any() else float("nan")
@@ -69,7 +65,23 @@ def sync_confidence(
     return SyncConfidence(mismatch, median, flagged)
 
 
-def _frames_shown(data: np.ndarray, mask: np.ndarray, frames: np.ndarray) -> np.ndarray:
+def consensus_of_others(shown: np.ndarray, i: int) -> np.ndarray:
+    """``(T, C)`` the median over every clip but ``i`` of ``shown`` ``(N, T, C)`` (NaN where none has content)."""
+    if len(shown) < 2:
+        return np.full_like(shown[i], np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # steps where no clip shows content: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.delete(shown, i, axis=0), axis=0)
+
+
+def rms_distance(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """Row-wise root-mean-square distance per channel of ``(T, C)`` arrays; NaN where a row has no finite pair."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.sqrt(np.nanmean((a - b) ** 2, axis=1))
+
+
+def frames_shown(data: np.ndarray, mask: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """``(T, C)`` the clip's (z-scored) frame at every timeline step: the nearest source frame; NaN where the clip
     has no content or that frame's features are invalid."""
     out = np.full((len(frames), data.shape[1]), np.nan)

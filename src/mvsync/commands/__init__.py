@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import importlib
 
-# module names in this package, in the order ``mvsync --help`` lists them (one a line: helpers add theirs)
+# module names in this package, in the order ``mvsync --help`` lists them
 COMMAND_MODULES: tuple[str, ...] = (
+    "serve",
     "transfer_audio",
     "retrieve",
-    "serve",
+    "propagate_labels",
+    "anomaly",
+    "figures",
 )
 
 

@@ -49,6 +49,24 @@ def write_alignment_plot(result: SyncResult, out_dir: Path, *, options: RenderOp
     return [render_alignment_plot(result, Path(out_dir) / "alignment.png", overwrite=overwrite)]
 
 
+def save_figure(fig, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a matplotlib figure atomically, as PNG or SVG from ``path``'s suffix, and close it. Fixed metadata
+    (no creation date, a fixed SVG hash salt), so a figure drawn from the same data is the same file."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: already exists")
+    fmt = path.suffix.lstrip(".").lower()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    plt = _pyplot()
+    plt.rcParams["svg.hashsalt"] = "mvsync"
+    try:
+        with atomic_write(path, "wb") as handle:
+            fig.savefig(handle, format=fmt, metadata=metadata)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def _pyplot():
     """matplotlib on first use (half a second): importing the render stage, as option checks do, stays fast."""
     import matplotlib
