@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from ..names import AUTO_FEATURES, FEATURE_NAMES
 from ..types import FRAMES, Features
+from .frame_embeddings import frame_embeddings
 
 QUERY_CHUNK = 1024  # query frames per distance matrix: bounds memory at QUERY_CHUNK x candidate frames
 
@@ -102,15 +103,13 @@ def nearest_frames(queries: np.ndarray, candidates: np.ndarray, *, allowed: np.n
 
 
 def _raw_embeddings(paths, kind: str, cache_dir, progress: bool) -> list[tuple[Features, np.ndarray]]:
-    from ..align.standardizer import Standardizer
     from ..features import choose_features, extract_features
 
     if kind == AUTO_FEATURES:
         feats = choose_features(paths, cache_dir=cache_dir, progress=progress).features
     else:
         feats = extract_features(paths, kind=kind, cache_dir=cache_dir, progress=progress)
-    standardizer = Standardizer.fit_features(feats)
-    return [(f, np.nan_to_num(standardizer.apply(f).T)) for f in feats]  # invalid frames at the mean
+    return list(zip(feats, frame_embeddings(feats, kind="raw")))  # invalid frames at the mean
 
 
 def _model_embeddings(paths, model: str | Path, cache_dir, progress: bool) -> list[tuple[Features, np.ndarray]]:
@@ -123,7 +122,7 @@ def _model_embeddings(paths, model: str | Path, cache_dir, progress: bool) -> li
         feats = [Features.frames_of(Path(p), frame_times(p), probe(p).fps) for p in paths]
     else:
         feats = extract_features(paths, kind=trained.features, cache_dir=cache_dir, progress=progress)
-    return [(f, np.asarray(trained.embed(f), float)) for f in feats]
+    return list(zip(feats, frame_embeddings(feats, model=trained)))
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,16 +23,20 @@ from ..errors import ConfigError
 from ..evaluate.protocol import frame_positions
 from ..types import Features
 
+if TYPE_CHECKING:
+    from ..align.trained_model import TrainedModel
+
 EMBEDDING_NAMES = ("raw", "tpl")  # without a model; a checkpoint brings its own
 
 
-def frame_embeddings(features: list[Features], *, kind: str = "raw", model: str | Path | None = None,
+def frame_embeddings(features: list[Features], *, kind: str = "raw", model: "str | Path | TrainedModel | None" = None,
                      seed: int = 0, progress: bool = False) -> list[np.ndarray]:
-    """Per-frame embeddings ``(L_i, D)`` of every clip (see the module notes); ``model`` overrides ``kind``."""
+    """Per-frame embeddings ``(L_i, D)`` of every clip (see the module notes); ``model`` (a checkpoint's path, or
+    one already loaded) overrides ``kind``."""
     if model is not None:
         from ..align.trained_model import load_model
 
-        trained = load_model(model)
+        trained = load_model(model) if isinstance(model, (str, Path)) else model
         return [np.nan_to_num(np.asarray(trained.embed(f), float)) for f in features]
     if kind == "raw":
         standardizer = Standardizer.fit_features(features)
