@@ -83,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--features", default="pose", choices=FEATURE_NAMES, help="per-frame features (default: pose)")
-    p.add_argument("--cache-dir", help="feature cache folder")
+    p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second by presentation time (long "
+                                                          "clips; default: every frame)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the cores available)")
+    p.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
+                   help="run as Ray tasks on the cluster at ADDRESS, or on a local Ray instance when none is given "
+                        "(pip install \"mvsync[ray]\")")
+    p.add_argument("--cache-dir", help="feature cache folder (also the checkpoint: a killed run resumes from it)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_features)
 
@@ -402,7 +408,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_features(args: argparse.Namespace) -> int:
-    from .features import extract_features, save_features
+    from .features import Execution, available_cores, extract_features, save_features
     from .outdir import output_dir
 
     stems = [Path(v).stem for v in args.videos]
@@ -410,10 +416,12 @@ def run_features(args: argparse.Namespace) -> int:
     if clashes:
         same = [v for v in args.videos if Path(v).stem == clashes[0]]
         raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
+    execution = Execution(jobs=args.jobs if args.jobs is not None else available_cores(), ray=args.ray)
+    options = {"fps": args.fps} if args.fps is not None else {}
     failures: list[str] = []
     with output_dir(args.output, force=args.force) as out_dir:
-        feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir,
-                                 progress=not args.quiet, failures=failures)
+        feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir, execution=execution,
+                                 progress=not args.quiet, failures=failures, **options)
         if not feats:
             raise InputError(f"{', '.join(args.videos)}: no usable video ({' | '.join(failures)})")
         for f in feats:

@@ -44,7 +44,7 @@ def test_damaged_entry_is_recomputed(tmp_path, retimed):
 
 
 def test_unknown_option_lists_valid_ones():
-    with pytest.raises(ConfigError, match="appearance: unknown option.*valid: n_components, size"):
+    with pytest.raises(ConfigError, match="appearance: unknown option.*valid: fps, n_components, size"):
         extract_features([], kind="appearance", colour=True)
 
 

@@ -65,3 +65,14 @@ def test_kept_frames_own_their_pixels(bikes):
     assert all(image.flags.owndata for image in kept)
     again = [frame.image.copy() for frame in read_frames(bikes, size=(64, 32))]
     assert all(np.array_equal(a, b) for a, b in zip(kept, again))
+
+
+def test_fps_samples_by_presentation_time(tmp_path, carphone):
+    pts_ms = [0, 40, 80, 200, 240, 500, 520, 540]  # variable rate: 10 fps keeps the first frame of each 0.1 s
+    path = write_clip(tmp_path / "vfr.mkv", gradient_frames(len(pts_ms)), pts=pts_ms, fmt="matroska")
+    assert [f.index for f in read_frames(path, fps=10)] == [0, 3, 5]
+    frames = list(read_frames(carphone, size=(44, 36), fps=10))  # 120 frames at 29.97 fps: about every third
+    times = np.array([f.time_s for f in frames])
+    assert len(frames) == 40 and np.all(np.diff(times) > 0.09) and np.all(np.diff(times) < 0.11)
+    with pytest.raises(ValueError, match="fps: must be > 0"):
+        next(read_frames(carphone, fps=0))

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from ..errors import InputError
-from ..io import probe, read_frames
+from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 
@@ -31,7 +31,7 @@ class AppearanceExtractor(FeatureExtractor):
     version = "1"
 
     @dataclasses.dataclass(frozen=True)
-    class Config:
+    class Config(FeatureExtractor.Config):
         size: int = 24  # thumbnail side in pixels
         n_components: int = 32  # PCA dimensions kept (fewer if the set has fewer frames)
 
@@ -39,7 +39,7 @@ class AppearanceExtractor(FeatureExtractor):
         info = probe(path)  # fast (hundreds of frames/s): no per-frame progress bar
         side = self.config.size
         rows, times = [], []
-        for frame in read_frames(path, size=(side, side)):
+        for frame in self.frames(path, size=(side, side)):
             rows.append(_standardize(frame.image.astype(np.float32).ravel()))
             times.append(frame.time_s)
         if len(rows) < 2:

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
 from ..errors import ConfigError, InputError
-from ..io import probe, read_frames
+from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 from .nets import LAYERS, clip_visual_state, clip_vit_b32, dinov2_vits14, resnet50
@@ -103,7 +103,7 @@ class BackboneExtractor(FeatureExtractor):
     preprocess: ClassVar[Preprocess]
 
     @dataclasses.dataclass(frozen=True)
-    class Config:
+    class Config(FeatureExtractor.Config):
         weights: str = "auto"  # "auto": env var, caches, then download; "random": untrained (tests); or a file
         batch_size: int = 32  # frames per forward pass
         every: int = 1  # embed every n-th frame (times_s stay exact)
@@ -157,8 +157,8 @@ class BackboneExtractor(FeatureExtractor):
         net = self.load()
         device = next(net.parameters()).device
         rows, times, batch = [], [], []
-        total = math.ceil(info.num_frames / self.config.every) if info.num_frames else None
-        frames = tqdm(read_frames(path, every=self.config.every), total=total, desc=f"{self.name} {path.name}",
+        total = math.ceil(self.expected_frames(info) / self.config.every) if info.num_frames else None
+        frames = tqdm(self.frames(path, every=self.config.every), total=total, desc=f"{self.name} {path.name}",
                       unit="frame", disable=not progress, leave=False)
         with torch.inference_mode():
             for frame in frames:

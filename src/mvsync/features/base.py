@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
+from ..io import read_frames
 from ..registry import Registry
-from ..types import Features
+from ..types import Features, Frame, VideoInfo
 
 FEATURES: Registry[type["FeatureExtractor"]] = Registry("features")
 
@@ -16,7 +18,8 @@ class FeatureExtractor:
     """Turns one video into per-frame features ``(L, C)`` plus a validity mask.
 
     Subclasses set ``name`` and ``version`` (part of the cache key: bump it whenever the
-    output changes), declare a frozen ``Config`` dataclass, and implement :meth:`extract`.
+    output changes), declare a frozen ``Config`` dataclass deriving from this one (every extractor
+    takes ``fps``), and implement :meth:`extract`, reading the clip with :meth:`frames`.
     :meth:`finalize` runs once over the whole set (e.g. a PCA fitted across videos); its
     input is what the cache stores.
     """
@@ -28,7 +31,7 @@ class FeatureExtractor:
 
     @dataclasses.dataclass(frozen=True)
     class Config:
-        pass
+        fps: float | None = None  # sample frames at this rate by presentation time (long clips); None: every frame
 
     def __init__(self, **config: Any) -> None:
         from ..errors import ConfigError
@@ -40,6 +43,9 @@ class FeatureExtractor:
                 f"{self.name}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(fields)) or 'none'}"
             )
         self.config = self.Config(**config)
+        fps = self.config.fps
+        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0):
+            raise ConfigError(f"{self.name} fps: must be a positive number of frames per second, got {fps!r}")
 
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
@@ -50,6 +56,16 @@ class FeatureExtractor:
 
     def extract(self, path: Path, *, progress: bool = False) -> Features:
         raise NotImplementedError
+
+    def frames(self, path: Path, *, size: tuple[int, int] | None = None, every: int = 1) -> Iterator[Frame]:
+        """The clip's frames as this extractor samples them (``fps``), one decoded frame in memory at a time."""
+        return read_frames(path, size=size, every=every, fps=self.config.fps)
+
+    def expected_frames(self, info: VideoInfo) -> int:
+        """How many frames :meth:`frames` yields, about (for progress bars)."""
+        if self.config.fps is None:
+            return info.num_frames
+        return max(1, min(info.num_frames, math.ceil(info.num_frames / info.fps * self.config.fps)))
 
     def check(self, features: Features) -> None:
         """Raise :class:`~mvsync.errors.InputError` when one clip's features are unusable. Runs on fresh and cached

@@ -13,6 +13,7 @@ from ..types import Features
 from .base import create_extractor
 from ..io import probe
 from .cache import FeatureCache
+from .parallel import Execution, extract_clips
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def extract_features(
     use_cache: bool = True,
     progress: bool = False,
     failures: list[str] | None = None,
+    execution: Execution = Execution(),
     **config: Any,
 ) -> list[Features]:
     """Per-frame features of every video, ``(L_i, C)`` each, with validity masks.
@@ -36,12 +38,16 @@ def extract_features(
     kind
         A registered extractor: ``pose``, ``appearance``, ``resnet50``, ``dino``, ``clip``...
     cache_dir
-        Cache folder (default :func:`~mvsync.features.cache.default_cache_dir`).
+        Cache folder (default :func:`~mvsync.features.cache.default_cache_dir`). Each clip is stored the moment it
+        is done, so a run that is killed resumes where it stopped: cached clips are not decoded again.
     failures
         When a list is given, a bad video is skipped and its one-line error appended here;
         otherwise the first bad video raises :class:`~mvsync.errors.InputError`.
+    execution
+        Where the clips that are not cached yet are extracted: this process (default), a local process pool
+        (``Execution(jobs=4)``) or Ray tasks (``Execution(ray=True)`` or ``ray="ADDRESS"``).
     config
-        Extractor options (see its ``Config``).
+        Extractor options (see its ``Config``; every extractor takes ``fps``).
 
     >>> feats = extract_features(["a.mp4", "b.mp4"], kind="appearance")  # doctest: +SKIP
     >>> feats[0].values.shape
@@ -49,35 +55,58 @@ def extract_features(
     """
     extractor = create_extractor(kind, **config)
     cache = FeatureCache(cache_dir) if use_cache else None
-    extracted: list[Features] = []
-    for path in tqdm([Path(p) for p in paths], desc=f"features ({kind})", disable=not progress, unit="video"):
-        try:
-            extracted.append(_extract_one(extractor, cache, path, progress))
-        except InputError as err:
-            if failures is None:
-                raise
-            log.warning("%s", err)
-            failures.append(str(err))
+    paths = [Path(p) for p in paths]
+    found: dict[int, Features] = {}
+    keys: dict[int, str | None] = {}
+    for i, path in enumerate(paths):
+        _collect(i, path, failures, found, lambda: _from_cache(extractor, cache, path, keys, i))
+    todo = [i for i in range(len(paths)) if i not in found and i in keys]
+    bar = tqdm(total=len(paths), initial=len(found), desc=f"features ({kind})", disable=not progress, unit="video")
+    with bar:
+        for k, outcome in extract_clips(extractor, [paths[i] for i in todo], execution, progress=progress):
+            i = todo[k]
+            _collect(i, paths[i], failures, found, lambda: _store(extractor, cache, keys[i], outcome))
+            bar.update()
+    extracted = [found[i] for i in sorted(found)]
     return extractor.finalize(extracted) if extracted else []
 
 
-def _extract_one(extractor, cache: FeatureCache | None, path: Path, progress: bool) -> Features:
-    features = _cached_or_extracted(extractor, cache, path, progress)
-    extractor.check(features)
-    return features
+def _collect(i: int, path: Path, failures: list[str] | None, found: dict[int, Features], step) -> None:
+    """Run one clip's ``step``; keep its features, or record its error (raise it when no ``failures`` list)."""
+    try:
+        features = step()
+    except InputError as err:
+        if failures is None:
+            raise
+        log.warning("%s", err)
+        failures.append(str(err))
+        return
+    if features is not None:
+        found[i] = features
 
 
-def _cached_or_extracted(extractor, cache: FeatureCache | None, path: Path, progress: bool) -> Features:
+def _from_cache(extractor, cache: FeatureCache | None, path: Path, keys: dict, i: int) -> Features | None:
+    """The clip's cached features (checked), or None after noting its cache key; a missing file raises."""
     if cache is None:
-        return extractor.extract(path, progress=progress)
+        keys[i] = None
+        return None
     try:
         key = cache.key(path, extractor.name, extractor.version, extractor.cache_config())
     except OSError:
         probe(path)  # a missing or unreadable file: raise probe's one-line error
         raise
-    if (hit := cache.get(key, path)) is not None:
-        log.debug("%s: features from cache", path)
-        return hit
-    features = extractor.extract(path, progress=progress)
-    cache.put(key, features)
-    return features
+    if (hit := cache.get(key, path)) is None:
+        keys[i] = key
+        return None
+    log.debug("%s: features from cache", path)
+    extractor.check(hit)
+    return hit
+
+
+def _store(extractor, cache: FeatureCache | None, key: str | None, outcome: Features | InputError) -> Features:
+    if isinstance(outcome, InputError):
+        raise outcome
+    if cache is not None:
+        cache.put(key, outcome)  # at once: the checkpoint a killed run resumes from
+    extractor.check(outcome)
+    return outcome

@@ -16,7 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, InputError
-from ..io import probe, read_frames
+from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 
@@ -42,7 +42,7 @@ class PoseExtractor(FeatureExtractor):
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
 
     @dataclasses.dataclass(frozen=True)
-    class Config:
+    class Config(FeatureExtractor.Config):
         max_side: int = 640  # frames are decoded at most this large (the model itself runs at 256)
         max_gap: int = 8  # longest run of missed frames that is interpolated
         min_detection_confidence: float = 0.5
@@ -54,8 +54,8 @@ class PoseExtractor(FeatureExtractor):
         size = (_even(info.width * scale), _even(info.height * scale))
         values, found, times = [], [], []
         with _pose_model(self.config.min_detection_confidence) as model:
-            frames = read_frames(path, size=size)
-            for frame in tqdm(frames, total=info.num_frames, desc=f"pose {path.name}", disable=not progress, leave=False):
+            frames = self.frames(path, size=size)
+            for frame in tqdm(frames, total=self.expected_frames(info), desc=f"pose {path.name}", disable=not progress, leave=False):
                 # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
                 # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level (GLOG_minloglevel
                 # and absl's are not read), so C-level stderr is closed until a person has been found.

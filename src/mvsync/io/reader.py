@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def read_frames(
-    path: str | Path, *, size: tuple[int, int] | None = None, every: int = 1
+    path: str | Path, *, size: tuple[int, int] | None = None, every: int = 1, fps: float | None = None
 ) -> Iterator[Frame]:
     """Decode a video frame by frame.
 
@@ -32,6 +33,10 @@ def read_frames(
         ``(width, height)`` to resize to while converting (FFmpeg's scaler; PIL's bilinear for images), or None.
     every
         Yield every ``every``-th frame (indices keep counting all frames).
+    fps
+        Sample at this rate by presentation time: the first frame at or after each multiple of ``1 / fps``
+        seconds (frames in between are decoded but never converted), so a variable-frame-rate clip is sampled
+        evenly in time. None keeps every frame. Memory holds one frame whatever the clip's length (issue 12).
 
     Yields
     ------
@@ -47,9 +52,12 @@ def read_frames(
     """
     if every < 1:
         raise ValueError(f"every: must be >= 1, got {every}")
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps: must be > 0, got {fps}")
     path = Path(path)
     if is_image_folder(path):
-        yield from read_image_frames(path, size=size, every=every)
+        sampler = _TimeSampler(fps)
+        yield from (f for f in read_image_frames(path, size=size, every=every) if sampler.take(f.time_s))
         return
     with open_container(path) as container:
         if not container.streams.video:
@@ -58,15 +66,12 @@ def read_frames(
         stream.thread_type = "AUTO"
         time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1)
         start = stream.start_time or 0
+        sampler = _TimeSampler(fps)
         index = 0
         try:
             for frame in container.decode(stream):
-                if index % every == 0:
-                    yield Frame(
-                        image=_to_rgb(frame, size),
-                        time_s=_time_s(frame, start, time_base, index, stream),
-                        index=index,
-                    )
+                if index % every == 0 and sampler.take(time_s := _time_s(frame, start, time_base, index, stream)):
+                    yield Frame(image=_to_rgb(frame, size), time_s=time_s, index=index)
                 index += 1
         except av.FFmpegError as err:
             if index == 0:
@@ -119,6 +124,24 @@ def read_all_frames(path: str | Path, *, size: tuple[int, int] | None = None) ->
         frames.append(frame.image)
         times.append(frame.time_s)
     return np.stack(frames), np.asarray(times)
+
+
+class _TimeSampler:
+    """Keeps the first frame at or after each multiple of ``1 / fps`` seconds (every frame when fps is None)."""
+
+    TOLERANCE_S = 1e-4  # pts rounding: a frame stamped 0.09999 s is the 0.1 s sample
+
+    def __init__(self, fps: float | None) -> None:
+        self.fps = fps
+        self.next_s = 0.0
+
+    def take(self, time_s: float) -> bool:
+        if self.fps is None:
+            return True
+        if time_s < self.next_s - self.TOLERANCE_S:
+            return False
+        self.next_s = (math.floor((time_s + self.TOLERANCE_S) * self.fps) + 1) / self.fps
+        return True
 
 
 def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:

@@ -1,0 +1,144 @@
+"""Extract many clips at once: in this process, in a local process pool, or as Ray tasks (issue 12, section 2).
+
+Every backend runs the same function on one clip and hands back its features as soon as that clip is done, so the
+caller can put them in the cache at once: the cache is the checkpoint, and a killed run resumes from it. Workers
+never write anything themselves, so a Ray cluster needs no shared cache folder, only the videos at the same paths.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import json
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import ConfigError, InputError
+from ..types import Features
+from .base import FeatureExtractor, create_extractor
+
+log = logging.getLogger(__name__)
+
+Outcome = Features | InputError  # a clip's features, or the one-line reason it has none
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where extraction runs. The default is this process, one clip after the other.
+
+    >>> Execution(jobs=4)  # a local pool of 4 processes  # doctest: +SKIP
+    >>> Execution(ray="ray://head:10001")  # tasks on a Ray cluster; ray=True starts a local instance  # doctest: +SKIP
+    """
+
+    jobs: int = 1  # local worker processes (1: this process); with ray: CPUs of a local instance
+    ray: bool | str = False  # True: Ray tasks on a local instance; an address: on that cluster
+
+    def __post_init__(self) -> None:
+        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
+            raise ConfigError(f"jobs: expected a positive number of processes, got {self.jobs!r}")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def extract_clips(
+    extractor: FeatureExtractor, paths: list[Path], execution: Execution, *, progress: bool = False
+) -> Iterator[tuple[int, Outcome]]:
+    """``(index into paths, outcome)`` for every clip, in the order they finish."""
+    if execution.ray:
+        yield from _on_ray(extractor, paths, execution)
+    elif execution.jobs > 1 and len(paths) > 1:
+        yield from _in_pool(extractor, paths, min(execution.jobs, len(paths)))
+    else:
+        for i, path in enumerate(paths):  # in this process: the loaded model is reused, frames show progress
+            yield i, _outcome(extractor, path, progress)
+
+
+def extract_one(kind: str, config_json: str, path: str) -> Outcome:
+    """What a worker runs: one clip's features, with the extractor built once per worker process."""
+    return _outcome(_worker_extractor(kind, config_json), Path(path), False)
+
+
+def _outcome(extractor: FeatureExtractor, path: Path, progress: bool) -> Outcome:
+    try:
+        return extractor.extract(path, progress=progress)
+    except InputError as err:  # returned, not raised: a bad clip does not stop the others, on any backend
+        return err
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_extractor(kind: str, config_json: str) -> FeatureExtractor:
+    return create_extractor(kind, **json.loads(config_json))
+
+
+def _in_pool(extractor: FeatureExtractor, paths: list[Path], workers: int) -> Iterator[tuple[int, Outcome]]:
+    threads = max(1, available_cores() // workers)  # torch in every worker would otherwise take every core
+    # spawn, not fork: the parent may hold torch, mediapipe or FFmpeg threads, which a fork copies half-way
+    pool = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_threads, initargs=(threads,)
+    )
+    try:
+        config = json.dumps(extractor.config_dict())
+        futures = {pool.submit(extract_one, extractor.name, config, str(p)): i for i, p in enumerate(paths)}
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _limit_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _on_ray(extractor: FeatureExtractor, paths: list[Path], execution: Execution) -> Iterator[tuple[int, Outcome]]:
+    ray = _import_ray()
+    started = _connect(ray, execution)
+    try:
+        task = ray.remote(num_cpus=1)(extract_one)
+        config = json.dumps(extractor.config_dict())
+        pending = {task.remote(extractor.name, config, str(p)): i for i, p in enumerate(paths)}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            index = pending.pop(done[0])
+            try:
+                yield index, ray.get(done[0])
+            except ray.exceptions.RayTaskError as err:  # e.g. a ConfigError inside the task: raise it as it was
+                raise err.cause from None
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as err:
+        raise ConfigError(f"ray: not installed ({err}); pip install \"mvsync[ray]\"") from None
+    return ray
+
+
+def _connect(ray: Any, execution: Execution) -> bool:
+    """Join the cluster at the address, or start a local instance; True when this call started Ray."""
+    if ray.is_initialized():
+        return False
+    address = execution.ray if isinstance(execution.ray, str) else None
+    try:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            cpus = execution.jobs if execution.jobs > 1 else available_cores()
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        raise ConfigError(f"ray {address or 'local'}: cannot start or connect ({str(err).splitlines()[0]})") from None
+    return True
