@@ -3,7 +3,7 @@ import pytest
 from dtaidistance import dtw as dtai
 
 from mvsync.align import create_aligner
-from mvsync.align.dtw import DTWAligner, dtw_path, path_to_frame_map
+from mvsync.align.dtw import DTWAligner, dtw_path, pairwise_cost, path_to_frame_map
 from mvsync.errors import ConfigError, InputError
 
 
@@ -83,3 +83,46 @@ def test_bad_inputs():
         DTWAligner(reference=5).fit([np.zeros((5, 2)), np.ones((5, 2))])
     with pytest.raises(ConfigError, match="method 'foo': unknown; choose one of"):
         create_aligner("foo")
+
+
+def _gunpoint(n):
+    from aeon.datasets import load_classification
+
+    X, _ = load_classification("GunPoint", split="train")
+    return [X[k, 0][:, None] for k in range(n)]  # (150, 1) each: real hand trajectories
+
+
+def _exact_mean_costs(seqs):
+    from mvsync.align.standardizer import standardize_set
+
+    data = standardize_set(seqs, [np.ones(len(s), bool) for s in seqs])
+    n = len(data)
+    costs = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            cost = pairwise_cost(data[i], data[j], np.ones(len(data[i]), bool), np.ones(len(data[j]), bool))
+            costs[i, j] = costs[j, i] = dtw_path(cost)[0] / (len(data[i]) + len(data[j]))
+    return costs.sum(axis=1) / (n - 1)
+
+
+def test_small_sets_keep_the_exact_medoid():
+    seqs = _gunpoint(8)
+    aligner = DTWAligner().fit(seqs)
+    exact = _exact_mean_costs(seqs)
+    assert aligner.reference_ == int(np.argmin(exact))
+    np.testing.assert_allclose(aligner.medoid_costs_, exact)
+    assert aligner.dtw_calls_ == 8 * 7 // 2 + 1  # every pair, then the reference with itself
+
+
+def test_large_sets_pick_the_reference_from_a_sample_in_linear_calls():
+    n, k = 40, 5
+    seqs = _gunpoint(n)
+    aligner = DTWAligner(exact_medoid_max=10, sample_size=k, seed=3).fit(seqs)
+    assert aligner.dtw_calls_ <= 2 * n * k  # O(N k), where the exact medoid takes N (N - 1) / 2 = 780
+    exact = _exact_mean_costs(seqs)
+    rank = int((exact < exact[aligner.reference_]).sum())
+    assert rank <= 1  # the pick is the medoid or the runner-up (a random sample of 5 placed it up to 18th)
+    again = DTWAligner(exact_medoid_max=10, sample_size=k, seed=3).fit(seqs)
+    assert again.reference_ == aligner.reference_
+    with pytest.raises(ConfigError, match="sample_size: expected a positive number of clips, got 0"):
+        DTWAligner(sample_size=0).fit(seqs[:2])

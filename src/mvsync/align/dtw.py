@@ -2,7 +2,10 @@
 
 Every clip is aligned to one reference by DTW over per-frame features; the reference's
 frames at its own pace are the common timeline. The default reference is the medoid: the
-clip with the smallest total DTW cost to all others.
+clip with the smallest total DTW cost to all others. That costs a DTW per pair, quadratic in the
+number of clips, so past ``exact_medoid_max`` clips the medoid is taken from a shortlist: every clip
+against a small seeded random sample, then the clips that look most central against every clip, about
+``2 * N * sample_size`` DTWs (issue 12, section 4).
 """
 
 from __future__ import annotations
@@ -89,6 +92,13 @@ class DTWAligner(VideoAligner):
     ----------
     reference
         Index of the reference video, or None for the medoid.
+    exact_medoid_max
+        Up to this many clips the medoid is exact (a DTW per pair); beyond, it is estimated (see ``sample_size``).
+    sample_size
+        For a large set: the size of the random sample every clip is compared with, and of the shortlist of
+        clips closest to it, which are compared with every clip; the cheapest of those is the reference.
+    seed
+        Seed of that sample (the result does not depend on the order of runs).
     progress
         Show a progress bar while comparing clips.
 
@@ -99,8 +109,12 @@ class DTWAligner(VideoAligner):
 
     uses_reference = True
 
-    def __init__(self, *, reference: int | None = None, progress: bool = False) -> None:
+    def __init__(self, *, reference: int | None = None, exact_medoid_max: int = 32, sample_size: int = 16,
+                 seed: int = 0, progress: bool = False) -> None:
         self.reference = reference
+        self.exact_medoid_max = exact_medoid_max
+        self.sample_size = sample_size
+        self.seed = seed
         self.progress = progress
 
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "DTWAligner":
@@ -108,33 +122,81 @@ class DTWAligner(VideoAligner):
         _check_inputs(seqs, masks)
         if self.reference is not None and not 0 <= self.reference < len(seqs):
             raise ConfigError(f"reference: {self.reference} is out of range for {len(seqs)} videos (0..{len(seqs) - 1})")
+        for name in ("exact_medoid_max", "sample_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name}: expected a positive number of clips, got {value!r}")
         data = standardize_set(seqs, masks)
-        costs = {}
+        self._cache: dict[tuple[int, int], tuple[float, np.ndarray]] = {}
+        self.dtw_calls_ = 0
         if self.reference is None:
-            self.reference_, self.medoid_costs_ = self._medoid(data, masks, costs)
+            self.reference_, self.medoid_costs_ = self._medoid(data, masks)
         else:
             self.reference_ = self.reference
         r = self.reference_
         self.frame_maps_ = []
         self.costs_ = []
-        for i, (seq, mask) in enumerate(zip(data, masks)):
-            total, path = costs.get((r, i)) or dtw_path(pairwise_cost(data[r], seq, masks[r], mask))
+        for i in range(len(data)):
+            total, path = self._dtw(data, masks, r, i)
             self.frame_maps_.append(path_to_frame_map(path, len(data[r])))
-            self.costs_.append(total / (len(data[r]) + len(seq)))
+            self.costs_.append(total / (len(data[r]) + len(data[i])))
+        del self._cache
         return self
 
-    def _medoid(self, data, masks, cache) -> tuple[int, np.ndarray]:
+    def _medoid(self, data, masks) -> tuple[int, np.ndarray]:
+        """The exact medoid; for a large set, the medoid of a shortlist (see :meth:`_shortlist`).
+
+        Returns the index and every clip's mean normalised DTW cost to the clips it was compared with."""
         n = len(data)
-        totals = np.zeros(n)
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        if n <= self.exact_medoid_max:
+            mean = self._mean_costs(data, masks, [(i, j) for i in range(n) for j in range(i + 1, n)], both_ways=True)
+            return int(np.argmin(mean)), mean
+        mean = self._shortlist(data, masks)
+        return int(np.argmin(mean)), mean
+
+    def _shortlist(self, data, masks) -> np.ndarray:
+        """Mean costs in two rounds of ``N * sample_size`` DTWs each. First every clip against a k-center sample
+        (from a seeded random clip, each next one the clip farthest from those picked, so every kind of take is
+        in it: a random sample of 5 of 40 GunPoint series could miss a class, and its pick ranked 18th of 40);
+        then the ``sample_size`` clips closest to that sample against every clip, whose exact costs decide."""
+        n, k = len(data), min(self.sample_size, len(data))
+        centers = [int(np.random.default_rng(self.seed).integers(n))]
+        to_centers = np.empty((n, 0))  # (N, centers so far): normalised DTW costs
+        while True:
+            column = [self._normalized(data, masks, i, centers[-1]) for i in range(n)]
+            to_centers = np.column_stack([to_centers, column])
+            if len(centers) == k:
+                break
+            centers.append(int(np.argmax(to_centers.min(axis=1))))
+        rough = to_centers.mean(axis=1)
+        shortlist = np.argsort(rough, kind="stable")[:k]
+        exact = self._mean_costs(data, masks, [(int(c), j) for c in shortlist for j in range(n) if j != c])
+        return np.where(np.isin(np.arange(n), shortlist), exact, np.inf)
+
+    def _mean_costs(self, data, masks, pairs: list[tuple[int, int]], *, both_ways: bool = False) -> np.ndarray:
+        """Each clip's mean normalised DTW cost over the pairs that start with it (or hold it, ``both_ways``)."""
+        totals, counts = np.zeros(len(data)), np.zeros(len(data))
         for i, j in tqdm(pairs, desc="dtw medoid", disable=not self.progress, leave=False):
-            total, path = dtw_path(pairwise_cost(data[i], data[j], masks[i], masks[j]))
-            cache[(i, j)] = (total, path)
-            cache[(j, i)] = (total, path[:, ::-1])
-            normalized = total / (len(data[i]) + len(data[j]))
+            normalized = self._normalized(data, masks, i, j)
             totals[i] += normalized
-            totals[j] += normalized
-        return int(np.argmin(totals)), totals
+            counts[i] += 1
+            if both_ways:
+                totals[j] += normalized
+                counts[j] += 1
+        return np.divide(totals, counts, out=np.full(len(data), np.inf), where=counts > 0)
+
+    def _normalized(self, data, masks, i: int, j: int) -> float:
+        """DTW cost per frame of the two clips (comparable across lengths)."""
+        return self._dtw(data, masks, i, j)[0] / (len(data[i]) + len(data[j]))
+
+    def _dtw(self, data, masks, i: int, j: int) -> tuple[float, np.ndarray]:
+        """DTW of clips i and j, computed once per pair and counted (``dtw_calls_``)."""
+        if (i, j) not in self._cache:
+            total, path = dtw_path(pairwise_cost(data[i], data[j], masks[i], masks[j]))
+            self._cache[(i, j)] = (total, path)
+            self._cache[(j, i)] = (total, path[:, ::-1])
+            self.dtw_calls_ += 1
+        return self._cache[(i, j)]
 
 
 def _check_inputs(seqs: list[np.ndarray], masks: list[np.ndarray]) -> None:
