@@ -3,7 +3,7 @@ import pytest
 
 from mvsync.errors import ConfigError
 from mvsync.io import probe, read_frames
-from mvsync.render import GridOptions, grid_shape, render_grid
+from mvsync.render import GridOptions, grid_pages, grid_shape, render_grid
 from mvsync.result import SyncResult, VideoTrack
 
 
@@ -73,3 +73,27 @@ def test_timeline_positions_follow_the_track():
     gap[:5] = np.nan  # no content at the start: silence there
     assert np.all(np.isnan(timeline_positions(gap, fps, rate)[:500]))
     assert np.all(np.isfinite(timeline_positions(gap, fps, rate)[500:]))
+
+
+@pytest.mark.parametrize("n, cap, sizes", [(5, 16, [5]), (16, 16, [16]), (17, 16, [8, 9]), (40, 16, [13, 14, 13]),
+                                           (3, 1, [1, 1, 1])])
+def test_grid_pages_split_evenly(n, cap, sizes):
+    pages = grid_pages(n, cap)
+    assert [len(p) for p in pages] == sizes and [k for p in pages for k in p] == list(range(n))
+
+
+def test_many_clips_render_as_pages_of_at_most_max_cells(tmp_path, carphone):
+    from mvsync.render import RenderOptions, render_outputs
+
+    n = 8
+    result = SyncResult("dtw", "appearance", 10.0, n, [_identity(carphone, n, 29.97, offset=-k) for k in range(5)])
+    written = render_outputs(result, tmp_path, ["grid"], options=RenderOptions(
+        grid=GridOptions(cell_width=32, audio_from=None, max_cells=2)))
+    assert sorted(p.name for p in written) == ["synced.mp4", "synced_2.mp4", "synced_3.mp4"]
+    widths = {p.name: probe(p).width for p in written}
+    assert widths == {"synced.mp4": 64, "synced_2.mp4": 32, "synced_3.mp4": 64}  # pages of 2, 1 and 2 cells
+    assert all(probe(p).num_frames == n for p in written)
+    with pytest.raises(ConfigError, match="max_cells: 5 clips do not fit one grid of 2"):
+        render_grid(result, tmp_path / "all.mp4", options=GridOptions(cell_width=32, max_cells=2))
+    with pytest.raises(ConfigError, match="max_cells: expected a positive number"):
+        GridOptions(max_cells=0)
