@@ -76,6 +76,12 @@ class TPLAligner(VideoAligner):
         Most rounds of DBA refinement after the TPL warps (0: none; it stops early once the maps stop changing; a
         round costs a few ms per clip), and the half-width of its DTW search band around the TPL map, as a fraction
         of each clip's length. Applies with ``model`` too.
+    fit_length : int or None
+        Test-time fitting sees each clip time-downsampled to at most this many frames (evenly spaced frames; None:
+        every frame). The warps live on normalised time [0, 1], so they apply to the full clips unchanged, and the
+        refinement then runs on every frame. The fit's cost grows with the clips' length, the refinement's with
+        the square of it (issue 12, section 4: 20 clips of 526-1283 frames took 577 s to fit, DTW 8 s; see
+        docs/scale_features.md for the cost and the accuracy kept).
     seed, device, progress
         Determinism seed, torch device, progress bar.
 
@@ -86,8 +92,8 @@ class TPLAligner(VideoAligner):
     def __init__(
         self, *, model: str | None = None, epochs: int = 300, lr: float = 5e-3, grad_clip: float | None = 1.0,
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
-        variational: bool = False, latent_norm: str = "clip", recenter: bool = True, refine: int = 4, refine_band: float = 0.2, seed: int = 0,
-        device: str = "cpu", progress: bool = False,
+        variational: bool = False, latent_norm: str = "clip", recenter: bool = True, refine: int = 4, refine_band: float = 0.2,
+        fit_length: int | None = None, seed: int = 0, device: str = "cpu", progress: bool = False,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -102,6 +108,7 @@ class TPLAligner(VideoAligner):
         self.recenter = recenter
         self.refine = refine
         self.refine_band = refine_band
+        self.fit_length = fit_length
         self.seed = seed
         self.device = device
         self.progress = progress
@@ -116,10 +123,12 @@ class TPLAligner(VideoAligner):
         else:
             data = standardize_set([np.asarray(s, np.float64) for s in seqs], masks)
         X = [np.where(m[:, None], d, np.nan).T for d, m in zip(data, masks)]  # (C, L_i), NaN on missing frames
+        if estimator is None:  # test-time fitting: on the clips as the fit sees them, which also give the warps
+            X = [self._for_fit(x) for x in X]
         self.estimator_ = estimator if estimator is not None else self._estimator(X)
         lengths = np.array([len(s) for s in seqs])
         self.timeline_length_ = int(np.median(lengths))
-        grids = self._grids(X, lengths)  # (N, T) clip time in [0, 1] at each timeline step
+        grids = self._grids(X, np.array([x.shape[1] for x in X]))  # (N, T) clip time in [0, 1] at each step
         frames = [_monotone(g * (n - 1), n) for g, n in zip(grids, lengths)]  # (T,) each
         if self.refine:
             start = time.perf_counter()
@@ -156,6 +165,16 @@ class TPLAligner(VideoAligner):
             n_recurrences=self.n_recurrences, loc_filters=self.loc_filters, loc_depth=self.loc_depth,
             epochs=self.epochs, lr=self.lr, grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed, device=self.device, progress=self.progress,
         ).fit(X)
+
+    def _for_fit(self, x: np.ndarray) -> np.ndarray:
+        """A clip ``(C, L)`` as the fit sees it: at most ``fit_length`` evenly spaced frames ``(C, L')``."""
+        if self.fit_length is None:
+            return x
+        if isinstance(self.fit_length, bool) or not isinstance(self.fit_length, int) or self.fit_length < 2:
+            raise ConfigError(f"fit_length: must be an int >= 2 or None (got {self.fit_length!r})")
+        if x.shape[1] <= self.fit_length:
+            return x
+        return x[:, np.round(np.linspace(0, x.shape[1] - 1, self.fit_length)).astype(int)]
 
     def _grids(self, X: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
         """Normalised clip times ``(N, T)`` shown at the timeline steps (see "Pace of the timeline")."""
