@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--accuracy]
 
 1. Clips: N synthetic feature sequences of 256 frames (32 channels: random walks, so every clip differs; this
-   measures cost, not accuracy) for each N in ``--n``. Rows: ``dtw`` (medoid reference: exact up to 32 clips, a
+   measures cost, not accuracy) for each N in ``--n``. Rows: ``dtw`` (medoid reference: exact up to 64 clips, a
    k-center shortlist beyond) and ``tpl`` (test-time fit + frame maps + refinement). Columns: wall time, peak RSS of
    the fitting process and its growth during the fit, the time ratio to the previous N and the tpl/dtw ratio.
    Target: time(1000) / time(100) <= 12 for both.

@@ -157,3 +157,18 @@ def test_refine_options_are_checked():
         TPLAligner(**QUICK, refine=-1).fit(seqs)
     with pytest.raises(ConfigError, match="refine_band: must be in"):
         TPLAligner(**QUICK, refine_band=0.0).fit(seqs)
+
+
+def test_fit_length_fits_on_downsampled_clips_and_maps_the_full_ones():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(n, 3)).cumsum(0) for n in (90, 120)]
+    aligner = TPLAligner(**QUICK, refine=0, fit_length=30).fit(seqs)
+    assert aligner.estimator_.timeline_length_ == 30  # the longest clip the fit saw
+    assert aligner.timeline_length_ == 105 and all(m.shape == (105,) for m in aligner.frame_maps_)
+    assert [m[-1] for m in aligner.frame_maps_] == pytest.approx([89, 119], abs=1e-6)  # the full clips' ends
+    short = TPLAligner(**QUICK, refine=0, fit_length=200).fit(seqs)  # clips shorter than fit_length: unchanged
+    plain = TPLAligner(**QUICK, refine=0).fit(seqs)
+    for a, b in zip(short.frame_maps_, plain.frame_maps_):
+        np.testing.assert_allclose(a, b)
+    with pytest.raises(ConfigError, match="fit_length: must be an int >= 2 or None"):
+        TPLAligner(**QUICK, fit_length=1).fit(seqs)

@@ -94,6 +94,7 @@ class DTWAligner(VideoAligner):
         Index of the reference video, or None for the medoid.
     exact_medoid_max
         Up to this many clips the medoid is exact (a DTW per pair); beyond, it is estimated (see ``sample_size``).
+        The default is where the two cost the same: ``N (N - 1) / 2 = 2 N sample_size`` at N = 65.
     sample_size
         For a large set: the size of the random sample every clip is compared with, and of the shortlist of
         clips closest to it, which are compared with every clip; the cheapest of those is the reference.
@@ -109,7 +110,7 @@ class DTWAligner(VideoAligner):
 
     uses_reference = True
 
-    def __init__(self, *, reference: int | None = None, exact_medoid_max: int = 32, sample_size: int = 16,
+    def __init__(self, *, reference: int | None = None, exact_medoid_max: int = 64, sample_size: int = 16,
                  seed: int = 0, progress: bool = False) -> None:
         self.reference = reference
         self.exact_medoid_max = exact_medoid_max

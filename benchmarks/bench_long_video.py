@@ -1,0 +1,135 @@
+"""Peak memory of long 1080p clips: does it depend on the clip's length? (issue 12, section 3)
+
+Run: python benchmarks/bench_long_video.py [--minutes 1 3] [--rate 10] [--keep DIR]
+
+Synthetic 1080p clips (30 fps, a sliding pattern: synthetic content is fine for memory) of each length in
+``--minutes`` (1 is always included: it is the baseline), written once with mvsync's VideoWriter. For each clip, in a
+fresh process whose peak RSS the OS reports (``os.wait4``):
+
+- ``read``: decode every frame at 1080p, keep ``--rate`` frames per second by presentation time (``read_frames(...,
+  fps=R)``), convert each to 24x24 and drop it: the reader alone;
+- ``features``: ``mvsync features CLIP --features appearance --fps R --jobs 1``: the whole command, whose output
+  (32 channels per sampled frame after PCA; 1728 floats per frame before) grows with the clip by design.
+
+Printed: sampled frames, peak RSS, and the ratio to the 1-minute clip. Then grid memory per cell: peak RSS of a
+process holding 1 and then 16 open readers (the grid video's cells) on the 1-minute clip at a 320-pixel cell.
+The issue's grid is ``--minutes 1 10 30`` (about an hour of encoding and decoding on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZE = (1920, 1080)
+FPS = 30
+CHILD_FLAG = "--child"
+
+
+def write_clip(path: Path, minutes: float) -> Path:
+    """A 1080p clip of ``minutes``: a random texture sliding sideways (cheap to make, real to decode)."""
+    from mvsync.io import VideoWriter
+
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 255, (SIZE[1] // 8, (SIZE[0] + 960) // 8, 3), np.uint8).repeat(8, 0).repeat(8, 1)
+    with VideoWriter(path, fps=FPS, size=SIZE, crf=35) as writer:
+        for k in range(int(round(minutes * 60 * FPS))):
+            x = (k * 4) % 960
+            writer.write(np.ascontiguousarray(texture[:, x : x + SIZE[0]]))
+    return path
+
+
+def child_read(path: str, rate: float) -> dict:
+    from mvsync.io import read_frames
+
+    count = sum(1 for _ in read_frames(path, size=(24, 24), fps=rate))
+    return {"frames": count}
+
+
+def child_cells(path: str, cells: int) -> dict:
+    """Open ``cells`` readers at a 320x180 cell, as the grid does, and read a second of frames from each."""
+    from mvsync.io import read_frames
+
+    readers = [read_frames(path, size=(320, 180)) for _ in range(cells)]
+    for _ in range(FPS):
+        frames = [next(r) for r in readers]
+    return {"frames": len(frames)}
+
+
+def run_child(*args: str) -> tuple[dict, float, float]:
+    """(the child's JSON answer, its peak RSS in MiB, its wall time in s); the OS reports the RSS (``wait4``)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        elapsed = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        text = out.read()
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(args)} failed: {err.read()[-2000:]}")
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    return (json.loads(lines[-1]) if lines else {}), usage.ru_maxrss / 1024, elapsed
+
+
+def measure_clip(path: Path, rate: float, work: Path) -> dict:
+    read, read_rss, read_s = run_child(__file__, CHILD_FLAG, "read", str(path), str(rate))
+    out = work / f"features-{path.stem}"
+    command = ["-c", "import sys; from mvsync.cli import main; sys.exit(main())", "features", str(path), "-o", str(out),
+               "--features", "appearance", "--fps", str(rate), "--jobs", "1", "--cache-dir", str(work / "cache"),
+               "-q", "--force"]
+    _, feat_rss, feat_s = run_child(*command)
+    return {"frames": read["frames"], "read_mib": read_rss, "read_s": read_s, "features_mib": feat_rss,
+            "features_s": feat_s}
+
+
+def main() -> None:
+    if len(sys.argv) >= 2 and sys.argv[1] == CHILD_FLAG:
+        kind, path, value = sys.argv[2:5]
+        answer = child_read(path, float(value)) if kind == "read" else child_cells(path, int(value))
+        print(json.dumps(answer))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 3], help="clip lengths (default: 1 3)")
+    parser.add_argument("--rate", type=float, default=10, help="frames per second sampled (default: 10)")
+    parser.add_argument("--keep", metavar="DIR", help="write the clips here and reuse them (default: a temp folder)")
+    args = parser.parse_args()
+    minutes = sorted({1.0, *args.minutes})
+    print(f"bench_long_video: {' '.join(sys.argv[1:]) or '(defaults)'}; 1080p at {FPS} fps, sampled at {args.rate} fps")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        clips_dir = Path(args.keep) if args.keep else work
+        clips_dir.mkdir(parents=True, exist_ok=True)
+        rows = {}
+        for m in minutes:
+            path = clips_dir / f"synthetic_1080p_{m:g}min.mp4"
+            if not path.exists():
+                start = time.perf_counter()
+                write_clip(path, m)
+                print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.0f} s",
+                      flush=True)
+            rows[m] = measure_clip(path, args.rate, work)
+        base = rows[1.0]
+        print("\n| clip | sampled frames | read: peak RSS (MiB) | vs 1 min | features: peak RSS (MiB) | vs 1 min | "
+              "features: wall (s) |")
+        print("|---|---|---|---|---|---|---|")
+        for m, r in rows.items():
+            print(f"| {m:g} min | {r['frames']} | {r['read_mib']:.0f} | {r['read_mib'] / base['read_mib']:.2f} | "
+                  f"{r['features_mib']:.0f} | {r['features_mib'] / base['features_mib']:.2f} | {r['features_s']:.0f} |")
+        one = clips_dir / "synthetic_1080p_1min.mp4"
+        cells = {k: run_child(__file__, CHILD_FLAG, "cells", str(one), str(k))[1] for k in (1, 16)}
+        per_cell = (cells[16] - cells[1]) / 15
+        print(f"\ngrid cells (1080p clip, 320x180 cell): 1 open reader {cells[1]:.0f} MiB, 16 readers "
+              f"{cells[16]:.0f} MiB: {per_cell:.1f} MiB per cell")
+
+
+if __name__ == "__main__":
+    main()
