@@ -1,6 +1,6 @@
 """Cost of `dtw` and `tpl` as the number of clips N and their length L grow (issue 12, section 4).
 
-Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--accuracy]
+Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--accuracy] [--methods ...]
 
 1. Clips: N synthetic feature sequences of 256 frames (32 channels: random walks, so every clip differs; this
    measures cost, not accuracy) for each N in ``--n``. Rows: ``dtw`` (medoid reference: exact up to 64 clips, a
@@ -134,13 +134,18 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[256, 1024], help="clip lengths (default: 256 1024)")
     parser.add_argument("--full", action="store_true", help="the issue's grid: N = 10 100 1000, L = 256 1024 4096")
     parser.add_argument("--accuracy", action="store_true", help="also the accuracy kept by fit_length (known truth)")
+    parser.add_argument("--methods", nargs="+", choices=list(TPL_VARIANTS), default=list(TPL_VARIANTS),
+                        help="rows to measure (default: all; the ratio to dtw needs dtw)")
     parser.add_argument("--skip-n", action="store_true", help="skip the table over N")
+    parser.add_argument("--skip-length", action="store_true", help="skip the table over L")
     args = parser.parse_args()
     ns, lengths = ([10, 100, 1000], [256, 1024, 4096]) if args.full else (args.n, args.lengths)
     print(f"bench_scaling: {' '.join(sys.argv[1:]) or '(defaults)'}")
     if not args.skip_n:
-        table("Clips (L = 256 frames, 32 channels)", "n", ns, ["dtw", "tpl"], {"length": 256})
-    table("Length (N = 10 clips, 32 channels)", "length", lengths, list(TPL_VARIANTS), {"n": 10})
+        labels = [m for m in args.methods if m in ("dtw", "tpl")]
+        table("Clips (L = 256 frames, 32 channels)", "n", ns, labels, {"length": 256})
+    if not args.skip_length:
+        table("Length (N = 10 clips, 32 channels)", "length", lengths, args.methods, {"n": 10})
     if args.accuracy:
         accuracy()
 

@@ -118,7 +118,7 @@ def test_large_sets_pick_the_reference_from_a_sample_in_linear_calls():
     n, k = 40, 5
     seqs = _gunpoint(n)
     aligner = DTWAligner(exact_medoid_max=10, sample_size=k, seed=3).fit(seqs)
-    assert aligner.dtw_calls_ <= 2 * n * k  # O(N k), where the exact medoid takes N (N - 1) / 2 = 780
+    assert aligner.dtw_calls_ <= 2 * n * k + n  # O(N k), where the exact medoid takes N (N - 1) / 2 = 780
     exact = _exact_mean_costs(seqs)
     rank = int((exact < exact[aligner.reference_]).sum())
     assert rank <= 1  # the pick is the medoid or the runner-up (a random sample of 5 placed it up to 18th)

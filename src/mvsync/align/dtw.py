@@ -4,8 +4,8 @@ Every clip is aligned to one reference by DTW over per-frame features; the refer
 frames at its own pace are the common timeline. The default reference is the medoid: the
 clip with the smallest total DTW cost to all others. That costs a DTW per pair, quadratic in the
 number of clips, so past ``exact_medoid_max`` clips the medoid is taken from a shortlist: every clip
-against a small seeded random sample, then the clips that look most central against every clip, about
-``2 * N * sample_size`` DTWs (issue 12, section 4).
+against a small k-center sample, then the clips that look most central against every clip, about
+``2 * N * sample_size + N`` DTWs (issue 12, section 4).
 """
 
 from __future__ import annotations
@@ -128,7 +128,10 @@ class DTWAligner(VideoAligner):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name}: expected a positive number of clips, got {value!r}")
         data = standardize_set(seqs, masks)
-        self._cache: dict[tuple[int, int], tuple[float, np.ndarray]] = {}
+        self._cache: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
+        # Paths are kept for reuse only while they are few: past exact_medoid_max the medoid search takes
+        # ~2 N sample_size of them (31k paths, 150 MB at N = 1000, L = 256), and the reference's N are redone.
+        self._keep_paths = len(seqs) <= self.exact_medoid_max
         self.dtw_calls_ = 0
         if self.reference is None:
             self.reference_, self.medoid_costs_ = self._medoid(data, masks)
@@ -138,7 +141,7 @@ class DTWAligner(VideoAligner):
         self.frame_maps_ = []
         self.costs_ = []
         for i in range(len(data)):
-            total, path = self._dtw(data, masks, r, i)
+            total, path = self._dtw(data, masks, r, i, path=True)
             self.frame_maps_.append(path_to_frame_map(path, len(data[r])))
             self.costs_.append(total / (len(data[r]) + len(data[i])))
         del self._cache
@@ -190,14 +193,18 @@ class DTWAligner(VideoAligner):
         """DTW cost per frame of the two clips (comparable across lengths)."""
         return self._dtw(data, masks, i, j)[0] / (len(data[i]) + len(data[j]))
 
-    def _dtw(self, data, masks, i: int, j: int) -> tuple[float, np.ndarray]:
-        """DTW of clips i and j, computed once per pair and counted (``dtw_calls_``)."""
-        if (i, j) not in self._cache:
-            total, path = dtw_path(pairwise_cost(data[i], data[j], masks[i], masks[j]))
-            self._cache[(i, j)] = (total, path)
-            self._cache[(j, i)] = (total, path[:, ::-1])
-            self.dtw_calls_ += 1
-        return self._cache[(i, j)]
+    def _dtw(self, data, masks, i: int, j: int, *, path: bool = False) -> tuple[float, np.ndarray | None]:
+        """DTW cost (and with ``path``, the path) of clips i and j, computed once per pair where possible and
+        counted (``dtw_calls_``)."""
+        hit = self._cache.get((i, j))
+        if hit is not None and (hit[1] is not None or not path):
+            return hit
+        total, found = dtw_path(pairwise_cost(data[i], data[j], masks[i], masks[j]))
+        self.dtw_calls_ += 1
+        kept = found if self._keep_paths else None
+        self._cache[(i, j)] = (total, kept)
+        self._cache[(j, i)] = (total, kept[:, ::-1] if kept is not None else None)
+        return total, found
 
 
 def _check_inputs(seqs: list[np.ndarray], masks: list[np.ndarray]) -> None:
