@@ -164,6 +164,8 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
                         "--event) FACTOR times slower, sound included (repeatable)")
     p.add_argument("--link-media", action="store_true", help="player: link browser-playable clips into player/media "
                                                              "instead of copying them (saves space; keep the originals)")
+    p.add_argument("--max-cells", type=int, metavar="N", help="clips per grid video (default: 16); more clips are "
+                                                              "written as pages synced.mp4, synced_2.mp4, ...")
 
 
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
@@ -564,10 +566,17 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair: tuple[int, int] | None):
     """The writers' options from ``sync``'s or ``render``'s arguments (see :func:`_add_render_options`)."""
+    from dataclasses import replace
+
     from .render import PlayerOptions, RenderOptions
 
-    return RenderOptions(grid=_grid_options(args.cell_size, audio_from),
-                         export=_export_options(pair, args.opacity, args.slowmo),
+    grid = _grid_options(args.cell_size, audio_from)
+    if args.max_cells is not None:
+        try:
+            grid = replace(grid, max_cells=args.max_cells)
+        except ConfigError as err:  # the library names its field; the user typed --max-cells
+            raise ConfigError(f"--max-cells {args.max_cells}: {str(err).partition(': ')[2]}") from None
+    return RenderOptions(grid=grid, export=_export_options(pair, args.opacity, args.slowmo),
                          player=PlayerOptions(link_media=args.link_media))
 
 

@@ -2,7 +2,9 @@
 labels and a progress bar; :func:`render_cells` also draws the two-clip ``pair`` video.
 
 The frames are read and encoded by :mod:`mvsync.render.timeline_frames`; slow-motion windows around key events
-(:mod:`mvsync.render.slowmo`) play slower, with the sound following them.
+(:mod:`mvsync.render.slowmo`) play slower, with the sound following them. Every cell holds its clip's decoder and
+one frame, so a video shows at most ``GridOptions.max_cells`` clips; more are rendered as pages, one video each,
+one after the other: memory is that of one page (issue 12, section 3).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..errors import ConfigError
 from ..io import probe
 from ..result import SyncResult
 from ..types import VideoInfo
@@ -30,34 +33,60 @@ def grid_shape(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def grid_pages(n: int, max_cells: int) -> list[range]:
+    """The clips of each page: ``n`` clips in pages of at most ``max_cells``, as even as possible.
+
+    >>> grid_pages(20, 16)
+    [range(0, 10), range(10, 20)]
+    """
+    count = math.ceil(n / max_cells)
+    bounds = [round(k * n / count) for k in range(count + 1)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def page_name(k: int) -> str:
+    """The file of page ``k`` (0-based): ``synced.mp4``, then ``synced_2.mp4``, ..."""
+    return "synced.mp4" if k == 0 else f"synced_{k + 1}.mp4"
+
+
 def render_grid(
     result: SyncResult,
     path: str | Path,
     *,
     options: GridOptions = GridOptions(),
     slowmo: tuple[SlowMo, ...] = (),
+    clips: range | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> Path:
-    """Write ``path`` (mp4): all clips in a grid, in sync, with names, source times and a progress bar; the windows
+    """Write ``path`` (mp4): the clips in a grid, in sync, with names, source times and a progress bar; the windows
     ``slowmo`` around key events play slower.
+
+    ``clips`` picks the result's videos to show (default: all), at most ``options.max_cells`` of them (see
+    :func:`grid_pages`); the sound follows ``options.audio_from`` whichever clips are shown.
 
     >>> render_grid(SyncResult.load("out/sync.json"), "out/synced.mp4")  # doctest: +SKIP
     """
+    clips = clips if clips is not None else range(len(result.videos))
+    if len(clips) > options.max_cells:
+        raise ConfigError(f"max_cells: {len(clips)} clips do not fit one grid of {options.max_cells}; render pages "
+                          "(grid_pages) or raise max_cells")
     infos = [probe(track.path) for track in result.videos]  # once per clip: sizes, audio
     check_grid_options(options, infos)
     steps = playback_steps(result, slowmo)
     audio = grid_audio(result, infos, options.audio_from, steps)
-    return render_cells(result, path, list(range(len(result.videos))), infos, steps=steps, audio=audio,
-                        options=options, overwrite=overwrite, progress=progress)
+    return render_cells(result, path, list(clips), infos, steps=steps, audio=audio, options=options,
+                        overwrite=overwrite, progress=progress)
 
 
 @WRITERS.register("grid")
 def write_grid(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                progress: bool = False) -> list[Path]:
-    """The ``grid`` writer: ``out_dir/synced.mp4`` (see :func:`render_grid`)."""
-    return [render_grid(result, Path(out_dir) / "synced.mp4", options=options.grid, slowmo=options.export.slowmo,
-                        overwrite=overwrite, progress=progress)]
+    """The ``grid`` writer: ``out_dir/synced.mp4``, and ``synced_2.mp4``... when the clips fill more than one page
+    (see :func:`render_grid` and :func:`grid_pages`)."""
+    pages = grid_pages(len(result.videos), options.grid.max_cells)
+    return [render_grid(result, Path(out_dir) / page_name(k), options=options.grid, slowmo=options.export.slowmo,
+                        clips=clips, overwrite=overwrite, progress=progress) for k, clips in enumerate(pages)]
 
 
 def render_cells(

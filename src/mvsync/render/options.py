@@ -13,6 +13,7 @@ from ..types import VideoInfo
 
 AUTO_AUDIO = "auto"
 MIN_CELL = 16
+MAX_CELLS = 16  # clips per grid video: each open clip holds its decoder and a frame (issue 12, section 3)
 MAX_SLOWMO = 16.0  # slower than 16x a window is a still picture; a typo (--slowmo impact:40) rather than a wish
 
 
@@ -31,6 +32,7 @@ class GridOptions:
     # when a clip has sound); an int is that clip (index into the result's videos); None is no sound
     audio_from: int | str | None = AUTO_AUDIO
     crf: int = 23  # x264 quality (lower is better and larger)
+    max_cells: int = MAX_CELLS  # clips per video; more clips are rendered as pages synced.mp4, synced_2.mp4, ...
 
     def __post_init__(self) -> None:
         for name in ("cell_width", "cell_height"):
@@ -46,6 +48,8 @@ class GridOptions:
             raise ConfigError(f"audio_from: expected a clip index (0, 1, ...), {AUTO_AUDIO!r} or None, got {audio!r}")
         if isinstance(self.crf, bool) or not isinstance(self.crf, int) or not 0 <= self.crf <= 51:
             raise ConfigError(f"crf: expected 0..51 (x264 quality), got {self.crf!r}")
+        if isinstance(self.max_cells, bool) or not isinstance(self.max_cells, int) or self.max_cells < 1:
+            raise ConfigError(f"max_cells: expected a positive number of clips per video, got {self.max_cells!r}")
 
 
 def check_grid_options(options: GridOptions, infos: list[VideoInfo]) -> None:
