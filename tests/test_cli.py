@@ -395,3 +395,11 @@ def test_render_refuses_a_clip_replaced_by_something_else(capsys, tmp_path, reti
     assert code == 2
     assert_one_line_error(err, str(impostor))
     assert not again.exists()
+
+
+def test_features_jobs_and_fps_are_checked_before_any_output(capsys, tmp_path, retimed):
+    out = tmp_path / "f"
+    code, _, err = run(capsys, "features", str(retimed[0][0]), "-o", str(out), "--jobs", "0")
+    assert code == 2 and "--jobs 0: expected a positive number of processes" in err and not out.exists()
+    code, _, err = run(capsys, "features", str(retimed[0][0]), "-o", str(out), "--fps", "-1", "--features", "appearance")
+    assert code == 2 and "appearance fps: must be a positive number" in err and not out.exists()

@@ -418,7 +418,10 @@ def run_features(args: argparse.Namespace) -> int:
     if clashes:
         same = [v for v in args.videos if Path(v).stem == clashes[0]]
         raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
-    execution = Execution(jobs=args.jobs if args.jobs is not None else available_cores(), ray=args.ray)
+    try:
+        execution = Execution(jobs=args.jobs if args.jobs is not None else available_cores(), ray=args.ray)
+    except ConfigError as err:  # the library names its field; the user typed --jobs
+        raise ConfigError(f"--jobs {args.jobs}: {str(err).partition(': ')[2]}") from None
     options = {"fps": args.fps} if args.fps is not None else {}
     failures: list[str] = []
     with output_dir(args.output, force=args.force) as out_dir:
