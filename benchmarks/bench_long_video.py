@@ -4,7 +4,7 @@ Run: python benchmarks/bench_long_video.py [--minutes 1 3] [--rate 10] [--keep D
 
 Synthetic 1080p clips (30 fps, a sliding pattern: synthetic content is fine for memory) of each length in
 ``--minutes`` (1 is always included: it is the baseline), written once with mvsync's VideoWriter. For each clip, in a
-fresh process whose peak RSS the OS reports (``os.wait4``):
+fresh process that reports its own peak RSS (``VmHWM``):
 
 - ``read``: decode every frame at 1080p, keep ``--rate`` frames per second by presentation time (``read_frames(...,
   fps=R)``), convert each to 24x24 and drop it: the reader alone;
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -50,8 +49,17 @@ def write_clip(path: Path, minutes: float) -> Path:
 def child_read(path: str, rate: float) -> dict:
     from mvsync.io import read_frames
 
-    count = sum(1 for _ in read_frames(path, size=(24, 24), fps=rate))
-    return {"frames": count}
+    return {"frames": sum(1 for _ in read_frames(path, size=(24, 24), fps=rate))}
+
+
+def child_features(path: str, rate: float, work: str) -> dict:
+    """``mvsync features`` in this process (``--jobs 1``: no worker processes to add up)."""
+    from mvsync.cli import main
+
+    out = Path(work) / f"features-{Path(path).stem}"
+    code = main(["features", path, "-o", str(out), "--features", "appearance", "--fps", str(rate), "--jobs", "1",
+                 "--cache-dir", str(Path(work) / "cache"), "-q", "--force"])
+    return {"exit": code}
 
 
 def child_cells(path: str, cells: int) -> dict:
@@ -64,38 +72,41 @@ def child_cells(path: str, cells: int) -> dict:
     return {"frames": len(frames)}
 
 
-def run_child(*args: str) -> tuple[dict, float, float]:
-    """(the child's JSON answer, its peak RSS in MiB, its wall time in s); the OS reports the RSS (``wait4``)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-        elapsed = time.perf_counter() - start
-        out.seek(0), err.seek(0)
-        text = out.read()
-        if proc.returncode:
-            raise RuntimeError(f"{' '.join(args)} failed: {err.read()[-2000:]}")
-    lines = [line for line in text.splitlines() if line.startswith("{")]
-    return (json.loads(lines[-1]) if lines else {}), usage.ru_maxrss / 1024, elapsed
+def peak_rss_mib() -> float:
+    """This process's own peak RSS (``VmHWM``). Not ``getrusage``: after fork + exec its maximum starts at the
+    parent's RSS (Linux carries the old memory's high-water mark over exec), which here held the clips being made."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
+def run_child(*args: str) -> tuple[dict, float]:
+    """(the child's JSON answer, its wall time in s); the answer carries the child's peak RSS (``peak_mib``)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, CHILD_FLAG, *args], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]), time.perf_counter() - start
 
 
 def measure_clip(path: Path, rate: float, work: Path) -> dict:
-    read, read_rss, read_s = run_child(__file__, CHILD_FLAG, "read", str(path), str(rate))
-    out = work / f"features-{path.stem}"
-    command = ["-c", "import sys; from mvsync.cli import main; sys.exit(main())", "features", str(path), "-o", str(out),
-               "--features", "appearance", "--fps", str(rate), "--jobs", "1", "--cache-dir", str(work / "cache"),
-               "-q", "--force"]
-    _, feat_rss, feat_s = run_child(*command)
-    return {"frames": read["frames"], "read_mib": read_rss, "read_s": read_s, "features_mib": feat_rss,
-            "features_s": feat_s}
+    read, _ = run_child("read", str(path), str(rate))
+    features, features_s = run_child("features", str(path), str(rate), str(work))
+    return {"frames": read["frames"], "read_mib": read["peak_mib"], "features_mib": features["peak_mib"],
+            "features_s": features_s}
 
 
 def main() -> None:
     if len(sys.argv) >= 2 and sys.argv[1] == CHILD_FLAG:
-        kind, path, value = sys.argv[2:5]
-        answer = child_read(path, float(value)) if kind == "read" else child_cells(path, int(value))
-        print(json.dumps(answer))
+        kind, path, value, *rest = sys.argv[2:]
+        if kind == "read":
+            answer = child_read(path, float(value))
+        elif kind == "features":
+            answer = child_features(path, float(value), rest[0])
+        else:
+            answer = child_cells(path, int(value))
+        print(json.dumps({**answer, "peak_mib": peak_rss_mib()}))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 3], help="clip lengths (default: 1 3)")
@@ -125,7 +136,7 @@ def main() -> None:
             print(f"| {m:g} min | {r['frames']} | {r['read_mib']:.0f} | {r['read_mib'] / base['read_mib']:.2f} | "
                   f"{r['features_mib']:.0f} | {r['features_mib'] / base['features_mib']:.2f} | {r['features_s']:.0f} |")
         one = clips_dir / "synthetic_1080p_1min.mp4"
-        cells = {k: run_child(__file__, CHILD_FLAG, "cells", str(one), str(k))[1] for k in (1, 16)}
+        cells = {k: run_child("cells", str(one), str(k))[0]["peak_mib"] for k in (1, 16)}
         per_cell = (cells[16] - cells[1]) / 15
         print(f"\ngrid cells (1080p clip, 320x180 cell): 1 open reader {cells[1]:.0f} MiB, 16 readers "
               f"{cells[16]:.0f} MiB: {per_cell:.1f} MiB per cell")
