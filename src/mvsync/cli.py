@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", default="pose", choices=FEATURE_NAMES, help="per-frame features (default: pose)")
     p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second by presentation time (long "
                                                           "clips; default: every frame)")
-    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the cores available)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the cores available, or 1 for fewer than 8 clips)")
     p.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
                    help="run as Ray tasks on the cluster at ADDRESS, or on a local Ray instance when none is given "
                         "(pip install \"mvsync[ray]\")")
@@ -410,7 +410,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_features(args: argparse.Namespace) -> int:
-    from .features import Execution, available_cores, extract_features, save_features
+    from .features import Execution, default_jobs, extract_features, save_features
     from .outdir import output_dir
 
     stems = [Path(v).stem for v in args.videos]
@@ -419,7 +419,7 @@ def run_features(args: argparse.Namespace) -> int:
         same = [v for v in args.videos if Path(v).stem == clashes[0]]
         raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
     try:
-        execution = Execution(jobs=args.jobs if args.jobs is not None else available_cores(), ray=args.ray)
+        execution = Execution(jobs=args.jobs if args.jobs is not None else default_jobs(len(args.videos)), ray=args.ray)
     except ConfigError as err:  # the library names its field; the user typed --jobs
         raise ConfigError(f"--jobs {args.jobs}: {str(err).partition(': ')[2]}") from None
     options = {"fps": args.fps} if args.fps is not None else {}
