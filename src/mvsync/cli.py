@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p, default_split="train")
     p.add_argument("--epochs", type=int, help="training epochs (default: the seed's: 300 for TPL/DTAN, 100 for TCC)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...)")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...); under torchrun, cuda means "
+                                                   "one GPU per process (LOCAL_RANK)")
+    p.add_argument("--resume", metavar="CKPT", help="tpl/dtan: continue this checkpoint of mvsync train up to --epochs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="params",
                    help="algorithm option, repeatable (e.g. --set loc_depth=3 --set lr=1e-3; see TPL/DTAN/fit_embedder)")
     p.add_argument("--force", action="store_true", help="overwrite an existing CKPT")
@@ -402,18 +404,23 @@ def _collection(args: argparse.Namespace, split: str | None, features: str | Non
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from .align.engine.distributed import is_main_process
     from .train import train
 
     output = Path(args.output)
     if output.exists() and not args.force:
         raise OutputExistsError(f"{output}: already exists")
+    main = is_main_process()  # under torchrun, rank 0 prints, shows progress and writes the checkpoint
+    args.quiet = args.quiet or not main
     seqs = _collection(args, args.split)
     first = seqs[0].features
     what = "RGB frames" if first.kind == FRAMES else f"{first.kind} features ({first.num_channels} channels)"
-    print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
+    if main:
+        print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
     model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
-                  progress=not args.quiet, **_parse_params(args.params))
-    print(f"wrote {model.save(output)}")
+                  progress=not args.quiet, resume=args.resume, **_parse_params(args.params))
+    if main:
+        print(f"wrote {model.save(output)}")
     return 0
 
 

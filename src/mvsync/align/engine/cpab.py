@@ -352,7 +352,7 @@ def _integrate(v: Tensor, x: Tensor) -> Tensor:
     n_cells = n_knots - 1
     table = torch.stack([v, -v.flip(1)], dim=1)  # (B, 2, N+1): field, and its reflection x -> 1 - x
     prefix = _crossing_prefix(table)  # (B, 2(N+1)) float64
-    table = table.reshape(n_batch, -1)  # (B, 2(N+1))
+    table = table.reshape(n_batch, 2 * n_knots)  # (B, 2(N+1))
     floor = torch.finfo(v.dtype).tiny ** 0.25  # clamps velocities so that every gradient term stays finite
     v_left, v_right, frac, cell = _cell_of(v, x)  # (B, G) each
     v0 = torch.lerp(v_left, v_right, frac)  # (B, G)

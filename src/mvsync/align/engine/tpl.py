@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -90,6 +91,11 @@ class DMTAEOutput:
     thetas: list[Tensor]  # R x (B, dim) DTAN pass parameters
     recon: Tensor  # (B, C, L) Psi_dec(Z~) o g^-1: the reconstruction in the video's own time
 
+    def map(self, fn: Callable[[Tensor], Tensor]) -> DMTAEOutput:
+        """The output with ``fn`` applied to every tensor (e.g. gathering every rank's rows under torchrun)."""
+        maybe = lambda t: None if t is None else fn(t)  # noqa: E731
+        return DMTAEOutput(fn(self.z), maybe(self.mu), maybe(self.logvar), [fn(t) for t in self.thetas], fn(self.recon))
+
 
 class DMTAE(nn.Module):
     """Encoder -> DTAN on the latent -> decoder, with the exact inverse warp back to video time."""
@@ -111,9 +117,10 @@ class DMTAE(nn.Module):
         self.out = nn.ConvTranspose1d(config.widths[0], config.n_channels, 3, padding=1)
 
     def encode(
-        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """Latent ``(z, mu, logvar)``, each ``(B, 1, L)`` (``logvar`` None unless variational)."""
+        """Latent ``(z, mu, logvar)``, each ``(B, 1, L)`` (``logvar`` None unless variational). VAE training draws
+        its noise from ``generator``, unless ``noise`` ``(B, 1, L)`` gives the draws."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
         h = self.encoder(x.masked_fill(x.isnan() | ~mask, 0.0), mask)  # (B, 16, L)
         mu = self.mu_head(h) * mask  # (B, 1, L)
@@ -124,17 +131,19 @@ class DMTAE(nn.Module):
         if self.logvar_head is None:
             return mu, None, None
         logvar = self.logvar_head(h) * mask  # (B, 1, L)
-        z = reparameterize(mu, logvar, generator) * mask if self.training else mu
+        z = reparameterize(mu, logvar, generator, noise) * mask if self.training else mu
         return z, mu, logvar
 
     def decode(self, z_aligned: Tensor, mask: Tensor) -> Tensor:
         """``Psi_dec``: aligned latent ``(B, 1, L)`` -> aligned reconstruction ``(B, C, L)``."""
         return self.out(self.decoder(z_aligned * mask, mask)) * mask
 
-    def forward(self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None) -> DMTAEOutput:
+    def forward(
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
+    ) -> DMTAEOutput:
         """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
-        z, mu, logvar = self.encode(x, lengths, generator)  # (B, 1, L)
+        z, mu, logvar = self.encode(x, lengths, generator, noise)  # (B, 1, L)
         thetas = self.dtan(z, lengths)
         grid = own_grid(lengths, x.shape[2]).to(x.dtype)  # (B, L)
         z_aligned = resample(z, self.dtan.warp_grid(thetas, grid), lengths)  # (B, 1, L) Z~ = Z o g
