@@ -73,9 +73,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
             return super().forward(x) * mask
         weight = mask.to(x.dtype)  # (B, 1, L)
         # Under torchrun the statistics are the global batch's: sums over every rank's rows (see distributed.py).
-        sums = global_sum(torch.cat([(x * weight).sum((0, 2)), weight.sum()[None]]))  # (C + 1,)
-        count = sums[-1].clamp(min=2.0)
-        mean = sums[:-1] / count  # (C,)
+        count = global_sum(weight.sum()).clamp(min=2.0)
+        mean = global_sum((x * weight).sum((0, 2))) / count  # (C,)
         var = global_sum((((x - mean[:, None]) * weight) ** 2).sum((0, 2))) / count  # (C,) biased, as BatchNorm
         if self.track_running_stats:
             with torch.no_grad():

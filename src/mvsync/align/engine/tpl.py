@@ -90,11 +90,13 @@ class DMTAEOutput:
     logvar: Tensor | None  # (B, 1, L) VAE log-variance
     thetas: list[Tensor]  # R x (B, dim) DTAN pass parameters
     recon: Tensor  # (B, C, L) Psi_dec(Z~) o g^-1: the reconstruction in the video's own time
+    inverse: Tensor | None = None  # (B, L) g^-1 at each sequence's own grid (kept for the ICAE term)
 
     def map(self, fn: Callable[[Tensor], Tensor]) -> DMTAEOutput:
         """The output with ``fn`` applied to every tensor (e.g. gathering every rank's rows under torchrun)."""
         maybe = lambda t: None if t is None else fn(t)  # noqa: E731
-        return DMTAEOutput(fn(self.z), maybe(self.mu), maybe(self.logvar), [fn(t) for t in self.thetas], fn(self.recon))
+        return DMTAEOutput(fn(self.z), maybe(self.mu), maybe(self.logvar), [fn(t) for t in self.thetas], fn(self.recon),
+                           maybe(self.inverse))
 
 
 class DMTAE(nn.Module):
@@ -146,10 +148,11 @@ class DMTAE(nn.Module):
         z, mu, logvar = self.encode(x, lengths, generator, noise)  # (B, 1, L)
         thetas = self.dtan(z, lengths)
         grid = own_grid(lengths, x.shape[2]).to(x.dtype)  # (B, L)
-        z_aligned = resample(z, self.dtan.warp_grid(thetas, grid), lengths)  # (B, 1, L) Z~ = Z o g
+        warp, inverse = self.dtan.warp_and_inverse(thetas, grid)  # (B, L) each
+        z_aligned = resample(z, warp, lengths)  # (B, 1, L) Z~ = Z o g
         u_aligned = self.decode(z_aligned, mask)  # (B, C, L)
-        recon = resample(u_aligned, self.dtan.inverse_grid(thetas, grid), lengths)  # (B, C, L) back in video time
-        return DMTAEOutput(z, mu, logvar, thetas, recon)
+        recon = resample(u_aligned, inverse, lengths)  # (B, C, L) back in video time
+        return DMTAEOutput(z, mu, logvar, thetas, recon, inverse)
 
     def prototype_back(
         self, out: DMTAEOutput, lengths: Tensor, frames: Tensor, labels: Tensor, n_classes: int, n_points: int
@@ -160,7 +163,9 @@ class DMTAE(nn.Module):
         z = out.z.masked_fill(~frames, float("nan"))  # (B, 1, L) NaN marks what the mean must skip
         z_common = self.dtan.align(z, lengths, out.thetas, n_points)  # (B, 1, T)
         protos = class_prototypes(z_common, labels, n_classes)  # (K, 1, T)
-        grid = self.dtan.inverse_grid(out.thetas, own_grid(lengths, out.z.shape[2]).to(out.z.dtype))  # (B, L)
+        grid = out.inverse  # (B, L) g^-1 on the own grid, from the forward pass
+        if grid is None:
+            grid = self.dtan.inverse_grid(out.thetas, own_grid(lengths, out.z.shape[2]).to(out.z.dtype))
         t_lengths = torch.full_like(lengths, n_points)
         return protos, resample(protos[labels], grid, t_lengths)  # (B, 1, L)
 
