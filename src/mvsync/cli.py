@@ -18,6 +18,7 @@ from . import __version__
 from .cli_names import (ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DATASET_NAMES, DEFAULT_OUTPUTS, FEATURE_NAMES,
                         TRAINER_NAMES, WRITER_NAMES)
 from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
+from .threads import check_threads
 from .types import FRAMES
 
 log = logging.getLogger("mvsync")
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a key moment marked in clip CLIP (0-based, as given) at TIME seconds (2.5) or frame (f120), "
                         "carried to every clip: saved in sync.json, labelled in synced.mp4 (repeatable)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
+    _add_threads_option(p)
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
     p.set_defaults(run=run_sync)
 
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...); under torchrun, cuda means "
                                                    "one GPU per process (LOCAL_RANK)")
+    _add_threads_option(p)
     p.add_argument("--resume", metavar="CKPT", help="tpl/dtan: continue this checkpoint of mvsync train up to --epochs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="params",
                    help="algorithm option, repeatable (e.g. --set loc_depth=3 --set lr=1e-3; see TPL/DTAN/fit_embedder)")
@@ -151,6 +154,11 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
     p.add_argument("--no-audio", action="store_true", help="no sound in synced.mp4 (same as --audio-from none)")
 
 
+def _add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: the cores this process may "
+                                                            "use, or $OMP_NUM_THREADS when set)")
+
+
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
     """The writers ``--outputs`` names (checked against the registry's names, before any file is opened)."""
     names = list(DEFAULT_OUTPUTS) if text is None else [name.strip() for name in text.split(",")]
@@ -171,6 +179,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
     outputs = _outputs(args.outputs, no_video=args.no_video)
+    check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
@@ -179,7 +188,7 @@ def run_sync(args: argparse.Namespace) -> int:
     options = _render_options(args, _audio_from(audio_text, args.videos, [info.path for info in plan.infos]))
     check_render_options(options, plan.infos)
     with output_dir(args.output, force=args.force) as out_dir:
-        result = run_plan(plan, progress=not args.quiet)
+        result = run_plan(plan, progress=not args.quiet, threads=args.threads)
         if "features_reason" in result.extra:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
         result = _add_events(result, marks, args.videos)
@@ -418,7 +427,7 @@ def run_train(args: argparse.Namespace) -> int:
     if main:
         print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
     model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
-                  progress=not args.quiet, resume=args.resume, **_parse_params(args.params))
+                  progress=not args.quiet, resume=args.resume, threads=args.threads, **_parse_params(args.params))
     if main:
         print(f"wrote {model.save(output)}")
     return 0

@@ -22,6 +22,7 @@ from .align.trained_model import JOINT, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
 from .registry import Registry
+from .threads import check_threads, torch_threads
 from .types import FRAMES
 
 TRAINERS: Registry[Callable] = Registry("algo")
@@ -42,6 +43,7 @@ def train(
     device: str = "cpu",
     progress: bool = False,
     resume: str | Path | None = None,
+    threads: int | None = None,
     **params: Any,
 ) -> TrainedModel:
     """Train ``algo`` on labelled sequences of one feature kind (all actions jointly for TPL/DTAN,
@@ -51,7 +53,8 @@ def train(
     ``EncoderConfig``/``LossConfig`` fields such as ``base="vggm"``, ``image_size=112``, ``temperature=0.1``). Sequences of kind ``"frames"``
     (``load_collection(..., features="frames")``) train a TCC-family frame encoder on the pixels.
 
-    ``resume`` (TPL/DTAN) continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the
+    ``threads`` sets torch's CPU threads while training (default: the cores this process may use, or
+    ``OMP_NUM_THREADS`` when set, as ``torchrun`` does). ``resume`` (TPL/DTAN) continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the
     same path as an uninterrupted run. Started by ``torchrun --nproc-per-node N`` (TPL/DTAN), every process trains
     its share of each batch with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
     is the global batch's, as in one process (see :mod:`~mvsync.align.engine.distributed`). Save the result on
@@ -76,11 +79,13 @@ def train(
     if not joint and (resume is not None or launched_by_torchrun()):
         what = "resume" if resume is not None else "torchrun (several processes)"
         raise ConfigError(f"{algo}: {what} is for tpl and dtan; train {algo} in one process from the start")
+    check_threads(threads)
     if launched_by_torchrun():
         _, device = init_process_group(device)
     try:
-        model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,
-                        progress=progress, **params, **({"resume": resume} if joint else {}))
+        with torch_threads(threads):
+            model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,
+                            progress=progress, **params, **({"resume": resume} if joint else {}))
     finally:
         close_process_group()
     if joint and is_main_process():
