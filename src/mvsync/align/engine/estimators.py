@@ -224,7 +224,7 @@ class TPL(JointAligner):
         x = batch["x"]
         noise = vae_noise((len(x), 1, x.shape[2]), generator, x.dtype) if self.variational else None  # (B, 1, L)
         local = local_rows({**batch, **({"noise": noise} if noise is not None else {})})  # this rank's rows
-        out = model(local["x"], local["lengths"], noise=local.get("noise"))
+        out = model(local["x"], local["lengths"], noise=local.get("noise"), n_points=self.timeline_length_)
         out = out.map(lambda t: gather_rows(t, len(x)))  # every rank's rows: ICAE's prototypes are the global batch's
         lambda_t = self.icae_weight * sigmoid_anneal(
             epoch, self.epochs, center=self.anneal_center, width=self.anneal_width

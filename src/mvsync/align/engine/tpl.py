@@ -91,12 +91,13 @@ class DMTAEOutput:
     thetas: list[Tensor]  # R x (B, dim) DTAN pass parameters
     recon: Tensor  # (B, C, L) Psi_dec(Z~) o g^-1: the reconstruction in the video's own time
     inverse: Tensor | None = None  # (B, L) g^-1 at each sequence's own grid (kept for the ICAE term)
+    common: Tensor | None = None  # (B, T) g at T common times linspace(0, 1), if asked for (the ICAE prototypes)
 
     def map(self, fn: Callable[[Tensor], Tensor]) -> DMTAEOutput:
         """The output with ``fn`` applied to every tensor (e.g. gathering every rank's rows under torchrun)."""
         maybe = lambda t: None if t is None else fn(t)  # noqa: E731
         return DMTAEOutput(fn(self.z), maybe(self.mu), maybe(self.logvar), [fn(t) for t in self.thetas], fn(self.recon),
-                           maybe(self.inverse))
+                           maybe(self.inverse), maybe(self.common))
 
 
 class DMTAE(nn.Module):
@@ -141,18 +142,26 @@ class DMTAE(nn.Module):
         return self.out(self.decoder(z_aligned * mask, mask)) * mask
 
     def forward(
-        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None,
+        n_points: int | None = None,
     ) -> DMTAEOutput:
-        """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time."""
+        """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time.
+        ``n_points`` also evaluates the warps at that many common times (``out.common``, for the prototypes), in
+        the same CPAB integrations as the own-grid warps."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
         z, mu, logvar = self.encode(x, lengths, generator, noise)  # (B, 1, L)
         thetas = self.dtan(z, lengths)
-        grid = own_grid(lengths, x.shape[2]).to(x.dtype)  # (B, L)
-        warp, inverse = self.dtan.warp_and_inverse(thetas, grid)  # (B, L) each
+        n_own = x.shape[2]
+        grid = own_grid(lengths, n_own).to(x.dtype)  # (B, L)
+        if n_points is not None:  # points are independent: one integration serves both grids
+            common = torch.linspace(0.0, 1.0, n_points, dtype=x.dtype, device=x.device).expand(len(x), -1)
+            grid = torch.cat([grid, common], dim=1)  # (B, L + T)
+        warps, inverses = self.dtan.warp_and_inverse(thetas, grid)  # (B, L [+ T]) each
+        warp, inverse = warps[:, :n_own], inverses[:, :n_own]  # (B, L)
         z_aligned = resample(z, warp, lengths)  # (B, 1, L) Z~ = Z o g
         u_aligned = self.decode(z_aligned, mask)  # (B, C, L)
         recon = resample(u_aligned, inverse, lengths)  # (B, C, L) back in video time
-        return DMTAEOutput(z, mu, logvar, thetas, recon, inverse)
+        return DMTAEOutput(z, mu, logvar, thetas, recon, inverse, warps[:, n_own:] if n_points is not None else None)
 
     def prototype_back(
         self, out: DMTAEOutput, lengths: Tensor, frames: Tensor, labels: Tensor, n_classes: int, n_points: int
@@ -161,7 +170,10 @@ class DMTAE(nn.Module):
         (aligned values that read a missing frame, ``frames`` ``(B, 1, L)`` False, are left out); and each
         sequence's prototype warped back into its own time, ``(B, 1, L)``."""
         z = out.z.masked_fill(~frames, float("nan"))  # (B, 1, L) NaN marks what the mean must skip
-        z_common = self.dtan.align(z, lengths, out.thetas, n_points)  # (B, 1, T)
+        if out.common is not None and out.common.shape[1] == n_points:  # the forward pass's warps, reused
+            z_common = resample(z, out.common, lengths)  # (B, 1, T)
+        else:
+            z_common = self.dtan.align(z, lengths, out.thetas, n_points)  # (B, 1, T)
         protos = class_prototypes(z_common, labels, n_classes)  # (K, 1, T)
         grid = out.inverse  # (B, L) g^-1 on the own grid, from the forward pass
         if grid is None:
