@@ -48,7 +48,7 @@ def main() -> None:
     from mvsync.threads import available_cores
 
     work = Path(tempfile.mkdtemp(prefix="mvsync-bench-threads-"))
-    clips = [str(p) for p in write_retimed(demo_clip_path(), work / "clips", DEMO_RETIMINGS, size=(320, 136))]
+    clips = [str(p) for p, _ in write_retimed(demo_clip_path(), work / "clips", DEMO_RETIMINGS, size=(320, 136))]
     cache = str(work / "cache")
     extract_features(clips, kind="appearance", cache_dir=cache)  # cached: the timed runs align only
     rows = [("default threads, alone", None, 0), (f"default threads, {args.competitors} competitor(s)", None,

@@ -59,7 +59,8 @@ def sync(paths: list[str | Path], *, progress: bool = False, threads: int | None
     progress
         Show progress bars.
     threads
-        torch's CPU threads during the run (default: the cores this process may use; see :mod:`mvsync.threads`).
+        torch's CPU threads during the run (default: torch's, capped at the cores this process may use; see
+        :mod:`mvsync.threads`).
     options
         Fields of :class:`SyncConfig` (``method``, ``features``, ``reference``...).
 
@@ -94,7 +95,7 @@ def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
 
 def run_plan(plan: SyncPlan, *, progress: bool = False, threads: int | None = None) -> SyncResult:
     """Features -> alignment -> :class:`SyncResult` for a checked plan (the expensive part of :func:`sync`), with
-    ``threads`` torch threads (default: the usable cores)."""
+    ``threads`` torch threads (see :func:`sync`)."""
     with torch_threads(threads):
         return _run_plan(plan, progress)
 

@@ -53,9 +53,10 @@ def train(
     ``EncoderConfig``/``LossConfig`` fields such as ``base="vggm"``, ``image_size=112``, ``temperature=0.1``). Sequences of kind ``"frames"``
     (``load_collection(..., features="frames")``) train a TCC-family frame encoder on the pixels.
 
-    ``threads`` sets torch's CPU threads while training (default: the cores this process may use, or
-    ``OMP_NUM_THREADS`` when set, as ``torchrun`` does). ``resume`` (TPL/DTAN) continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the
-    same path as an uninterrupted run. Started by ``torchrun --nproc-per-node N`` (TPL/DTAN), every process trains
+    ``threads`` sets torch's CPU threads while training (default: torch's, capped at the cores this process may
+    use; ``OMP_NUM_THREADS`` when set, as ``torchrun`` does; see :mod:`mvsync.threads`). ``resume`` (TPL/DTAN)
+    continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the same path as an
+    uninterrupted run. Started by ``torchrun --nproc-per-node N`` (TPL/DTAN), every process trains
     its share of each batch with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
     is the global batch's, as in one process (see :mod:`~mvsync.align.engine.distributed`). Save the result on
     rank 0 only (:func:`~mvsync.align.engine.distributed.is_main_process`).
