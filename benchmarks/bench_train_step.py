@@ -99,7 +99,8 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1: a busy 2-core machine)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (default 1: a busy 2-core machine)")
     parser.add_argument("--baseline", metavar="SRC", help="also measure this checkout's src folder (e.g. main's)")
     parser.add_argument("--json", action="store_true", help="print one JSON line (used for --baseline)")
     args = parser.parse_args()

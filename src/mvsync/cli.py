@@ -155,8 +155,9 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
 
 
 def _add_threads_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's, at most the cores this "
-                                                            "process may use; $OMP_NUM_THREADS when set)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads (default: torch's, at most the cores this process may use; "
+                        "$OMP_NUM_THREADS when set)")
 
 
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
