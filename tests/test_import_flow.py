@@ -6,8 +6,9 @@ from pathlib import Path
 import mvsync
 
 PACKAGE = Path(mvsync.__file__).parent
-STAGES = {"io": 1, "features": 2, "align": 3, "sync": 4, "render": 5, "evaluate": 5, "applications": 5, "datasets": 5, "train": 5, "demo": 6, "cli": 6, "cli_names": 6, "commands": 6}
-ANYWHERE = {"types", "errors", "registry", "result", "events", "atomic", "outdir", "names", "__init__", "__version__"}
+STAGES = {"io": 1, "features": 2, "align": 3, "sync": 4, "render": 5, "evaluate": 5, "applications": 5, "datasets": 5, "train": 5, "demo": 6, "cli": 6, "cli_names": 6, "commands": 6,
+          "__main__": 6}
+ANYWHERE = {"types", "errors", "registry", "result", "events", "atomic", "outdir", "threads", "names", "__init__", "__version__"}
 # Inside align/: the engine (DTAN/TPL on any time series) and the TCC family know nothing of the video aligners
 # around them (base, dtw, tpl_aligner, standardizer, trained_model); the TCC family saves through the engine's files.
 ALIGN_LAYERS = {"engine": {"engine"}, "tcc": {"tcc", "engine"}}

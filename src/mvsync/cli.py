@@ -18,6 +18,7 @@ from . import __version__
 from .cli_names import (ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DATASET_NAMES, DEFAULT_OUTPUTS, FEATURE_NAMES,
                         TRAINER_NAMES, WRITER_NAMES)
 from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
+from .threads import check_threads
 from .types import FRAMES
 
 log = logging.getLogger("mvsync")
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a key moment marked in clip CLIP (0-based, as given) at TIME seconds (2.5) or frame (f120), "
                         "carried to every clip: saved in sync.json, labelled in synced.mp4 (repeatable)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
+    _add_threads_option(p)
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
     p.set_defaults(run=run_sync)
 
@@ -103,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p, default_split="train")
     p.add_argument("--epochs", type=int, help="training epochs (default: the seed's: 300 for TPL/DTAN, 100 for TCC)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...)")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...); under torchrun, cuda means "
+                                                   "one GPU per process (LOCAL_RANK)")
+    _add_threads_option(p)
+    p.add_argument("--resume", metavar="CKPT", help="tpl/dtan: continue this checkpoint of mvsync train up to --epochs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="params",
                    help="algorithm option, repeatable (e.g. --set loc_depth=3 --set lr=1e-3; see TPL/DTAN/fit_embedder)")
     p.add_argument("--force", action="store_true", help="overwrite an existing CKPT")
@@ -168,6 +173,12 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
                                                               "written as pages synced.mp4, synced_2.mp4, ...")
 
 
+def _add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads (default: torch's, at most the cores this process may use; "
+                        "$OMP_NUM_THREADS when set)")
+
+
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
     """The writers ``--outputs`` names (checked against the registry's names, before any file is opened)."""
     names = list(DEFAULT_OUTPUTS) if text is None else [name.strip() for name in text.split(",")]
@@ -188,6 +199,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
     outputs = _outputs(args.outputs, no_video=args.no_video)
+    check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                       model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
@@ -197,7 +209,7 @@ def run_sync(args: argparse.Namespace) -> int:
     options = _render_options(args, _audio_from(audio_text, args.videos, usable), _pair(args.pair, args.videos, usable))
     check_render_options(options, plan.infos, [mark.name for mark in marks])
     with output_dir(args.output, force=args.force) as out_dir:
-        result = run_plan(plan, progress=not args.quiet)
+        result = run_plan(plan, progress=not args.quiet, threads=args.threads)
         if "features_reason" in result.extra:
             print(f"mvsync: features {result.extra['features_reason']}", file=sys.stderr)
         result = _add_events(result, marks, args.videos)
@@ -458,18 +470,23 @@ def _collection(args: argparse.Namespace, split: str | None, features: str | Non
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from .align.engine.distributed import is_main_process
     from .train import train
 
     output = Path(args.output)
     if output.exists() and not args.force:
         raise OutputExistsError(f"{output}: already exists")
+    main = is_main_process()  # under torchrun, rank 0 prints, shows progress and writes the checkpoint
+    args.quiet = args.quiet or not main
     seqs = _collection(args, args.split)
     first = seqs[0].features
     what = "RGB frames" if first.kind == FRAMES else f"{first.kind} features ({first.num_channels} channels)"
-    print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
+    if main:
+        print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
     model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
-                  progress=not args.quiet, **_parse_params(args.params))
-    print(f"wrote {model.save(output)}")
+                  progress=not args.quiet, resume=args.resume, threads=args.threads, **_parse_params(args.params))
+    if main:
+        print(f"wrote {model.save(output)}")
     return 0
 
 

@@ -19,6 +19,7 @@ from .errors import ConfigError, InputError
 from .io import probe
 from .names import ALIGNER_NAMES, AUTO_FEATURES, FEATURE_NAMES, REFERENCE_ALIGNERS
 from .result import SyncResult, VideoTrack
+from .threads import check_threads, torch_threads
 from .types import Features, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class SyncPlan:
     failures: list[str] = field(default_factory=list)  # one line per clip that skip_bad dropped
 
 
-def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> SyncResult:
+def sync(paths: list[str | Path], *, progress: bool = False, threads: int | None = None, **options: Any) -> SyncResult:
     """Synchronize videos of the same action onto one timeline.
 
     Parameters
@@ -57,13 +58,17 @@ def sync(paths: list[str | Path], *, progress: bool = False, **options: Any) -> 
         Two or more video files.
     progress
         Show progress bars.
+    threads
+        torch's CPU threads during the run (default: torch's, capped at the cores this process may use; see
+        :mod:`mvsync.threads`).
     options
         Fields of :class:`SyncConfig` (``method``, ``features``, ``reference``...).
 
     >>> result = sync(["a.mp4", "b.mp4", "c.mp4"], features="appearance")  # doctest: +SKIP
     >>> result.save("out/sync.json")  # doctest: +SKIP
     """
-    return run_plan(check_sync(paths, **options), progress=progress)
+    check_threads(threads)
+    return run_plan(check_sync(paths, **options), progress=progress, threads=threads)
 
 
 def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
@@ -88,8 +93,14 @@ def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
     return SyncPlan(paths, infos, config, failures)
 
 
-def run_plan(plan: SyncPlan, *, progress: bool = False) -> SyncResult:
-    """Features -> alignment -> :class:`SyncResult` for a checked plan (the expensive part of :func:`sync`)."""
+def run_plan(plan: SyncPlan, *, progress: bool = False, threads: int | None = None) -> SyncResult:
+    """Features -> alignment -> :class:`SyncResult` for a checked plan (the expensive part of :func:`sync`), with
+    ``threads`` torch threads (see :func:`sync`)."""
+    with torch_threads(threads):
+        return _run_plan(plan, progress)
+
+
+def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     config = plan.config
     failures = list(plan.failures) if config.skip_bad else None
     features, kind, reason = _extract(plan, failures, progress)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .align.engine import JointAligner
+from .align.engine.distributed import close_process_group, init_process_group, is_main_process, launched_by_torchrun
 from .align.tcc import ALGORITHMS as TCC_ALGORITHMS
 from .align.tcc import EncoderConfig, LossConfig, fit_embedder
 from .align.standardizer import Standardizer
@@ -21,6 +22,7 @@ from .align.trained_model import JOINT, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
 from .registry import Registry
+from .threads import check_threads, torch_threads
 from .types import FRAMES
 
 TRAINERS: Registry[Callable] = Registry("algo")
@@ -40,6 +42,8 @@ def train(
     seed: int = 0,
     device: str = "cpu",
     progress: bool = False,
+    resume: str | Path | None = None,
+    threads: int | None = None,
     **params: Any,
 ) -> TrainedModel:
     """Train ``algo`` on labelled sequences of one feature kind (all actions jointly for TPL/DTAN,
@@ -48,6 +52,14 @@ def train(
     ``params`` go to the algorithm (``TPL(...)``/``DTAN(...)`` arguments, or ``fit_embedder`` options and
     ``EncoderConfig``/``LossConfig`` fields such as ``base="vggm"``, ``image_size=112``, ``temperature=0.1``). Sequences of kind ``"frames"``
     (``load_collection(..., features="frames")``) train a TCC-family frame encoder on the pixels.
+
+    ``threads`` sets torch's CPU threads while training (default: torch's, capped at the cores this process may
+    use; ``OMP_NUM_THREADS`` when set, as ``torchrun`` does; see :mod:`mvsync.threads`). ``resume`` (TPL/DTAN)
+    continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the same path as an
+    uninterrupted run. Started by ``torchrun --nproc-per-node N`` (TPL/DTAN), every process trains
+    its share of each batch with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
+    is the global batch's, as in one process (see :mod:`~mvsync.align.engine.distributed`). Save the result on
+    rank 0 only (:func:`~mvsync.align.engine.distributed.is_main_process`).
 
     >>> model = train(load_collection("feats/"), algo="tpl", epochs=50)  # doctest: +SKIP
     >>> model.save("tpl.pt")  # doctest: +SKIP
@@ -64,20 +76,31 @@ def train(
     standardizer = Standardizer.fit_features([s.features for s in seqs])  # no channels (identity) for raw frames
     X = [s.features.path if s.features.kind == FRAMES else standardizer.apply(s.features) for s in seqs]
     actions = sorted({s.action for s in seqs})
-    model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,
-                    progress=progress, **params)
-    if isinstance(model, JointAligner):
+    joint = trainer is _train_joint
+    if not joint and (resume is not None or launched_by_torchrun()):
+        what = "resume" if resume is not None else "torchrun (several processes)"
+        raise ConfigError(f"{algo}: {what} is for tpl and dtan; train {algo} in one process from the start")
+    check_threads(threads)
+    if launched_by_torchrun():
+        _, device = init_process_group(device)
+    try:
+        with torch_threads(threads):
+            model = trainer(X, [s.action for s in seqs], algo=algo, epochs=epochs, seed=seed, device=device,
+                            progress=progress, **params, **({"resume": resume} if joint else {}))
+    finally:
+        close_process_group()
+    if joint and is_main_process():
         _check_joint(model, X, seqs, algo)
     return TrainedModel(algo, kinds.pop(), standardizer, actions, model)
 
 
-def _train_joint(X, y, *, algo, epochs, seed, device, progress, **params) -> JointAligner:
+def _train_joint(X, y, *, algo, epochs, seed, device, progress, resume=None, **params) -> JointAligner:
     options = {**params, **({"epochs": epochs} if epochs is not None else {})}
     try:
         estimator = JOINT[algo](seed=seed, device=device, progress=progress, **options)
     except TypeError as err:
         raise ConfigError(f"{algo}: {err}") from None
-    return estimator.fit(X, y=y)
+    return estimator.fit(X, y=y, resume=resume)
 
 
 def _check_joint(estimator: JointAligner, X, seqs: list[LabeledSequence], algo: str) -> None:

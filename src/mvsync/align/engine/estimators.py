@@ -22,11 +22,12 @@ import torch
 from torch import Tensor
 
 from ...errors import ConfigError
+from .distributed import gather_rows, local_rows
 from .dtan import DTANConfig, DTANet, common_warp_loss, prior_loss, wcss_loss
 from .joint import JointAligner
 from .sequences import Series, to_numpy_padded
 from .tpl import DMTAE, TPLConfig, TPLWeights, tpl_loss
-from .tpl_losses import between_clip_share, sigmoid_anneal
+from .tpl_losses import between_clip_share, sigmoid_anneal, vae_noise
 
 
 class DTAN(JointAligner):
@@ -95,8 +96,9 @@ class DTAN(JointAligner):
 
     def _objective(self, model: DTANet, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):
         batch = self._augmented(batch, generator)
-        thetas = model(batch["x"], batch["lengths"])
-        aligned = model.align(batch["x"], batch["lengths"], thetas, n_points=self.timeline_length_)  # (B, C, T)
+        local = local_rows(batch)  # under torchrun: this rank's rows; the loss sees the global batch
+        thetas = [gather_rows(theta, len(batch["x"])) for theta in model(local["x"], local["lengths"])]
+        aligned = self.model_.align(batch["x"], batch["lengths"], thetas, n_points=self.timeline_length_)  # (B, C, T)
         wcss = wcss_loss(aligned, batch["labels"])
         prior = prior_loss(thetas, self._precision)
         return wcss + self.prior_weight * prior, {"wcss": wcss.item(), "prior": prior.item()}
@@ -219,18 +221,22 @@ class TPL(JointAligner):
 
     def _objective(self, model: DMTAE, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):
         batch = self._augmented(batch, generator)
-        out = model(batch["x"], batch["lengths"], generator)
+        x = batch["x"]
+        noise = vae_noise((len(x), 1, x.shape[2]), generator, x.dtype) if self.variational else None  # (B, 1, L)
+        local = local_rows({**batch, **({"noise": noise} if noise is not None else {})})  # this rank's rows
+        out = model(local["x"], local["lengths"], noise=local.get("noise"), n_points=self.timeline_length_)
+        out = out.map(lambda t: gather_rows(t, len(x)))  # every rank's rows: ICAE's prototypes are the global batch's
         lambda_t = self.icae_weight * sigmoid_anneal(
             epoch, self.epochs, center=self.anneal_center, width=self.anneal_width
         )
         weights = TPLWeights(self.beta, self.gamma, self.alpha, self.n_traj_steps)
-        total, logs = tpl_loss(model, out, batch, lambda_t=lambda_t, weights=weights,
+        total, logs = tpl_loss(self.model_, out, batch, lambda_t=lambda_t, weights=weights,
                                n_classes=len(self.classes_), n_points=self.timeline_length_)
         if self.prior_weight > 0:
             prior = prior_loss(out.thetas, self._precision)
             total, logs["prior"] = total + self.prior_weight * prior, prior.item()
         if self.center_weight > 0:
-            center = common_warp_loss(model.dtan, out.thetas, batch["labels"])
+            center = common_warp_loss(self.model_.dtan, out.thetas, batch["labels"])
             total, logs["center"] = total + self.center_weight * center, center.item()
         if self.between_weight > 0:
             between = between_clip_share(out.z, batch["lengths"])

@@ -4,6 +4,11 @@ A :class:`Trainer` owns the model, the AdamW optimizer, one ``torch.Generator`` 
 (batch order and VAE noise, drawn on CPU so runs match across devices) and the epoch counter. Its state saves
 and loads, so a run that stops and resumes follows the same path as an uninterrupted one.
 
+Under ``torchrun`` (a process group is initialised, see :mod:`.distributed`) the model is wrapped in
+``DistributedDataParallel``; every rank draws the same global batches, and the objective runs the net on its own
+rows (:func:`~.distributed.local_rows`) and gathers what the loss needs. Only rank 0 shows progress and calls
+``on_epoch_end`` (checkpoints).
+
 Example
 -------
 >>> import torch
@@ -26,13 +31,16 @@ from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
+from .distributed import current
 
 log = logging.getLogger(__name__)
 
-# (model, batch, epoch, generator) -> (loss, logged floats)
+# (model, batch, epoch, generator) -> (loss, logged floats); under torchrun ``model`` is the DDP wrapper (call it for
+# the forward pass; other methods are on the ``model`` the estimator holds) and ``batch`` the global batch
 Objective = Callable[[nn.Module, dict[str, Tensor], int, torch.Generator], tuple[Tensor, dict[str, float]]]
 
 
@@ -71,6 +79,10 @@ class Trainer:
         desc: str = "train",
     ):
         self.model = model.to(config.device)
+        self.ranks = current()
+        self.net = self.model if self.ranks is None else DistributedDataParallel(  # all-reduces the gradients
+            self.model, device_ids=[config.device] if str(config.device).startswith("cuda") else None,
+            broadcast_buffers=False)  # batch norms already see the global batch (masked.py): buffers agree
         self.objective = objective
         self.config = config
         self.progress = progress
@@ -86,7 +98,9 @@ class Trainer:
         ``on_epoch_end(n_done)`` runs after each epoch (e.g. to write a checkpoint).
         """
         n_seqs = len(next(iter(data.values())))
-        bar = tqdm(range(self.epoch, self.config.epochs), desc=self.desc, disable=not self.progress, leave=False)
+        main = self.ranks is None or self.ranks.rank == 0
+        bar = tqdm(range(self.epoch, self.config.epochs), desc=self.desc, disable=not (self.progress and main),
+                   leave=False)
         for epoch in bar:
             self.model.train()
             logs: list[dict[str, float]] = []
@@ -96,13 +110,13 @@ class Trainer:
             self.epoch = epoch + 1
             bar.set_postfix(loss=f"{self.history[-1]['loss']:.4g}")
             log.debug("epoch %d: %s", epoch, self.history[-1])
-            if on_epoch_end is not None:
+            if on_epoch_end is not None and main:
                 on_epoch_end(self.epoch)
         return self.history
 
     def step(self, batch: dict[str, Tensor], epoch: int) -> dict[str, float]:
         """One optimisation step on ``batch``; returns its logged values."""
-        loss, logs = self.objective(self.model, batch, epoch, self.generator)
+        loss, logs = self.objective(self.net, batch, epoch, self.generator)
         if not torch.isfinite(loss):
             raise InputError(f"training: loss became {float(loss)} at epoch {epoch}; lower lr or check the inputs")
         self.optimizer.zero_grad(set_to_none=True)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from .distributed import global_sum
+
 
 def length_mask(lengths: Tensor, n_samples: int) -> Tensor:
     """``(B, L)`` bool mask, True on the first ``lengths[b]`` samples of row ``b``."""
@@ -56,7 +58,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     """``BatchNorm1d`` whose training statistics use only the valid positions.
 
     In eval mode it is the plain layer (running statistics, position by position). The output is zero on
-    invalid positions, so the next convolution sees zero padding.
+    invalid positions, so the next convolution sees zero padding. Under ``torchrun`` the training statistics are
+    those of the global batch (like ``SyncBatchNorm``), so data-parallel training matches one process.
 
     >>> bn = MaskedBatchNorm1d(2)
     >>> x = torch.randn(3, 2, 5)
@@ -69,9 +72,10 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         if not self.training:
             return super().forward(x) * mask
         weight = mask.to(x.dtype)  # (B, 1, L)
-        count = weight.sum().clamp(min=2.0)
-        mean = (x * weight).sum((0, 2)) / count  # (C,)
-        var = (((x - mean[:, None]) * weight) ** 2).sum((0, 2)) / count  # (C,) biased, as BatchNorm normalises
+        # Under torchrun the statistics are the global batch's: sums over every rank's rows (see distributed.py).
+        count = global_sum(weight.sum()).clamp(min=2.0)
+        mean = global_sum((x * weight).sum((0, 2))) / count  # (C,)
+        var = global_sum((((x - mean[:, None]) * weight) ** 2).sum((0, 2))) / count  # (C,) biased, as BatchNorm
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked += 1

@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -89,6 +90,14 @@ class DMTAEOutput:
     logvar: Tensor | None  # (B, 1, L) VAE log-variance
     thetas: list[Tensor]  # R x (B, dim) DTAN pass parameters
     recon: Tensor  # (B, C, L) Psi_dec(Z~) o g^-1: the reconstruction in the video's own time
+    inverse: Tensor | None = None  # (B, L) g^-1 at each sequence's own grid (kept for the ICAE term)
+    common: Tensor | None = None  # (B, T) g at T common times linspace(0, 1), if asked for (the ICAE prototypes)
+
+    def map(self, fn: Callable[[Tensor], Tensor]) -> DMTAEOutput:
+        """The output with ``fn`` applied to every tensor (e.g. gathering every rank's rows under torchrun)."""
+        maybe = lambda t: None if t is None else fn(t)  # noqa: E731
+        return DMTAEOutput(fn(self.z), maybe(self.mu), maybe(self.logvar), [fn(t) for t in self.thetas], fn(self.recon),
+                           maybe(self.inverse), maybe(self.common))
 
 
 class DMTAE(nn.Module):
@@ -111,9 +120,10 @@ class DMTAE(nn.Module):
         self.out = nn.ConvTranspose1d(config.widths[0], config.n_channels, 3, padding=1)
 
     def encode(
-        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """Latent ``(z, mu, logvar)``, each ``(B, 1, L)`` (``logvar`` None unless variational)."""
+        """Latent ``(z, mu, logvar)``, each ``(B, 1, L)`` (``logvar`` None unless variational). VAE training draws
+        its noise from ``generator``, unless ``noise`` ``(B, 1, L)`` gives the draws."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
         h = self.encoder(x.masked_fill(x.isnan() | ~mask, 0.0), mask)  # (B, 16, L)
         mu = self.mu_head(h) * mask  # (B, 1, L)
@@ -124,23 +134,34 @@ class DMTAE(nn.Module):
         if self.logvar_head is None:
             return mu, None, None
         logvar = self.logvar_head(h) * mask  # (B, 1, L)
-        z = reparameterize(mu, logvar, generator) * mask if self.training else mu
+        z = reparameterize(mu, logvar, generator, noise) * mask if self.training else mu
         return z, mu, logvar
 
     def decode(self, z_aligned: Tensor, mask: Tensor) -> Tensor:
         """``Psi_dec``: aligned latent ``(B, 1, L)`` -> aligned reconstruction ``(B, C, L)``."""
         return self.out(self.decoder(z_aligned * mask, mask)) * mask
 
-    def forward(self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None) -> DMTAEOutput:
-        """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time."""
+    def forward(
+        self, x: Tensor, lengths: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None,
+        n_points: int | None = None,
+    ) -> DMTAEOutput:
+        """Encode, align the latents, decode, and bring the reconstruction back to each sequence's own time.
+        ``n_points`` also evaluates the warps at that many common times (``out.common``, for the prototypes), in
+        the same CPAB integrations as the own-grid warps."""
         mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
-        z, mu, logvar = self.encode(x, lengths, generator)  # (B, 1, L)
+        z, mu, logvar = self.encode(x, lengths, generator, noise)  # (B, 1, L)
         thetas = self.dtan(z, lengths)
-        grid = own_grid(lengths, x.shape[2]).to(x.dtype)  # (B, L)
-        z_aligned = resample(z, self.dtan.warp_grid(thetas, grid), lengths)  # (B, 1, L) Z~ = Z o g
+        n_own = x.shape[2]
+        grid = own_grid(lengths, n_own).to(x.dtype)  # (B, L)
+        if n_points is not None:  # points are independent: one integration serves both grids
+            common = torch.linspace(0.0, 1.0, n_points, dtype=x.dtype, device=x.device).expand(len(x), -1)
+            grid = torch.cat([grid, common], dim=1)  # (B, L + T)
+        warps, inverses = self.dtan.warp_and_inverse(thetas, grid)  # (B, L [+ T]) each
+        warp, inverse = warps[:, :n_own], inverses[:, :n_own]  # (B, L)
+        z_aligned = resample(z, warp, lengths)  # (B, 1, L) Z~ = Z o g
         u_aligned = self.decode(z_aligned, mask)  # (B, C, L)
-        recon = resample(u_aligned, self.dtan.inverse_grid(thetas, grid), lengths)  # (B, C, L) back in video time
-        return DMTAEOutput(z, mu, logvar, thetas, recon)
+        recon = resample(u_aligned, inverse, lengths)  # (B, C, L) back in video time
+        return DMTAEOutput(z, mu, logvar, thetas, recon, inverse, warps[:, n_own:] if n_points is not None else None)
 
     def prototype_back(
         self, out: DMTAEOutput, lengths: Tensor, frames: Tensor, labels: Tensor, n_classes: int, n_points: int
@@ -149,9 +170,14 @@ class DMTAE(nn.Module):
         (aligned values that read a missing frame, ``frames`` ``(B, 1, L)`` False, are left out); and each
         sequence's prototype warped back into its own time, ``(B, 1, L)``."""
         z = out.z.masked_fill(~frames, float("nan"))  # (B, 1, L) NaN marks what the mean must skip
-        z_common = self.dtan.align(z, lengths, out.thetas, n_points)  # (B, 1, T)
+        if out.common is not None and out.common.shape[1] == n_points:  # the forward pass's warps, reused
+            z_common = resample(z, out.common, lengths)  # (B, 1, T)
+        else:
+            z_common = self.dtan.align(z, lengths, out.thetas, n_points)  # (B, 1, T)
         protos = class_prototypes(z_common, labels, n_classes)  # (K, 1, T)
-        grid = self.dtan.inverse_grid(out.thetas, own_grid(lengths, out.z.shape[2]).to(out.z.dtype))  # (B, L)
+        grid = out.inverse  # (B, L) g^-1 on the own grid, from the forward pass
+        if grid is None:
+            grid = self.dtan.inverse_grid(out.thetas, own_grid(lengths, out.z.shape[2]).to(out.z.dtype))
         t_lengths = torch.full_like(lengths, n_points)
         return protos, resample(protos[labels], grid, t_lengths)  # (B, 1, L)
 

@@ -122,10 +122,19 @@ def between_clip_share(z: Tensor, lengths: Tensor) -> Tensor:
     return between / total.clamp(min=1e-12)
 
 
-def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """Seed eq. 1: ``Z = mu + eps * sigma`` with ``eps ~ N(0, 1)`` drawn on CPU (same draws on every device)."""
-    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # (B, 1, L)
+def reparameterize(
+    mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
+) -> Tensor:
+    """Seed eq. 1: ``Z = mu + eps * sigma`` with ``eps ~ N(0, 1)`` drawn on CPU (same draws on every device), or
+    ``eps = noise`` when given (drawn for a global batch, see :func:`vae_noise`)."""
+    eps = vae_noise(mu.shape, generator, mu.dtype) if noise is None else noise
+    eps = eps.to(mu.device)  # (B, 1, L)
     return mu + eps * torch.exp(0.5 * logvar)
+
+
+def vae_noise(shape: torch.Size | tuple[int, ...], generator: torch.Generator | None, dtype: torch.dtype) -> Tensor:
+    """The ``eps`` draws of :func:`reparameterize` for latents of ``shape`` ``(B, 1, L)``, on CPU."""
+    return torch.randn(shape, generator=generator, dtype=dtype)
 
 
 def class_prototypes(aligned: Tensor, labels: Tensor, n_classes: int) -> Tensor:

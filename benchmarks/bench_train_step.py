@@ -1,0 +1,131 @@
+"""Training-step cost of the seed's TPL net (and DTAN): steps per second and operators per step.
+
+Run: ``python benchmarks/bench_train_step.py [--algo tpl] [--batch 64] [--length 128] [--steps 10] [--device cpu]
+[--baseline SRC]``
+
+One step is the whole of :meth:`Trainer.step`: forward, loss (ICAE prototypes, reconstruction), backward and the
+AdamW update, on a batch of ``--batch`` real Penn Action keypoint sequences (26 channels; cut or NaN-padded to
+``--length`` frames, lengths as recorded) with the seed's architecture (TPL: widths 128-64-32-16, InceptionTime 32
+filters x 6 blocks, 4 recurrent CPAB passes of 16 cells). Operators per step (aten calls counted by the profiler,
+forward and backward) measure what makes a tiny model launch-bound on a GPU: each is at least one kernel launch.
+
+``--baseline SRC`` runs the same measurement, in a subprocess, on another checkout's ``src`` folder (e.g. the main
+branch before a change) and prints the ratios, so both figures come from the same machine at the same time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PENN = Path(__file__).resolve().parents[2] / "shared" / "data" / "penn_action"
+
+
+def penn_batch(n: int, length: int, seed: int = 0):
+    """``(x (n, 26, length) float32 NaN-padded, lengths (n,), labels (n,))`` from real Penn Action clips."""
+    import numpy as np
+    import torch
+
+    from mvsync.datasets.collection import load_collection
+
+    seqs = load_collection(PENN, split="train", max_per_action=-(-n // 15) + 1)
+    pick = np.random.default_rng(seed).choice(len(seqs), n, replace=False)
+    x = torch.full((n, 26, length), float("nan"))
+    lengths = torch.zeros(n, dtype=torch.long)
+    labels = torch.zeros(n, dtype=torch.long)
+    actions = sorted({s.action for s in seqs})
+    for row, k in enumerate(pick):
+        data = np.where(seqs[k].features.valid[:, None], seqs[k].features.values, np.nan).T[:, :length]  # (C, L)
+        data = (data - np.nanmean(data, 1, keepdims=True)) / (np.nanstd(data, 1, keepdims=True) + 1e-6)
+        x[row, :, : data.shape[1]] = torch.from_numpy(data)
+        lengths[row], labels[row] = data.shape[1], actions.index(seqs[k].action)
+    return x, lengths, labels, len(actions)
+
+
+def measure(algo: str, batch: int, length: int, steps: int, device: str) -> dict:
+    """Median seconds per step over ``steps`` timed steps (after 2 warm-up steps) and aten operators per step."""
+    import torch
+
+    from mvsync.align.engine import DTAN, TPL
+
+    x, lengths, labels, n_classes = penn_batch(batch, length)
+    estimator = {"tpl": TPL, "dtan": DTAN}[algo](epochs=1, batch_size=batch, device=device)
+    estimator.fit(x[:2].numpy(), y=labels[:2].numpy(), lengths=lengths[:2].tolist())  # builds model and trainer
+    estimator.epochs = 100  # the timed steps are at epoch 50 of 100 (the ICAE weight mid-ramp)
+    estimator.classes_ = list(range(n_classes))
+    estimator.timeline_length_ = length
+    trainer = estimator.trainer_
+    data = {"x": x.to(device), "lengths": lengths.to(device), "labels": labels.to(device)}
+    trainer.model.train()
+
+    def step() -> None:
+        trainer.step(data, 50)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        step()
+    ops = sum(e.count for e in prof.key_averages() if e.key.startswith("aten::"))
+    return {"s_per_step": statistics.median(times), "ops_per_step": ops, "torch": torch.__version__,
+            "threads": torch.get_num_threads()}
+
+
+def run_baseline(src: str, args: argparse.Namespace) -> dict:
+    """The same measurement on another checkout's ``src`` (a subprocess, so its modules are the ones imported)."""
+    cmd = [sys.executable, __file__, "--json", "--algo", args.algo, "--batch", str(args.batch), "--length",
+           str(args.length), "--steps", str(args.steps), "--device", args.device, "--threads", str(args.threads)]
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algo", default="tpl", choices=["tpl", "dtan"])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--length", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (default 1: a busy 2-core machine)")
+    parser.add_argument("--baseline", metavar="SRC", help="also measure this checkout's src folder (e.g. main's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line (used for --baseline)")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    ours = measure(args.algo, args.batch, args.length, args.steps, args.device)
+    if args.json:
+        print(json.dumps(ours))
+        return
+    rows = [("this checkout", ours)]
+    if args.baseline:
+        rows.insert(0, (f"baseline {args.baseline}", run_baseline(args.baseline, args)))
+    print(f"{args.algo} train step, batch {args.batch} x {args.length} frames, {args.device}, "
+          f"{args.threads} thread(s), torch {ours['torch']}")
+    print("| code | s/step | steps/s | aten ops/step |")
+    print("|---|---|---|---|")
+    for name, r in rows:
+        print(f"| {name} | {r['s_per_step']:.3f} | {1 / r['s_per_step']:.2f} | {r['ops_per_step']} |")
+    if args.baseline:
+        base = rows[0][1]
+        print(f"speed-up (steps/s) {base['s_per_step'] / ours['s_per_step']:.2f}x, "
+              f"ops per step {ours['ops_per_step'] / base['ops_per_step']:.2f}x of the baseline's")
+
+
+if __name__ == "__main__":
+    main()
