@@ -150,7 +150,7 @@ def test_unreadable_or_foreign_weight_files(tmp_path, carphone):
     ("clip", {"weights": "/no/such.pth"}, r"clip weights: /no/such\.pth: no such file; give a state-dict file, 'auto' or 'random'"),
     ("clip", {"activation": "relu"}, r"clip activation: 'relu' is unknown"),
     ("dino", {"device": "tpu9"}, r"dino device: 'tpu9' is not a torch device"),
-    ("dino", {"pretrained": False}, r"dino: unknown option\(s\) pretrained; valid: batch_size, device, every, weights"),
+    ("dino", {"pretrained": False}, r"dino: unknown option\(s\) pretrained; valid: batch_size, device, every, fps, weights"),
 ])
 def test_bad_options_fail_at_construction(kind, options, match):
     with pytest.raises(ConfigError, match=match):
