@@ -165,6 +165,9 @@ def test_demo(capsys, tmp_path):
     median = float(out.split("median ")[1].split(" frames")[0])
     assert median <= 1.0
     assert (tmp_path / "demo" / "synced.mp4").exists() and len(list((tmp_path / "demo" / "clips").glob("*.mp4"))) == 5
+    player = tmp_path / "demo" / "player" / "index.html"
+    assert player.is_file() and f"open {player} in a browser" in out
+    assert len(list((tmp_path / "demo" / "player" / "media").iterdir())) == 5  # the lossless copies play as they are
 
 
 @pytest.mark.parametrize("command", [[], ["sync"], ["features"], ["info"], ["demo"]])

@@ -581,6 +581,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"wrote {report.sync_json}")
     print(f"wrote {report.video} and {report.out_dir / 'alignment.png'}")
     print(report.summary())
+    print(f"open {report.player} in a browser to play the clips in sync")
     return 0
 
 

@@ -28,6 +28,7 @@ class DemoReport:
     clips: list[Path]
     sync_json: Path
     video: Path
+    player: Path  # player/index.html: the clips in sync in a browser
     result: SyncResult
     errors_frames: np.ndarray  # per (timeline step, clip) |shown source frame - reference's|
 
@@ -60,7 +61,7 @@ def run_demo(
     cache_dir: str | None = None,
 ) -> DemoReport:
     """Retime ``bikes.mp4`` into 5 copies (tempo 0.8x-1.25x, lead-in pauses of 0-20 frames, speed
-    changes within the clip), synchronize them, write ``sync.json`` and ``synced.mp4``, and
+    changes within the clip), synchronize them, write ``sync.json``, ``synced.mp4`` and the player, and
     measure the error against the known retiming.
 
     >>> print(run_demo("/tmp/demo", force=True).summary())  # doctest: +SKIP
@@ -69,7 +70,8 @@ def run_demo(
         clips = write_retimed(demo_clip_path(), out_dir / "clips", DEMO_RETIMINGS, size=(320, 136), progress=progress)
         paths = [path for path, _ in clips]
         result = sync(paths, features=features, method=method, cache_dir=cache_dir, progress=progress)
-        sync_json, video, _ = render_outputs(result, out_dir, ["json", "grid", "alignment"],
-                                             options=RenderOptions(grid=GridOptions(cell_width=320)), overwrite=True, progress=progress)
+        written = render_outputs(result, out_dir, ["json", "grid", "alignment", "player"],
+                                 options=RenderOptions(grid=GridOptions(cell_width=320)), overwrite=True, progress=progress)
+    sync_json, video, player = written[0], written[1], out_dir / "player" / "index.html"
     errors = content_error(result, [content for _, content in clips])
-    return DemoReport(out_dir, paths, sync_json, video, result, errors)
+    return DemoReport(out_dir, paths, sync_json, video, player, result, errors)
