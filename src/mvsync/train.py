@@ -145,16 +145,29 @@ def within_clip_share(latents: np.ndarray) -> float:
 def event_spread(estimator: JointAligner, X, seqs: list[LabeledSequence]) -> tuple[float, float]:
     """Mean ``|position - median|`` of each key event on the common timeline (in [0, 1]), over the clips of each
     action that have it, averaged over actions and events: with the learned warps, and with none (each clip's
-    normalised time). ``(nan, nan)`` when no clip has events."""
+    normalised time). ``(nan, nan)`` when no clip has events.
+
+    Joint alignment is defined only up to a warp shared by all clips, and a shared warp that squeezes the common
+    time around an event shrinks its spread without aligning anything. So the learned positions are read through
+    the inverse of each action's mean warp: a warp common to every clip then scores exactly as no warping."""
     inverse = estimator.warps(X, inverse=True)  # (N, L) common time at each own sample
+    grid = np.linspace(0.0, 1.0, 101)  # normalised own time, where the clips' warps are averaged
+    own: dict[str, list[np.ndarray]] = {}
     positions: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for seq, common in zip(seqs, inverse):
         last = seq.features.num_frames - 1
+        own.setdefault(seq.action, []).append(np.interp(grid * last, np.arange(last + 1), common[: last + 1]))
         for name, frame in seq.events.items():
             if frame is not None and np.isfinite(frame):
                 learned = float(np.interp(frame, np.arange(last + 1), common[: last + 1]))
                 positions.setdefault((seq.action, name), []).append((learned, frame / max(last, 1)))
-    spreads = [np.abs(p - np.median(p, axis=0)).mean(axis=0) for p in map(np.array, positions.values()) if len(p) > 1]
+    shared = {action: np.maximum.accumulate(np.mean(curves, axis=0)) for action, curves in own.items()}
+    spreads = []
+    for (action, _), pairs in positions.items():
+        if len(pairs) > 1:
+            p = np.array(pairs)  # (n, 2) learned, identity
+            p[:, 0] = np.interp(p[:, 0], shared[action], grid)  # the shared warp undone
+            spreads.append(np.abs(p - np.median(p, axis=0)).mean(axis=0))
     return tuple(np.mean(spreads, axis=0)) if spreads else (float("nan"), float("nan"))
 
 

@@ -85,3 +85,41 @@ def test_within_clip_share_and_event_spread():
     levels = np.array([[0.0, 0.1, 0.0], [5.0, 5.1, 5.0]])  # two clips that differ by their level only
     assert within_clip_share(levels) < 0.01
     assert within_clip_share(levels - levels.mean(1, keepdims=True)) == pytest.approx(1.0)
+
+
+class _GivenWarps:
+    """An aligner whose inverse warps are given: ``common(k, u)`` is clip k's common time at its normalised own time
+    ``u`` (what :func:`mvsync.train.event_spread` reads through ``warps(X, inverse=True)``)."""
+
+    def __init__(self, common):
+        self.common = common
+
+    def warps(self, X, inverse=False):
+        assert inverse
+        out = np.full((len(X), max(x.shape[1] for x in X)), np.nan)
+        for k, x in enumerate(X):
+            out[k, : x.shape[1]] = self.common(k, np.linspace(0.0, 1.0, x.shape[1]))
+        return out
+
+
+def test_event_spread_scores_a_warp_shared_by_every_clip_as_no_warping(copies):
+    """A warp common to all clips squeezes the timeline around the event (slope 0.1 at mid-clip) but aligns
+    nothing: it must not look like alignment. The copies' true warps must."""
+    from mvsync.train import event_spread
+
+    X = [np.zeros((1, c.features.num_frames)) for c in copies]
+    squeeze = _GivenWarps(lambda k, u: u + 0.9 * np.sin(2 * np.pi * u) / (2 * np.pi))  # monotone, slope >= 0.1
+    learned, identity = event_spread(squeeze, X, copies)
+    assert identity > 0.02 and learned == pytest.approx(identity, rel=0.05)
+
+    source = load_collection(PENN, split="test", action="squat", max_per_action=1)[0]
+    contents = [retime_values(source.features.values, r)[1] for r in RETIMINGS]  # own frame -> source frame
+
+    def true_common(k, u):
+        content = contents[k]
+        known = np.flatnonzero(np.isfinite(content))
+        source_frame = np.interp(np.arange(len(content)), known, content[known])  # held at the ends
+        return np.interp(u * (len(content) - 1), np.arange(len(content)), source_frame) / (source.features.num_frames - 1)
+
+    learned, identity = event_spread(_GivenWarps(true_common), X, copies)
+    assert learned < 0.2 * identity
