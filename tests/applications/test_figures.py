@@ -3,6 +3,7 @@ clip: which source frame each copy shows is known), the files are real PNG/SVG, 
 figure."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,3 +134,17 @@ def test_help(capsys, command):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])
     assert exit_.value.code == 0 and "usage: mvsync" in capsys.readouterr().out
+
+
+def test_cli_tsne_draws_the_clips_chosen_with_clips(capsys, tmp_path, synced):
+    result, _, _ = synced  # 4 clips
+    result.save(tmp_path / "sync.json")
+    out = tmp_path / "two"
+    assert main(["figures", "tsne", str(tmp_path / "sync.json"), "--clips", "1,3", "-o", str(out), "-q"]) == 0
+    svg = (out / "tsne.svg").read_text()
+    names = [Path(t.path).name for t in result.videos]
+    assert names[1] in svg and names[3] in svg and names[0] not in svg and names[2] not in svg
+    for clips, message in (("1,9", "clip 9 is out of range for 4 clips"), ("1,1", "named twice"),
+                           ("2", "takes 2 to 4 clips, got 1"), ("a,b", "expected clip indices")):
+        assert main(["figures", "tsne", str(tmp_path / "sync.json"), "--clips", clips, "-o", str(tmp_path / "x")]) == 2
+        assert message in capsys.readouterr().err and not (tmp_path / "x").exists()

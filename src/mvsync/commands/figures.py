@@ -6,7 +6,9 @@ Each writes ``DIR/<figure>.png`` and ``DIR/<figure>.svg``; the same inputs and `
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
+from ..errors import ConfigError
 from .sync_input import add_sync_input, check_input, split_clip_file
 
 FIGURES = ("tsne", "latent", "frames")
@@ -24,6 +26,7 @@ def add_parser(sub, common) -> None:
                    help="raw: standardised features; tpl: position on a TPL timeline fitted on the clips (default: raw)")
     f.add_argument("--model", metavar="CKPT", help="embed with a checkpoint of mvsync train instead (its features)")
     f.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default: 30)")
+    _add_clips(f, 4)
     f = figures.add_parser("latent", parents=[common], help="TPL latent of up to 20 clips before and after alignment",
                            description="The 1-D TPL latent of each clip before (left) and after (right) joint "
                                        "alignment, coloured by phase label when --labels are given, else by time.")
@@ -31,6 +34,7 @@ def add_parser(sub, common) -> None:
     f.add_argument("--model", metavar="CKPT", help="a checkpoint of mvsync train --algo tpl (default: fit TPL on the clips)")
     f.add_argument("--epochs", type=int, default=300, help="fitting steps without --model (default: 300)")
     _add_labels(f)
+    _add_clips(f, 20)
     f = figures.add_parser("frames", parents=[common], help="five moments of every clip before and after sync",
                            description="Five equally spaced moments, one row per clip, before sync (each clip's own "
                                        "time) and after (the synced frames); cells that disagree with their column "
@@ -45,6 +49,34 @@ def _add_common(f: argparse.ArgumentParser) -> None:
     f.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (must be new or empty unless --force)")
     f.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same figure (default: 0)")
     f.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
+
+
+def _add_clips(f: argparse.ArgumentParser, most: int) -> None:
+    f.add_argument("--clips", metavar="I,J,...", help=f"which clips to draw (0-based, in sync.json's order or as given; "
+                                                      f"at most {most}; default: all)")
+
+
+def _chosen(args: argparse.Namespace, n_clips: int, most: int, what: str) -> list[int] | None:
+    """The clip indices ``--clips`` names (None: all), checked against ``n_clips``; the figure takes 2 to ``most``."""
+    from ..applications.trajectories import check_clip_count
+
+    if args.clips is None:
+        if n_clips > most:
+            raise ConfigError(f"{what}: takes 2 to {most} clips, got {n_clips}; choose some with --clips "
+                              f"(e.g. --clips {','.join(map(str, range(min(most, 4))))})")
+        check_clip_count(n_clips, most, what)
+        return None
+    try:
+        chosen = [int(part) for part in args.clips.split(",")]
+    except ValueError:
+        raise ConfigError(f"--clips {args.clips}: expected clip indices like 0,2,3") from None
+    bad = [i for i in chosen if not 0 <= i < n_clips]
+    if bad:
+        raise ConfigError(f"--clips {args.clips}: clip {bad[0]} is out of range for {n_clips} clips (0..{n_clips - 1})")
+    if len(set(chosen)) != len(chosen):
+        raise ConfigError(f"--clips {args.clips}: a clip is named twice")
+    check_clip_count(len(chosen), most, what)
+    return chosen
 
 
 def _add_labels(f: argparse.ArgumentParser) -> None:
@@ -63,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
         result = source.resolve(progress=not args.quiet)
         kind = feature_kind(getattr(args, "model", None), result.features)
         features = source.features(result, kind=kind, progress=not args.quiet)
+        if getattr(args, "chosen", None) is not None:  # --clips: the figure draws these only
+            result = replace(result, videos=[result.videos[i] for i in args.chosen], events=())
+            features = [features[i] for i in args.chosen]
+            labels_read = None if labels_read is None else [labels_read[i] for i in args.chosen]
         draw = {"tsne": _draw_tsne, "latent": _draw_latent, "frames": _draw_frames}[args.figure]
         paths = [out_dir / f"{args.figure}.{suffix}" for suffix in ("png", "svg")]
         for path in draw(args, result, features, labels_read, paths):
@@ -80,18 +116,17 @@ def _labels(args: argparse.Namespace, source):
 
 def _check_tsne(args, source):
     from ..applications.frame_embeddings import check_embedding
-    from ..applications.trajectories import MAX_CLIPS, check_clip_count
+    from ..applications.trajectories import MAX_CLIPS
 
-    check_clip_count(len(source.clips), MAX_CLIPS, "figures tsne")
+    args.chosen = _chosen(args, len(source.clips), MAX_CLIPS, "figures tsne")
     check_embedding(args.embedding, args.model)
     return None  # t-SNE takes no labels
 
 
 def _check_latent(args, source):
     from ..applications.latent import MAX_CLIPS
-    from ..applications.trajectories import check_clip_count
 
-    check_clip_count(len(source.clips), MAX_CLIPS, "figures latent")
+    args.chosen = _chosen(args, len(source.clips), MAX_CLIPS, "figures latent")
     return _labels(args, source)
 
 
