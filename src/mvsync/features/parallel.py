@@ -12,12 +12,12 @@ import functools
 import json
 import logging
 import multiprocessing
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ConfigError, InputError
+from ..threads import available_cores
 from ..types import Features
 from .base import FeatureExtractor, create_extractor
 
@@ -40,14 +40,6 @@ class Execution:
     def __post_init__(self) -> None:
         if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
             raise ConfigError(f"jobs: expected a positive number of processes, got {self.jobs!r}")
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 POOL_MIN_CLIPS = 8  # fewer clips than this: one process (each pool worker imports torch, 5-10 s, before any work)
