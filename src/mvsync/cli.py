@@ -173,9 +173,15 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
                                                               "written as pages synced.mp4, synced_2.mp4, ...")
 
 
+def _check_slowmo_outputs(slowmo: list[str], outputs: list[str]) -> None:
+    """``--slowmo`` shapes the grid, pair and ghost videos: refused when none of them is written."""
+    if slowmo and not {"grid", "pair", "ghost"} & set(outputs):
+        raise ConfigError(f"--slowmo {slowmo[0]}: slows grid, pair and ghost, and --outputs writes none of them")
+
+
 def _add_threads_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, metavar="N",
-                   help="torch CPU threads (default: torch's, at most the cores this process may use; "
+                   help="torch CPU threads (default: torch's, at most the cores this process may use that the load average says are idle; "
                         "$OMP_NUM_THREADS when set)")
 
 
@@ -199,6 +205,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     # Every option and input is checked (probe only) before the output folder exists or anything is decoded.
     outputs = _outputs(args.outputs, no_video=args.no_video)
+    _check_slowmo_outputs(args.slowmo, outputs)
     check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
@@ -397,6 +404,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     # As in run_sync: every option and clip is checked before the output folder exists or anything is decoded.
     outputs = _outputs(args.outputs)
+    _check_slowmo_outputs(args.slowmo, outputs)
     source = Path(args.sync_json)
     result = SyncResult.load(source / "sync.json" if source.is_dir() else source)
     clips = [track.path for track in result.videos]

@@ -290,3 +290,12 @@ def test_sync_refuses_slowmo_around_an_event_it_does_not_mark(capsys, tmp_path, 
     assert code == 2
     assert "slowmo: no key event named 'landing' (events: impact)" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_slowmo_without_a_video_it_slows_is_refused(capsys, tmp_path, retimed):
+    clips = list(map(str, retimed[0][:2]))
+    code, _, err = _run(capsys, "sync", *clips, "-o", str(tmp_path / "out"), "--event", "impact=0:1.0",
+                        "--slowmo", "impact:2", "--outputs", "json,clips")
+    assert code == 2
+    assert "--slowmo impact:2: slows grid, pair and ghost, and --outputs writes none of them" in err
+    assert not (tmp_path / "out").exists()
