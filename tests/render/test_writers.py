@@ -45,7 +45,9 @@ def test_render_outputs_publishes_a_writers_own_folder(tmp_path, small_result):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clips", "sync.json"]  # no staging folder left
     with pytest.raises(OutputExistsError, match="already exists"):
         render_outputs(small_result, tmp_path, ["clips"], options=SMALL)
+    (tmp_path / "clips" / "an_earlier_clip.mp4").write_bytes(b"from a run with other clips")
     assert render_outputs(small_result, tmp_path, ["clips"], options=SMALL, overwrite=True) == paths[:-1]
+    assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == sorted(Path(n).name for n in names)  # replaced whole
 
 
 def test_render_outputs_writes_the_chosen_ones_once_and_in_order(tmp_path, small_result):

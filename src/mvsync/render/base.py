@@ -39,7 +39,8 @@ def render_outputs(
     """Run the writers ``names`` on ``result`` into ``out_dir``; returns the files written, in that order.
 
     Every writer writes into one hidden staging folder inside ``out_dir``; its files are moved into place only once
-    all writers succeeded, so a failing writer (or an existing file without ``overwrite``) changes nothing.
+    all writers succeeded, so a failing writer (or an existing file without ``overwrite``) changes nothing. A writer's
+    own folder (``clips/``, ``player/``) replaces an earlier one whole, so no file of an earlier run is left in it.
 
     >>> render_outputs(SyncResult.load("out/sync.json"), "again", ["grid", "alignment"])  # doctest: +SKIP
     """
@@ -51,14 +52,18 @@ def render_outputs(
         staged = [path for _, write in writers
                   for path in write(result, staging, options=options, overwrite=overwrite, progress=progress)]
         finals = [out_dir / path.relative_to(staging) for path in staged]
-        clashes = [final for final in finals if final.exists() and not overwrite]
+        # what the writers made at the top of out_dir: files (sync.json) and their own folders (clips/, player/)
+        tops = list(dict.fromkeys(path.relative_to(staging).parts[0] for path in staged))
+        clashes = [out_dir / top for top in tops if (out_dir / top).exists() and not overwrite]
         if clashes:
             raise OutputExistsError(f"{clashes[0]}: already exists")
-        for path, final in zip(staged, finals):
+        for top in tops:
+            final = out_dir / top
             if final.is_dir() and not final.is_symlink():
-                shutil.rmtree(final)
-            final.parent.mkdir(parents=True, exist_ok=True)  # a writer's own folder (clips/<name>.mp4)
-            os.replace(path, final)
+                shutil.rmtree(final)  # a writer's folder is replaced whole: no file of an earlier run stays in it
+            elif (final.exists() or final.is_symlink()) and (staging / top).is_dir():
+                final.unlink()
+            os.replace(staging / top, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return finals
