@@ -92,7 +92,7 @@ def test_bad_train_option_is_a_clear_error(capsys, tmp_path, feature_folder):
     assert not (tmp_path / "x.pt").exists()
 
 
-def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed):
+def test_sync_with_a_trained_tpl_model(capsys, caplog, tmp_path, feature_folder, retimed):
     ckpt = tmp_path / "tpl.pt"
     assert main(["train", str(feature_folder), "-o", str(ckpt), "--epochs", "3", *SMALL["tpl"], "-q"]) == 0
     paths = [str(p) for p in retimed[0]]
@@ -116,8 +116,10 @@ def test_sync_with_a_trained_tpl_model(capsys, tmp_path, feature_folder, retimed
     assert main(["sync", *paths, "-o", str(tmp_path / "o5"), "--model", str(ckpt), "--no-video", "-q"]) == 0
     assert json.loads((tmp_path / "o5" / "sync.json").read_text())["method"] == "tpl"
     # the library call behaves as the CLI: the checkpoint brings its feature kind and implies tpl
-    result = sync(paths, model=ckpt)
+    with caplog.at_level("WARNING", logger="mvsync"):
+        result = sync(paths, model=ckpt)
     assert (result.method, result.features) == ("tpl", "appearance")
+    assert "fitted to each set of clips extracted together" in caplog.text  # appearance's PCA: said, not hidden
     for video, track in zip(data["videos"], result.videos):
         np.testing.assert_allclose(np.array(video["source_frame"], dtype=float), track.source_frame, atol=1e-3)
 

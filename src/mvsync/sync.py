@@ -145,8 +145,19 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     trained = load_model(config.model)
     if config.features is not None and config.features != trained.features:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
+    _warn_set_fitted_features(trained.features, config.model)
     options = {**config.method_options, "model": str(config.model)}
     return replace(config, method=method, features=trained.features, method_options=options)
+
+
+def _warn_set_fitted_features(kind: str, model: str | Path) -> None:
+    """A model on features fitted to each extracted set (appearance's PCA) sees new clips in another basis (open)."""
+    from .features import FEATURES
+
+    if kind in FEATURES.names() and FEATURES.get(kind).fits_the_set():
+        log.warning("%s: trained on %s features, which are fitted to each set of clips extracted together (a PCA); "
+                    "new clips get another basis, so the model may misread them (pose, resnet50, dino or clip do not "
+                    "have this problem)", model, kind)
 
 
 def check_options(config: SyncConfig, n_paths: int) -> None:

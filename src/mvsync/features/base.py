@@ -75,6 +75,13 @@ class FeatureExtractor:
         """Set-level step after every video is extracted (identity by default)."""
         return features
 
+    @classmethod
+    def fits_the_set(cls) -> bool:
+        """Whether :meth:`finalize` fits something to the clips extracted together (appearance's PCA): the same clip
+        then gets other features in another set, so a model trained on them does not see new clips as it saw its
+        training clips."""
+        return cls.finalize is not FeatureExtractor.finalize
+
 
 def create_extractor(kind: str, **config: Any) -> FeatureExtractor:
     """Build a registered extractor by name, e.g. ``create_extractor("appearance", size=32)``."""
