@@ -406,3 +406,17 @@ def test_features_jobs_and_fps_are_checked_before_any_output(capsys, tmp_path, r
     assert code == 2 and "--jobs 0: expected a positive number of processes" in err and not out.exists()
     code, _, err = run(capsys, "features", str(retimed[0][0]), "-o", str(out), "--fps", "-1", "--features", "appearance")
     assert code == 2 and "appearance fps: must be a positive number" in err and not out.exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["sync", "a.mp4", "b.mp4", "-o", "x", "--features", "posture"], "sync: argument --features: invalid choice: 'posture'"),
+    (["sync", "a.mp4", "b.mp4"], "sync: the following arguments are required: -o/--output"),
+    (["figures", "tsne", "a.mp4", "-o", "x", "--perplexity", "many"], "figures tsne: argument --perplexity: invalid float"),
+    (["nope"], "argument COMMAND: invalid choice: 'nope'"),
+])
+def test_a_bad_command_line_is_one_line_naming_the_option(capsys, argv, expected):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and err.startswith(f"mvsync: error: {expected}"), err
+    assert err.rstrip().endswith("--help)")

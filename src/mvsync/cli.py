@@ -12,7 +12,7 @@ import math
 import statistics
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from . import __version__
 from .cli_names import (ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DATASET_NAMES, DEFAULT_OUTPUTS, FEATURE_NAMES,
@@ -39,8 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with mvsync's error format: one line on stderr naming the option, then exit 2 (its own prints the
+    whole usage first, a dozen lines above the one that matters)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("mvsync").strip()  # "sync", "figures tsne"; empty for mvsync itself
+        self.exit(2, f"mvsync: error: {command + ': ' if command else ''}{message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mvsync", description="Synchronize many videos of the same action.")
+    parser = _Parser(prog="mvsync", description="Synchronize many videos of the same action.")
     parser.add_argument("--version", action="version", version=f"mvsync {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="log more (per-clip details)")
