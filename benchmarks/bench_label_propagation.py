@@ -33,20 +33,12 @@ from mvsync.applications.label_propagation import label_accuracy
 from mvsync.datasets.collection import load_collection
 from mvsync.datasets.penn_keypoints import DERIVED_EVENT_RULES
 from mvsync.datasets.phases import phases_from_boundaries
-from mvsync.evaluate.retiming import Retiming, retime_values
+from mvsync.evaluate.retiming import VARIED_RETIMINGS, retime_values
 from mvsync.sync import SyncConfig, build_result
 
 PENN = Path(__file__).resolve().parents[2] / "shared" / "data" / "penn_action"
 SMALL_ACTIONS = ("squat", "jumping_jacks", "pullup")
 METHODS = ("identity", "dtw", "tpl")
-RETIMINGS = (
-    Retiming(1.0),
-    Retiming(0.7, lead_in=10),
-    Retiming(1.4, lead_in=3, pause=8, pause_at=0.3),
-    Retiming(0.85, lead_in=30, ease=0.4),
-    Retiming(1.2, tail=25, ease=-0.4),
-    Retiming(0.75, lead_in=16, pause=10, pause_at=0.7),
-)
 
 
 class _Identity:
@@ -73,7 +65,7 @@ def retimed_copies(clip) -> tuple[list, list[np.ndarray]]:
     f = clip.features
     bounds = np.rint(np.array([0.25, 0.5, 0.75]) * (f.num_frames - 1))
     copies, truth = [], []
-    for retiming in RETIMINGS:
+    for retiming in VARIED_RETIMINGS:
         values, content = retime_values(np.where(f.valid[:, None], f.values, np.nan), retiming)
         copies.append(replace(f, values=np.nan_to_num(values).astype(np.float32), valid=np.isfinite(values).all(1),
                               times_s=np.arange(len(values)) / f.fps))
@@ -118,7 +110,7 @@ def main() -> None:
     print(f"\nPenn Action test clips, {args.clips} performers per action, 2 phases split at the derived key event; "
           f"seed {args.seed}\n")
     print(markdown(*tables["performers"]))
-    print(f"\nThe first test clip of each action retimed into {len(RETIMINGS)} copies (exact truth), 4 phases\n")
+    print(f"\nThe first test clip of each action retimed into {len(VARIED_RETIMINGS)} copies (exact truth), 4 phases\n")
     print(markdown(*tables["retimed"]))
 
 

@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 SPIN = "import time\nend = time.time() + 3600\nx = 0\nwhile time.time() < end:\n    x = (x * 7 + 1) % 1000003\n"

@@ -12,20 +12,12 @@ from mvsync.align.tpl_aligner import TPLAligner
 from mvsync.datasets.collection import load_collection
 from mvsync.evaluate.protocol import aligner_embedder, evaluate, identity_embedder, model_embedder, raw_embedder
 from mvsync.evaluate.metrics_events import timeline_position
-from mvsync.evaluate.retiming import Retiming, retime_values
+from mvsync.evaluate.retiming import VARIED_RETIMINGS, retime_values
 from mvsync.train import train
 
 PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
 pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
 
-RETIMINGS = (
-    Retiming(1.0),
-    Retiming(0.7, lead_in=10),
-    Retiming(1.4, lead_in=3, pause=8, pause_at=0.3),
-    Retiming(0.85, lead_in=30, ease=0.4),
-    Retiming(1.2, tail=25, ease=-0.4),
-    Retiming(0.75, lead_in=16, pause=10, pause_at=0.7),
-)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,7 @@ def retimed_copies():
     source = load_collection(PENN, split="test", action="squat", max_per_action=1)[0]
     f = source.features
     out = []
-    for k, retiming in enumerate(RETIMINGS):
+    for k, retiming in enumerate(VARIED_RETIMINGS):
         values, content = retime_values(np.where(f.valid[:, None], f.values, np.nan), retiming)
         features = replace(f, values=np.nan_to_num(values).astype(np.float32), valid=np.isfinite(values).all(1),
                            times_s=np.arange(len(values)) / f.fps)
@@ -113,7 +105,7 @@ def test_event_spread_scores_a_warp_shared_by_every_clip_as_no_warping(copies):
     assert identity > 0.02 and learned == pytest.approx(identity, rel=0.05)
 
     source = load_collection(PENN, split="test", action="squat", max_per_action=1)[0]
-    contents = [retime_values(source.features.values, r)[1] for r in RETIMINGS]  # own frame -> source frame
+    contents = [retime_values(source.features.values, r)[1] for r in VARIED_RETIMINGS]  # own frame -> source frame
 
     def true_common(k, u):
         content = contents[k]

@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..atomic import atomic_write
 from ..errors import ConfigError, InputError, OutputExistsError
-from ..io import probe, read_frames
+from ..io import probe, read_frames_at
 from ..types import VideoInfo
 from .embedding import ClipEmbedding, check_embedding_options, embed_clips, nearest_frames, same_file
 
@@ -174,17 +174,8 @@ def _frames_of(items: list[Match]) -> list[np.ndarray]:
     wanted: dict[Path, set[int]] = {}
     for item in items:
         wanted.setdefault(item.path, set()).add(item.frame_idx)
-    found: dict[tuple[Path, int], np.ndarray] = {}
-    for clip, frames in wanted.items():
-        for frame in read_frames(clip):
-            if frame.index in frames:
-                found[(clip, frame.index)] = frame.image
-            if frame.index >= max(frames):
-                break
-    missing = [item for item in items if (item.path, item.frame_idx) not in found]
-    if missing:
-        raise InputError(f"{missing[0].path}: frame {missing[0].frame_idx} could not be decoded")
-    return [found[(item.path, item.frame_idx)] for item in items]
+    found = {clip: read_frames_at(clip, frames) for clip, frames in wanted.items()}
+    return [found[item.path][item.frame_idx] for item in items]
 
 
 def _letterbox(image: np.ndarray, cell: tuple[int, int]) -> Image.Image:

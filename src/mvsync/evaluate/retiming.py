@@ -62,6 +62,17 @@ DEMO_RETIMINGS = (
     Retiming(tempo=1.1, lead_in=8, tail=10, ease=0.5),
 )
 
+# Six copies that span what performers do: tempo 0.7-1.4x, lead-ins up to 30 frames, a pause early and one late, a
+# tail, and speed changes (the known-truth Penn test and the label-propagation benchmark).
+VARIED_RETIMINGS = (
+    Retiming(1.0),
+    Retiming(0.7, lead_in=10),
+    Retiming(1.4, lead_in=3, pause=8, pause_at=0.3),
+    Retiming(0.85, lead_in=30, ease=0.4),
+    Retiming(1.2, tail=25, ease=-0.4),
+    Retiming(0.75, lead_in=16, pause=10, pause_at=0.7),
+)
+
 
 def write_retimed(
     source: str | Path,

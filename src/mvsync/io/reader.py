@@ -126,6 +126,24 @@ def read_all_frames(path: str | Path, *, size: tuple[int, int] | None = None) ->
     return np.stack(frames), np.asarray(times)
 
 
+def read_frames_at(path: str | Path, indices, *, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
+    """``{index: (H, W, 3) uint8}`` for each wanted frame index, in one forward pass that stops at the last one.
+    Raises :class:`InputError` naming the first index the clip does not reach."""
+    wanted = set(indices)
+    found: dict[int, np.ndarray] = {}
+    if wanted:
+        last = max(wanted)
+        for frame in read_frames(path, size=size):
+            if frame.index in wanted:
+                found[frame.index] = frame.image
+            if frame.index >= last:
+                break
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise InputError(f"{path}: frame {missing[0]} could not be decoded (the clip ends sooner)")
+    return found
+
+
 class _TimeSampler:
     """Keeps the first frame at or after each multiple of ``1 / fps`` seconds (every frame when fps is None)."""
 

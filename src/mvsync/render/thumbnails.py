@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..io import probe, read_frames
+from ..io import probe, read_frames_at
 
 GRAY = 200  # a cell with no content
 
@@ -18,15 +17,5 @@ def read_thumbnails(path: str | Path, indices: list[int], *, width: int = 96) ->
     what decodes."""
     info = probe(path)
     size = (width, max(2, int(round(width * info.height / info.width / 2)) * 2))
-    wanted = {i for i in indices if i >= 0}
-    found = {i: np.full((size[1], size[0], 3), GRAY, np.uint8) for i in indices if i < 0}
-    last = max(wanted, default=-1)
-    for frame in read_frames(path, size=size):
-        if frame.index in wanted:
-            found[frame.index] = frame.image
-        if frame.index >= last:
-            break
-    missing = sorted(wanted - set(found))
-    if missing:
-        raise InputError(f"{path}: frame {missing[0]} could not be decoded (the clip ends sooner)")
-    return found
+    found = read_frames_at(path, [i for i in indices if i >= 0], size=size)
+    return {**found, **{i: np.full((size[1], size[0], 3), GRAY, np.uint8) for i in indices if i < 0}}
