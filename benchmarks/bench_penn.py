@@ -71,40 +71,50 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[], choices=["tpl", "dtan", "tcc", "test-time"],
                         help="rows to leave out")
-    parser.add_argument("--tpl", nargs="*", default=[], metavar="KEY=VALUE", help="override TPL options")
+    for algo in ("tpl", "dtan", "tcc"):
+        parser.add_argument(f"--{algo}", nargs="*", default=[], metavar="KEY=VALUE", help=f"override {algo} options")
+    parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
     parser.add_argument("--test-per-action", type=int, help="score the first N test clips of each action")
     parser.add_argument("--out", help="markdown file (default: benchmarks/results/penn_<quick|full>.md)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     plan = QUICK if args.quick else FULL
-    tpl_options = {**plan["tpl"], **_parse_params(args.tpl)}
+    options = {algo: {**plan[algo], **_parse_params(getattr(args, algo))} for algo in ("tpl", "dtan", "tcc")}
     train_set = load(plan["train_actions"], "train", plan["per_action"])
     test_set = load([a for a in plan["train_actions"] if a in SCORED], "test",
                     args.test_per_action or plan["test_per_action"])
     setup = (f"{'quick' if args.quick else 'full'}: {len(train_set)} train clips of {len(plan['train_actions'])} "
              f"action(s), {len(test_set)} test clips of the {len({s.action for s in test_set})} scored; "
-             f"tpl {tpl_options}; dtan {plan['dtan']}; tcc {plan['tcc']}; device {args.device}, seed {args.seed}")
+             f"tpl {options['tpl']}; dtan {options['dtan']}; tcc {options['tcc']}; device {args.device}, seed {args.seed}")
     print(setup, flush=True)
 
     reports: list[EvalReport] = []
     timings: dict[str, float] = {}
     diagnostics: list[str] = []
 
+    out = Path(args.out) if args.out else RESULTS / f"penn_{'quick' if args.quick else 'full'}.md"
+
     def score(name: str, embedder) -> None:
         start = time.perf_counter()
         reports.append(evaluate(test_set, embedder=embedder, method=name))
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
         print(f"{name}: macro event error {reports[-1].macro['event_err_frames']:.2f} frames", flush=True)
+        write(out, setup, reports, timings, diagnostics)  # after every row: a run stopped early keeps its rows
 
     score("raw", raw_embedder(train_set))
     score("identity", identity_embedder())
-    for algo, options in (("tpl", tpl_options), ("dtan", plan["dtan"]), ("tcc", plan["tcc"])):
+    for algo in ("tpl", "dtan", "tcc"):
         if algo in args.skip:
             continue
         print(f"training {algo} ...", flush=True)
         start = time.perf_counter()
-        model = train(train_set, algo=algo, seed=args.seed, device=args.device, progress=sys.stderr.isatty(), **options)
+        model = train(train_set, algo=algo, seed=args.seed, device=args.device, progress=sys.stderr.isatty(),
+                      **options[algo])
         timings[algo] = time.perf_counter() - start
+        print(f"trained {algo} in {timings[algo]:.0f} s", flush=True)
+        if args.save_models:
+            Path(args.save_models).mkdir(parents=True, exist_ok=True)
+            model.save(Path(args.save_models) / f"{algo}.pt")
         if algo in ("tpl", "dtan"):
             diagnostics.append(_diagnose(algo, model, train_set))
             print(diagnostics[-1], flush=True)
@@ -114,15 +124,18 @@ def main() -> None:
             fitted = aligner_embedder(test_set, lambda: TPLAligner(refine=refine, seed=args.seed, device=args.device))
             score(name, fitted)
 
-    table = markdown(reports, timings)
-    print("\n" + table)
-    out = Path(args.out) if args.out else RESULTS / f"penn_{'quick' if args.quick else 'full'}.md"
+    print("\n" + markdown(reports, timings))
+    print(f"wrote {out}")
+
+
+def write(out: Path, setup: str, reports: list[EvalReport], timings: dict[str, float], diagnostics: list[str]) -> None:
+    """The table so far (markdown) and every report (json) next to it."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    body = [f"# bench_penn ({time.strftime('%Y-%m-%d')})", "", setup, "", table, "", *[f"- {d}" for d in diagnostics]]
+    body = [f"# bench_penn ({time.strftime('%Y-%m-%d')})", "", setup, "", markdown(reports, timings), "",
+            *[f"- {d}" for d in diagnostics]]
     out.write_text("\n".join(body) + "\n")
     out.with_suffix(".json").write_text(json.dumps({"setup": setup, "reports": [r.to_dict() for r in reports],
                                                     "seconds": timings}, indent=1))
-    print(f"wrote {out}")
 
 
 def _diagnose(algo: str, model, train_set: list[LabeledSequence]) -> str:

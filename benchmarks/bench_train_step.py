@@ -1,13 +1,16 @@
 """Training-step cost of the seed's TPL net (and DTAN): steps per second and operators per step.
 
 Run: ``python benchmarks/bench_train_step.py [--algo tpl] [--batch 64] [--length 128] [--steps 10] [--device cpu]
-[--baseline SRC]``
+[--compile [--eager-too]] [--baseline SRC]``
 
 One step is the whole of :meth:`Trainer.step`: forward, loss (ICAE prototypes, reconstruction), backward and the
 AdamW update, on a batch of ``--batch`` real Penn Action keypoint sequences (26 channels; cut or NaN-padded to
 ``--length`` frames, lengths as recorded) with the seed's architecture (TPL: widths 128-64-32-16, InceptionTime 32
 filters x 6 blocks, 4 recurrent CPAB passes of 16 cells). Operators per step (aten calls counted by the profiler,
 forward and backward) measure what makes a tiny model launch-bound on a GPU: each is at least one kernel launch.
+
+``--compile`` trains with the estimator's ``compile=True`` (``torch.compile``, batches padded to one length); the
+first step's time, which includes the compilation, is printed too.
 
 ``--baseline SRC`` runs the same measurement, in a subprocess, on another checkout's ``src`` folder (e.g. the main
 branch before a change) and prints the ratios, so both figures come from the same machine at the same time.
@@ -48,15 +51,19 @@ def penn_batch(n: int, length: int, seed: int = 0):
     return x, lengths, labels, len(actions)
 
 
-def measure(algo: str, batch: int, length: int, steps: int, device: str) -> dict:
-    """Median seconds per step over ``steps`` timed steps (after 2 warm-up steps) and aten operators per step."""
+def measure(algo: str, batch: int, length: int, steps: int, device: str, compile: bool = False) -> dict:
+    """Median seconds per step over ``steps`` timed steps (after 2 warm-up steps) and aten operators per step;
+    ``compile``: the estimator's ``compile=True`` (``first_s``, the first step, includes the compilation)."""
     import torch
 
     from mvsync.align.engine import DTAN, TPL
 
     x, lengths, labels, n_classes = penn_batch(batch, length)
-    estimator = {"tpl": TPL, "dtan": DTAN}[algo](epochs=1, batch_size=batch, device=device)
-    estimator.fit(x[:2].numpy(), y=labels[:2].numpy(), lengths=lengths[:2].tolist())  # builds model and trainer
+    extra = {"compile": True} if compile else {}  # (a baseline checkout may predate the option)
+    estimator = {"tpl": TPL, "dtan": DTAN}[algo](epochs=1, batch_size=batch, device=device, **extra)
+    start = time.perf_counter()
+    estimator.fit(x.numpy(), y=labels.numpy(), lengths=lengths.tolist())  # builds model and trainer: one step
+    first = time.perf_counter() - start
     estimator.epochs = 100  # the timed steps are at epoch 50 of 100 (the ICAE weight mid-ramp)
     estimator.classes_ = list(range(n_classes))
     estimator.timeline_length_ = length
@@ -80,13 +87,14 @@ def measure(algo: str, batch: int, length: int, steps: int, device: str) -> dict
         step()
     ops = sum(e.count for e in prof.key_averages() if e.key.startswith("aten::"))
     return {"s_per_step": statistics.median(times), "ops_per_step": ops, "torch": torch.__version__,
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "first_s": first}
 
 
 def run_baseline(src: str, args: argparse.Namespace) -> dict:
     """The same measurement on another checkout's ``src`` (a subprocess, so its modules are the ones imported)."""
     cmd = [sys.executable, __file__, "--json", "--algo", args.algo, "--batch", str(args.batch), "--length",
            str(args.length), "--steps", str(args.steps), "--device", args.device, "--threads", str(args.threads)]
+    cmd += ["--compile"] if args.compile else []
     env = {**os.environ, "PYTHONPATH": src}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -101,6 +109,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (default 1: a busy 2-core machine)")
+    parser.add_argument("--compile", action="store_true", help="train with compile=True (torch.compile)")
+    parser.add_argument("--eager-too", action="store_true", help="with --compile: also measure this checkout eager")
     parser.add_argument("--baseline", metavar="SRC", help="also measure this checkout's src folder (e.g. main's)")
     parser.add_argument("--json", action="store_true", help="print one JSON line (used for --baseline)")
     args = parser.parse_args()
@@ -108,23 +118,27 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    ours = measure(args.algo, args.batch, args.length, args.steps, args.device)
+    ours = measure(args.algo, args.batch, args.length, args.steps, args.device, args.compile)
     if args.json:
         print(json.dumps(ours))
         return
-    rows = [("this checkout", ours)]
+    rows = [("this checkout" + (", compile=True" if args.compile else ""), ours)]
+    if args.compile and args.eager_too:
+        rows.insert(0, ("this checkout, eager", measure(args.algo, args.batch, args.length, args.steps, args.device)))
     if args.baseline:
         rows.insert(0, (f"baseline {args.baseline}", run_baseline(args.baseline, args)))
     print(f"{args.algo} train step, batch {args.batch} x {args.length} frames, {args.device}, "
           f"{args.threads} thread(s), torch {ours['torch']}")
-    print("| code | s/step | steps/s | aten ops/step |")
-    print("|---|---|---|---|")
+    print("| code | s/step | steps/s | aten ops/step | first step (s) |")
+    print("|---|---|---|---|---|")
     for name, r in rows:
-        print(f"| {name} | {r['s_per_step']:.3f} | {1 / r['s_per_step']:.2f} | {r['ops_per_step']} |")
+        print(f"| {name} | {r['s_per_step']:.4f} | {1 / r['s_per_step']:.2f} | {r['ops_per_step']} "
+              f"| {r.get('first_s', float('nan')):.1f} |")
     if args.baseline:
         base = rows[0][1]
-        print(f"speed-up (steps/s) {base['s_per_step'] / ours['s_per_step']:.2f}x, "
-              f"ops per step {ours['ops_per_step'] / base['ops_per_step']:.2f}x of the baseline's")
+        for name, r in rows[1:]:
+            print(f"{name}: speed-up (steps/s) {base['s_per_step'] / r['s_per_step']:.2f}x, "
+                  f"ops per step {r['ops_per_step'] / base['ops_per_step']:.2f}x of the baseline's")
 
 
 if __name__ == "__main__":

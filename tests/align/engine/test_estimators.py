@@ -232,3 +232,26 @@ def test_random_warp_augmentation(cls, kw):
     assert not np.allclose(plain.warps(seqs), est.warps(seqs), equal_nan=True)  # the augmentation reached training
     with pytest.raises(ConfigError, match="augment_variance"):
         cls(**kw, augment_variance=-1.0).fit(seqs)
+
+
+@pytest.mark.parametrize("cls, kw", [(DTAN, TINY_DTAN), (TPL, TINY_TPL)])
+def test_compile_pads_batches_to_one_length_without_changing_the_fit(cls, kw, monkeypatch):
+    # compile=True trains on batches padded to the longest sequence (one shape, one graph); the masks must make
+    # that padding invisible. torch.compile itself is replaced by the identity here (its real run: the slow test).
+    seqs = ragged()
+    eager = cls(**kw).fit(seqs)
+    shapes = []
+    monkeypatch.setattr(torch, "compile", lambda net: (shapes.append(None), net)[1])
+    padded_fit = cls(**{**kw, "compile": True}).fit(seqs)
+    assert shapes, "compile=True did not go through torch.compile"
+    assert [h["loss"] for h in padded_fit.history_] == pytest.approx([h["loss"] for h in eager.history_], rel=1e-4)
+    assert np.allclose(padded_fit.warps(seqs), eager.warps(seqs), atol=1e-4, equal_nan=True)
+
+
+@pytest.mark.slow
+def test_compile_trains_like_eager():
+    # the real torch.compile (about a minute on 2 CPU cores; meant for GPUs, where the small net is launch-bound)
+    seqs = ragged()
+    kw = dict(widths=(8,), loc_filters=4, loc_depth=1, n_recurrences=1, epochs=2, batch_size=3)
+    eager, compiled = TPL(**kw).fit(seqs), TPL(**kw, compile=True).fit(seqs)
+    assert [h["loss"] for h in compiled.history_] == pytest.approx([h["loss"] for h in eager.history_], rel=1e-4)

@@ -55,6 +55,9 @@ class DTAN(JointAligner):
         Seeds weight init, batch order and noise: seeded CPU runs are deterministic.
     device : str
         ``"cpu"`` or ``"cuda[:k]"``.
+    compile : bool
+        ``torch.compile`` the net for training, every batch padded to the longest sequence (one graph). Meant for
+        a GPU, where the small net is bound by kernel launches; the first steps pay the compilation.
     progress : bool
         Show a tqdm bar over epochs.
 
@@ -71,7 +74,7 @@ class DTAN(JointAligner):
         depth: int = 6, prior_weight: float = 0.1, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
         augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4,
         weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0, device: str = "cpu",
-        progress: bool = False,
+        compile: bool = False, progress: bool = False,
     ) -> None:
         self.n_cells = n_cells
         self.zero_boundary = zero_boundary
@@ -89,6 +92,7 @@ class DTAN(JointAligner):
         self.grad_clip = grad_clip
         self.seed = seed
         self.device = device
+        self.compile = compile
         self.progress = progress
 
     def _model_config(self, n_channels: int) -> DTANConfig:
@@ -148,7 +152,7 @@ class TPL(JointAligner):
         or a tail (0: off).
     augment_variance : float
         Random-warp training augmentation, as for :class:`DTAN` (0: off).
-    epochs, batch_size, lr, weight_decay, grad_clip, seed, device, progress
+    epochs, batch_size, lr, weight_decay, grad_clip, seed, device, compile, progress
         As for :class:`DTAN` (seed: AdamW, 300 epochs, batch 64, lr 1e-4, weight decay 1e-4).
     """
 
@@ -166,7 +170,7 @@ class TPL(JointAligner):
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
         center_weight: float = 0.0, between_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
         lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0,
-        device: str = "cpu", progress: bool = False,
+        device: str = "cpu", compile: bool = False, progress: bool = False,
     ) -> None:
         self.variational = variational
         self.widths = widths
@@ -196,6 +200,7 @@ class TPL(JointAligner):
         self.grad_clip = grad_clip
         self.seed = seed
         self.device = device
+        self.compile = compile
         self.progress = progress
 
     def _check_params(self) -> None:

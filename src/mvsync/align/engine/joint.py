@@ -27,7 +27,7 @@ from .tpl_losses import class_prototypes
 from .checkpoint import load_checkpoint, save_checkpoint
 from .fitting import FitConfig, Trainer, batch_of
 
-_FIT_PARAMS = ("epochs", "batch_size", "lr", "weight_decay", "grad_clip", "seed", "device")
+_FIT_PARAMS = ("epochs", "batch_size", "lr", "weight_decay", "grad_clip", "seed", "device", "compile")
 
 
 class JointAligner:
