@@ -115,3 +115,19 @@ def test_event_spread_scores_a_warp_shared_by_every_clip_as_no_warping(copies):
 
     learned, identity = event_spread(_GivenWarps(true_common), X, copies)
     assert learned < 0.2 * identity
+
+
+def test_refinement_is_kept_on_copies_and_dropped_across_performers(copies):
+    # The prototype refinement (DTW to the mean features) sharpens copies of one take, and drifts across different
+    # performers filmed from different places, whose mean features explain nothing: its maps are kept only where
+    # the prototype explains the clips afterwards.
+    def fit(clips, **options):
+        return TPLAligner(seed=0, **options).fit([c.features.values for c in clips], [c.features.valid for c in clips])
+
+    same = fit(copies)
+    assert same.refined_ and same.refined_residual_ < 0.3, same.refined_residual_
+    performers = load_collection(PENN, split="test", action="squat", max_per_action=10)
+    differ, plain = fit(performers), fit(performers, refine=0)
+    assert not differ.refined_ and differ.refined_residual_ > 0.6, differ.refined_residual_
+    for kept, unrefined in zip(differ.frame_maps_, plain.frame_maps_):
+        np.testing.assert_array_equal(kept, unrefined)

@@ -74,6 +74,36 @@ def refine_frame_maps(
     return maps
 
 
+def prototype_residual(seqs: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray]) -> float:
+    """How much the clips disagree along the maps: the mean squared distance of each clip's shown features from the
+    prototype, over their mean squared distance from the overall mean feature (valid frames only).
+
+    0 when every clip shows the same features at every step (retimed copies of one clip, well aligned: measured
+    0.00-0.22 along the refined maps of 9 Penn Action clips, each retimed into 6 copies); near 1 when the prototype
+    explains nothing, as with different performers filmed from different places (0.63-0.96 on 25 Penn Action test
+    clips of one action). DTW to a prototype that explains nothing drifts: refinement is for the first case.
+
+    >>> clip = np.sin(np.linspace(0, 3, 30))[:, None] * [1.0, 2.0]  # (30, 2)
+    >>> same = prototype_residual([clip, clip], [np.ones(30, bool)] * 2, [np.arange(30.0)] * 2)
+    >>> noise = np.random.default_rng(0).normal(size=(30, 2))
+    >>> other = prototype_residual([clip, noise], [np.ones(30, bool)] * 2, [np.arange(30.0)] * 2)
+    >>> round(same, 3), bool(other > 0.3)
+    (0.0, True)
+    """
+    proto, proto_valid = build_prototype(seqs, masks, frame_maps)  # (T, C), (T,)
+    shown = []
+    for seq, mask, frames in zip(seqs, masks, frame_maps):
+        nearest = np.clip(np.rint(np.nan_to_num(frames)).astype(int), 0, len(seq) - 1)  # (T,)
+        ok = mask[nearest] & proto_valid
+        shown.append((seq[nearest[ok]], proto[ok]))
+    values = np.concatenate([v for v, _ in shown])  # (K, C)
+    if len(values) == 0:
+        return float("nan")
+    residual = np.mean(np.concatenate([((v - p) ** 2).sum(1) for v, p in shown]))
+    spread = np.mean(((values - values.mean(0)) ** 2).sum(1))
+    return float(residual / spread) if spread > 0 else 0.0
+
+
 def build_prototype(
     seqs: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
