@@ -157,6 +157,8 @@ def test_refine_options_are_checked():
         TPLAligner(**QUICK, refine=-1).fit(seqs)
     with pytest.raises(ConfigError, match="refine_band: must be in"):
         TPLAligner(**QUICK, refine_band=0.0).fit(seqs)
+    with pytest.raises(ConfigError, match="refine_below: must be a number >= 0"):
+        TPLAligner(**QUICK, refine_below=-0.1).fit(seqs)
 
 
 def test_fit_length_fits_on_downsampled_clips_and_maps_the_full_ones():
