@@ -149,19 +149,21 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     trained = load_model(config.model)
     if config.features is not None and config.features != trained.features:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
-    _warn_set_fitted_features(trained.features, config.model)
+    _warn_set_fitted_features(trained, config.model)
     options = {**config.method_options, "model": str(config.model)}
     return replace(config, method=method, features=trained.features, method_options=options)
 
 
-def _warn_set_fitted_features(kind: str, model: str | Path) -> None:
-    """A model on features fitted to each extracted set (appearance's PCA) sees new clips in another basis (open)."""
+def _warn_set_fitted_features(trained, model: str | Path) -> None:
+    """A model on features fitted to each extracted set (appearance's PCA) whose checkpoint does not store that fit
+    (written before it was stored, or trained on clips extracted in several sets) sees new clips in another basis."""
     from .features import FEATURES
 
-    if kind in FEATURES.names() and FEATURES.get(kind).fits_the_set():
-        log.warning("%s: trained on %s features, which are fitted to each set of clips extracted together (a PCA); "
-                    "new clips get another basis, so the model may misread them (pose, resnet50, dino or clip do not "
-                    "have this problem)", model, kind)
+    kind = trained.features
+    if trained.feature_state is None and kind in FEATURES.names() and FEATURES.get(kind).fits_the_set():
+        log.warning("%s: trained on %s features, which are fitted to each set of clips extracted together (a PCA), "
+                    "and the checkpoint does not store that fit; new clips get another basis, so the model may "
+                    "misread them (train again on clips extracted in one run)", model, kind)
 
 
 def check_options(config: SyncConfig, n_paths: int) -> None:
@@ -322,8 +324,17 @@ def _extract(plan: SyncPlan, failures: list[str] | None, progress: bool) -> tupl
         return choice.features, choice.kind, f"auto: {choice.reason}"
     options = {**config.feature_options, **({"fps": config.fps} if config.fps is not None else {})}
     features = extract_features(paths, kind=config.features, cache_dir=config.cache_dir, progress=progress,
-                                failures=failures, **options)
+                                failures=failures, fitted=_model_feature_state(config.model), **options)
     return features, config.features, None
+
+
+def _model_feature_state(model: str | Path | None) -> dict[str, np.ndarray] | None:
+    """What a trained model's extractor fitted to its training clips (appearance's basis), applied to these clips."""
+    if model is None:
+        return None
+    from .align.trained_model import load_model
+
+    return load_model(model).feature_state
 
 
 def _fit(features: list[Features], plan: SyncPlan, progress: bool):
