@@ -22,7 +22,7 @@ from ..types import Features
 from .base import FEATURES, FeatureExtractor
 from .pca_basis import PCABasis
 
-CHUNK = 1024  # rows standardised and projected at a time (7 MiB of float32 at 24x24)
+CHUNK = 256  # rows standardised and projected at a time (1.7 MiB of float32 at 24x24)
 BASIS_PREFIX = "basis_"  # meta keys of the fitted PCA basis (arrays), kept with the features and in checkpoints
 
 

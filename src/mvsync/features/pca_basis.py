@@ -40,7 +40,9 @@ class PCABasis:
         if count < 2:
             raise ValueError(f"PCA needs at least 2 rows, got {count}")
         mean = total / count
-        covariance = (scatter - count * np.outer(mean, mean)) / (count - 1)
+        covariance = scatter  # in place: one (D, D) matrix in memory
+        covariance -= count * np.outer(mean, mean)
+        covariance /= count - 1
         dim = len(mean)
         n = min(n_components, count - 1, dim)
         values, vectors = eigh(covariance, subset_by_index=[dim - n, dim - 1])  # ascending
