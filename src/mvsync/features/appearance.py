@@ -46,14 +46,17 @@ class AppearanceExtractor(FeatureExtractor):
     def extract(self, path: Path, *, progress: bool = False) -> Features:
         info = probe(path)  # fast (hundreds of frames/s): no per-frame progress bar
         side = self.config.size
-        rows, times = [], []
+        thumbnails = np.empty((self.expected_frames(info) + 1, side * side * 3), np.uint8)  # (L, D), filled in place
+        times = []
         for frame in self.frames(path, size=(side, side)):
-            rows.append(frame.image.ravel())  # (side*side*3,) uint8: 4x smaller than its float z-scores
+            if len(times) == len(thumbnails):  # the header's frame count was short: grow by half
+                thumbnails = np.concatenate([thumbnails, np.empty_like(thumbnails[: len(thumbnails) // 2 + 1])])
+            thumbnails[len(times)] = frame.image.ravel()  # uint8: 4x smaller than its float z-scores
             times.append(frame.time_s)
-        if len(rows) < 2:
-            raise InputError(f"{path}: only {len(rows)} frame(s); need at least 2 to synchronize")
-        thumbnails = np.stack(rows)  # (L, side*side*3) uint8; finalize turns them into features
-        return Features(thumbnails, np.ones(len(rows), bool), np.asarray(times), self.name, Path(path), info.fps)
+        if len(times) < 2:
+            raise InputError(f"{path}: only {len(times)} frame(s); need at least 2 to synchronize")
+        thumbnails = thumbnails[: len(times)]  # finalize turns them into features
+        return Features(thumbnails, np.ones(len(times), bool), np.asarray(times), self.name, Path(path), info.fps)
 
     def finalize(self, features: list[Features], *, fitted: dict[str, np.ndarray] | None = None) -> list[Features]:
         means = [_clip_mean(f.values) for f in features]  # (D,) each: the clip's mean frame
