@@ -71,3 +71,28 @@ def test_cli_sync_fps_writes_source_frames(capsys, tmp_path, retimed):
     assert result.fps == 10 and all(t.num_frames == len(c) for t, c in zip(result.videos, retimed[1][:2]))
     for track in result.videos:  # the map reaches the clip's own last frames (2.5 per sample), not its sample count
         assert np.nanmax(track.source_frame) >= track.num_frames - 8 and np.nanmax(track.source_frame) > 1.5 * result.length
+
+
+def test_exported_clips_show_the_same_moment(tmp_path, retimed):
+    """End to end through a writer: each clip exported onto the 12.5-fps timeline shows, at every step, the moment of
+    bikes.mp4 the other shows (known content of each copy frame), within one sampled frame."""
+    from mvsync.io import read_frames
+    from mvsync.render import WRITERS, GridOptions, RenderOptions
+
+    from .conftest import SMALL
+
+    paths, contents = retimed
+    result = sync(paths[:2], features="appearance", fps=12.5)
+    options = RenderOptions(grid=GridOptions(cell_width=SMALL[0], crf=12))  # the copies' own size: no scaling
+    WRITERS.get("clips")(result, tmp_path, options=options, overwrite=False, progress=False)
+    shown = []  # (T,) per clip: the bikes.mp4 frame its exported clip shows at each step, NaN: no content
+    for path, track, content in zip(paths[:2], result.videos, contents):
+        copy = np.stack([f.image for f in read_frames(path)]).astype(np.float32)  # (L, H, W, 3)
+        exported = [f.image for f in read_frames(tmp_path / "clips" / f"{path.stem}.mp4")]
+        moment = np.full(result.length, np.nan)
+        for step in np.flatnonzero(np.isfinite(track.source_frame)):
+            moment[step] = content[np.abs(copy - exported[step]).mean(axis=(1, 2, 3)).argmin()]
+        shown.append(moment)
+    both = np.isfinite(shown[0]) & np.isfinite(shown[1])
+    gap = np.abs(shown[0][both] - shown[1][both])
+    assert both.sum() > 0.8 * result.length and np.median(gap) <= 1 and gap.max() <= 3, np.percentile(gap, [50, 100])
