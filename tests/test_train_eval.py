@@ -119,9 +119,51 @@ def test_sync_with_a_trained_tpl_model(capsys, caplog, tmp_path, feature_folder,
     with caplog.at_level("WARNING", logger="mvsync"):
         result = sync(paths, model=ckpt)
     assert (result.method, result.features) == ("tpl", "appearance")
-    assert "fitted to each set of clips extracted together" in caplog.text  # appearance's PCA: said, not hidden
+    assert "fitted to each set" not in caplog.text  # the checkpoint stores the training clips' PCA basis
     for video, track in zip(data["videos"], result.videos):
         np.testing.assert_allclose(np.array(video["source_frame"], dtype=float), track.source_frame, atol=1e-3)
+
+
+def test_a_model_reads_new_appearance_clips_in_its_training_basis(tmp_path, retimed):
+    """Trained on clips A, B, C, the model embeds clip D identically whether D is extracted alone or with others:
+    the checkpoint carries the PCA basis fitted to A, B, C (issue 12, section 3)."""
+    from mvsync.features.base import fitted_state
+
+    paths = retimed[0]
+    folder = tmp_path / "feats"
+    for feats in extract_features(paths[:3], kind="appearance"):
+        save_features(feats, folder / "ride" / f"{Path(feats.path).stem}.npz")
+    ckpt = tmp_path / "tpl.pt"
+    assert main(["train", str(folder), "-o", str(ckpt), "--epochs", "2", *SMALL["tpl"], "-q"]) == 0
+    model = load_model(ckpt)
+    trained_on = fitted_state(extract_features(paths[:3], kind="appearance"))
+    assert model.feature_state.keys() == trained_on.keys()
+    for key in trained_on:
+        np.testing.assert_array_equal(model.feature_state[key], trained_on[key])
+    alone = extract_features(paths[3:], kind="appearance", fitted=model.feature_state)[0]
+    with_others = extract_features([paths[1], paths[3], paths[0]], kind="appearance", fitted=model.feature_state)[1]
+    np.testing.assert_array_equal(alone.values, with_others.values)
+    np.testing.assert_array_equal(model.embed(alone), model.embed(with_others))
+    # without the stored basis, D's features depend on the clips extracted with it (what the checkpoint now avoids)
+    own = extract_features(paths[3:], kind="appearance")[0].values
+    assert np.abs(own - extract_features([paths[0], paths[3]], kind="appearance")[1].values).max() > 0.1
+
+
+def test_training_on_several_bases_stores_none(caplog, tmp_path, retimed):
+    """Two actions extracted in two runs have two PCA bases: the model stores neither, says so, and sync warns."""
+    paths = retimed[0]
+    folder = tmp_path / "feats"
+    for action, pair in (("ride", paths[:2]), ("pedal", paths[2:])):
+        for feats in extract_features(pair, kind="appearance"):
+            save_features(feats, folder / action / f"{Path(feats.path).stem}.npz")
+    ckpt = tmp_path / "tpl.pt"
+    with caplog.at_level("WARNING", logger="mvsync"):
+        assert main(["train", str(folder), "-o", str(ckpt), "--epochs", "1", *SMALL["tpl"], "-q"]) == 0
+    assert "fitted to several sets of clips" in caplog.text and load_model(ckpt).feature_state is None
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mvsync"):
+        sync(paths[:2], model=ckpt)
+    assert "fitted to each set of clips extracted together" in caplog.text
 
 
 def test_load_model_refuses_foreign_files(tmp_path):

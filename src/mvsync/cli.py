@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw; tpl when --model is given)")
     p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
+    p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second of each clip by presentation "
+                                                          "time (long clips; default: every frame); sync.json still "
+                                                          "maps the clips' own frames")
     _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as given")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (same as leaving grid out of --outputs)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
@@ -218,7 +221,7 @@ def run_sync(args: argparse.Namespace) -> int:
     check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
-                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad)
+                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps)
     _check_event_times(marks, args.videos, plan.infos)
     usable = [info.path for info in plan.infos]
     audio_text = "none" if args.no_audio else args.audio_from

@@ -35,6 +35,7 @@ class SyncConfig:
     reference: int | None = None  # the clip (index as given) whose pace is the timeline (None: the method decides)
     cache_dir: str | None = None  # feature cache (None: the default cache folder)
     skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
+    fps: float | None = None  # sample each clip at this rate by presentation time (long clips); None: every frame
     feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
     method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
 
@@ -88,6 +89,7 @@ def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
     failures: list[str] = []
     infos = probe_all(paths, failures if config.skip_bad else None)
     require_two(len(infos), len(paths), failures)
+    check_fps_against_clips(config.fps, infos)
     if config.reference is not None and paths[config.reference] not in [info.path for info in infos]:
         raise ConfigError(f"reference: clip {config.reference} ({paths[config.reference]}) was skipped as unusable; choose another")
     return SyncPlan(paths, infos, config, failures)
@@ -108,7 +110,9 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     aligner = _fit(features, plan, progress)
     extra = {"features_reason": reason} if reason else {}
     extra.update(_confidence(features, aligner.frame_maps_))
-    return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra)
+    infos = {info.path: info for info in plan.infos}
+    return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
+                        infos=[infos.get(f.path) for f in features])
 
 
 def _confidence(features: list[Features], frame_maps: list[np.ndarray]) -> dict[str, Any]:
@@ -145,19 +149,21 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     trained = load_model(config.model)
     if config.features is not None and config.features != trained.features:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
-    _warn_set_fitted_features(trained.features, config.model)
+    _warn_set_fitted_features(trained, config.model)
     options = {**config.method_options, "model": str(config.model)}
     return replace(config, method=method, features=trained.features, method_options=options)
 
 
-def _warn_set_fitted_features(kind: str, model: str | Path) -> None:
-    """A model on features fitted to each extracted set (appearance's PCA) sees new clips in another basis (open)."""
+def _warn_set_fitted_features(trained, model: str | Path) -> None:
+    """A model on features fitted to each extracted set (appearance's PCA) whose checkpoint does not store that fit
+    (written before it was stored, or trained on clips extracted in several sets) sees new clips in another basis."""
     from .features import FEATURES
 
-    if kind in FEATURES.names() and FEATURES.get(kind).fits_the_set():
-        log.warning("%s: trained on %s features, which are fitted to each set of clips extracted together (a PCA); "
-                    "new clips get another basis, so the model may misread them (pose, resnet50, dino or clip do not "
-                    "have this problem)", model, kind)
+    kind = trained.features
+    if trained.feature_state is None and kind in FEATURES.names() and FEATURES.get(kind).fits_the_set():
+        log.warning("%s: trained on %s features, which are fitted to each set of clips extracted together (a PCA), "
+                    "and the checkpoint does not store that fit; new clips get another basis, so the model may "
+                    "misread them (train again on clips extracted in one run)", model, kind)
 
 
 def check_options(config: SyncConfig, n_paths: int) -> None:
@@ -174,6 +180,7 @@ def check_options(config: SyncConfig, n_paths: int) -> None:
             raise ConfigError(f"reference: method {config.method} has no reference clip (its timeline is learned)")
         if not isinstance(config.reference, int) or not 0 <= config.reference < n_paths:
             raise ConfigError(f"reference: {config.reference} is out of range for {n_paths} videos (0..{n_paths - 1})")
+    check_fps(config)
     if config.feature_options:  # rare (library only): building the extractor checks them, at an import's cost
         from .features import create_extractor
 
@@ -189,6 +196,29 @@ def _check_name(option: str, name: str, known: tuple[str, ...], module: str, reg
     if name not in getattr(importlib.import_module(module), registry):
         choices = ", ".join(known) + (f", {AUTO_FEATURES}" if option == "features" else "")
         raise ConfigError(f"{option}: unknown {name!r}; choose one of {choices}")
+
+
+def check_fps(config: SyncConfig) -> None:
+    """``fps``: a positive rate, given once (not also as an extractor option)."""
+    fps = config.fps
+    if fps is None:
+        return
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0 or not np.isfinite(fps):
+        raise ConfigError(f"fps: must be a positive number of frames per second, got {fps!r}")
+    if "fps" in config.feature_options:
+        raise ConfigError("fps: given twice (fps and feature_options['fps']); give it once, as fps")
+
+
+def check_fps_against_clips(fps: float | None, infos: list[VideoInfo]) -> None:
+    """Sampling keeps at most every frame: a rate above a clip's own (1% tolerance: 30 for 29.97) is refused, naming
+    the clip, rather than silently meaning "every frame" for it."""
+    for info in infos if fps is not None else ():
+        if fps > info.fps * FPS_TOLERANCE:
+            raise ConfigError(f"{info.path}: fps {fps:g} is above the clip's own rate ({info.fps:.3f} fps); sampling "
+                              f"cannot add frames: give at most {info.fps:.3f}, or leave fps out to read every frame")
+
+
+FPS_TOLERANCE = 1.01  # fps may exceed a clip's rate by 1% (30 for a 29.97 fps clip): every frame is then kept
 
 
 def probe_all(paths: list[Path], failures: list[str] | None) -> list[VideoInfo]:
@@ -217,14 +247,25 @@ def require_two(n_usable: int, n_given: int, failures: list[str]) -> None:
 
 
 def build_result(features: list[Features], aligner, config: SyncConfig, *, skipped: list[str] = (),
-                 extra: dict[str, Any] | None = None) -> SyncResult:
-    """Turn the aligner's frame maps into tracks of source frames and times."""
+                 extra: dict[str, Any] | None = None, infos: list[VideoInfo | None] | None = None) -> SyncResult:
+    """Turn the aligner's frame maps into tracks of source frames and times.
+
+    The maps count feature rows; with ``config.fps`` those are sampled frames, turned here into the clip's own
+    (source) frames, so that every writer shows the right ones, and the timeline runs at the sampling rate.
+    ``infos`` (the clips' probes, in ``features`` order) give the clips' frame counts then.
+    """
     ref = getattr(aligner, "reference_", None)
-    fps = features[ref].fps if ref is not None else float(np.median([f.fps for f in features]))
+    rates = [f.fps if config.fps is None else min(config.fps, f.fps) for f in features]
+    fps = rates[ref] if ref is not None else float(np.median(rates))
     tracks = []
-    for f, frames in zip(features, aligner.frame_maps_):
-        frames = fill_inside(np.asarray(frames, float))
-        tracks.append(VideoTrack(str(f.path), f.fps, f.num_frames, frame_to_time(frames, f.times_s), frames))
+    for k, (f, frames) in enumerate(zip(features, aligner.frame_maps_)):
+        rows = fill_inside(np.asarray(frames, float))
+        frames, num_frames = rows, f.num_frames
+        if config.fps is not None:  # sampled rows -> the clip's own frames; its frame count is the probe's
+            frames = source_frames(rows, f.times_s, f.fps)
+            probed = infos[k].num_frames if infos is not None and infos[k] is not None else 0
+            num_frames = max(probed, int(round(f.times_s[-1] * f.fps)) + 1)
+        tracks.append(VideoTrack(str(f.path), f.fps, num_frames, frame_to_time(rows, f.times_s), frames))
     extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None, **(extra or {})}
     if skipped:
         extra["skipped"] = list(skipped)
@@ -248,6 +289,21 @@ def fill_inside(frames: np.ndarray) -> np.ndarray:
     return out
 
 
+def source_frames(rows: np.ndarray, times_s: np.ndarray, fps: float) -> np.ndarray:
+    """Fractional feature rows of a clip sampled at ``times_s`` to its own fractional frame indices: row k is the
+    frame shown at ``times_s[k]``, frame ``round(times_s[k] * fps)`` (exact for a constant frame rate; the nearest
+    frame at the average rate for a variable one); between rows, linear (NaN stays NaN).
+
+    >>> source_frames(np.array([0.0, 1.5, np.nan]), np.array([0.0, 0.12, 0.2]), 25.0)
+    array([0. , 4. , nan])
+    """
+    own = np.round(np.asarray(times_s, float) * fps)  # (L,) the source frame of each row
+    out = np.full(len(rows), np.nan)
+    finite = np.isfinite(rows)
+    out[finite] = np.interp(rows[finite], np.arange(len(own)), own)
+    return out
+
+
 def frame_to_time(frames: np.ndarray, times_s: np.ndarray) -> np.ndarray:
     """Fractional frame indices to seconds through the clip's real timestamps (NaN stays NaN)."""
     out = np.full(len(frames), np.nan)
@@ -263,11 +319,22 @@ def _extract(plan: SyncPlan, failures: list[str] | None, progress: bool) -> tupl
     config = plan.config
     paths = [info.path for info in plan.infos]
     if config.features == AUTO_FEATURES:
-        choice = choose_features(paths, cache_dir=config.cache_dir, progress=progress, failures=failures)
+        choice = choose_features(paths, cache_dir=config.cache_dir, progress=progress, failures=failures,
+                                 fps=config.fps)
         return choice.features, choice.kind, f"auto: {choice.reason}"
+    options = {**config.feature_options, **({"fps": config.fps} if config.fps is not None else {})}
     features = extract_features(paths, kind=config.features, cache_dir=config.cache_dir, progress=progress,
-                                failures=failures, **config.feature_options)
+                                failures=failures, fitted=_model_feature_state(config.model), **options)
     return features, config.features, None
+
+
+def _model_feature_state(model: str | Path | None) -> dict[str, np.ndarray] | None:
+    """What a trained model's extractor fitted to its training clips (appearance's basis), applied to these clips."""
+    if model is None:
+        return None
+    from .align.trained_model import load_model
+
+    return load_model(model).feature_state
 
 
 def _fit(features: list[Features], plan: SyncPlan, progress: bool):

@@ -21,6 +21,7 @@ from .align.standardizer import Standardizer
 from .align.trained_model import JOINT, TrainedModel
 from .datasets.collection import LabeledSequence
 from .errors import ConfigError, InputError
+from .features.base import fitted_state
 from .registry import Registry
 from .threads import check_threads, torch_threads
 from .types import FRAMES
@@ -91,7 +92,23 @@ def train(
         close_process_group()
     if joint and is_main_process():
         _check_joint(model, X, seqs, algo)
-    return TrainedModel(algo, kinds.pop(), standardizer, actions, model)
+    return TrainedModel(algo, kinds.pop(), standardizer, actions, model, training_feature_state(seqs))
+
+
+def training_feature_state(seqs: list[LabeledSequence]) -> dict[str, np.ndarray] | None:
+    """What the extractor fitted to the training clips (appearance's PCA basis), for the checkpoint, so that new
+    clips are read in the same basis. Clips extracted in several sets (several bases) have none to store: a warning
+    says so."""
+    states = [fitted_state([s.features]) for s in seqs]
+    first = states[0]
+    same = all(s is not None and s.keys() == first.keys() and all(np.array_equal(s[k], first[k]) for k in first)
+               for s in states) if first is not None else all(s is None for s in states)
+    if not same:
+        log.warning("training data: the %s features were fitted to several sets of clips (e.g. one mvsync features "
+                    "run per action), each with its own basis; the model stores none, so new clips get yet another "
+                    "(extract every training clip in one run to avoid this)", seqs[0].features.kind)
+        return None
+    return first
 
 
 def _train_joint(X, y, *, algo, epochs, seed, device, progress, resume=None, **params) -> JointAligner:

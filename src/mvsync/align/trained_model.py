@@ -1,7 +1,8 @@
 """A trained alignment model and the checkpoint that carries it (written by ``mvsync train``).
 
-Besides the algorithm's own state a checkpoint records the feature kind the model expects, the per-channel
-standardisation fitted on the training set and the action names, so that ``mvsync sync --model`` and
+Besides the algorithm's own state a checkpoint records the feature kind the model expects, what the feature
+extractor fitted to the training set (appearance's PCA basis), the per-channel standardisation fitted on the
+training set and the action names, so that ``mvsync sync --model`` and
 ``mvsync eval --model`` prepare new clips exactly as the training clips were.
 """
 
@@ -35,6 +36,9 @@ class TrainedModel:
     standardizer: Standardizer
     actions: list[str]
     model: Any  # a fitted TPL / DTAN estimator or a TCCEmbedder
+    # What the feature extractor fitted to the training set (appearance: its PCA basis; see
+    # mvsync.features.base.fitted_state), applied to new clips instead of a basis fitted to them; None: nothing
+    feature_state: dict[str, np.ndarray] | None = None
 
     def embed(self, features: Features) -> np.ndarray:
         """Per-frame embedding ``(L, D)``.
@@ -55,6 +59,8 @@ class TrainedModel:
     def save(self, path: str | Path) -> Path:
         extra = {"algo": self.algo, "features": self.features, "actions": list(self.actions),
                  "mean": torch.from_numpy(self.standardizer.mean), "std": torch.from_numpy(self.standardizer.std)}
+        if self.feature_state is not None:
+            extra["feature_state"] = {k: torch.from_numpy(np.asarray(v)) for k, v in self.feature_state.items()}
         if self.algo in JOINT:
             self.model.save(path, extra=extra)
         else:
@@ -73,4 +79,6 @@ def load_model(path: str | Path, *, device: str = "cpu") -> TrainedModel:
     else:
         model = embedder_from_payload(payload, device=device)
     standardizer = Standardizer.from_extra(extra)
-    return TrainedModel(extra["algo"], extra["features"], standardizer, list(extra["actions"]), model)
+    state = extra.get("feature_state")  # absent from checkpoints written before it was stored
+    state = {k: v.numpy() for k, v in state.items()} if state else None
+    return TrainedModel(extra["algo"], extra["features"], standardizer, list(extra["actions"]), model, state)

@@ -121,7 +121,8 @@ def _model_embeddings(paths, model: str | Path, cache_dir, progress: bool) -> li
     if trained.features == FRAMES:  # a frame encoder reads the pixels itself
         feats = [Features.frames_of(Path(p), frame_times(p), probe(p).fps) for p in paths]
     else:
-        feats = extract_features(paths, kind=trained.features, cache_dir=cache_dir, progress=progress)
+        feats = extract_features(paths, kind=trained.features, cache_dir=cache_dir, progress=progress,
+                                 fitted=trained.feature_state)  # the training clips' basis (appearance)
     return list(zip(feats, frame_embeddings(feats, model=trained)))
 
 

@@ -35,16 +35,17 @@ def choose_features(
     progress: bool = False,
     failures: list[str] | None = None,
     min_person_share: float = MIN_PERSON_SHARE,
+    fps: float | None = None,
 ) -> FeatureChoice:
     """Extract pose for every clip; keep it if each clip shows a person in more than ``min_person_share`` of its
-    frames, otherwise extract the appearance features instead.
+    frames, otherwise extract the appearance features instead. ``fps`` samples the clips (every extractor's option).
 
     >>> choice = choose_features(["a.mp4", "b.mp4"])  # doctest: +SKIP
     >>> choice.kind, choice.reason  # doctest: +SKIP
     ('pose', 'pose: a person in at least 97% of the frames of every clip')
     """
     pose = extract_features(paths, kind="pose", min_detected=0.0, cache_dir=cache_dir, progress=progress,
-                            failures=failures)
+                            failures=failures, fps=fps)
     if not pose:
         return FeatureChoice([], "pose", "pose: no usable clip")
     shares = [f.meta["detected"] / f.num_frames for f in pose]
@@ -57,5 +58,5 @@ def choose_features(
               f"{low.path.name} (pose needs more than {min_person_share:.0%} in every clip)")
     log.info("%s", reason)
     features = extract_features([f.path for f in pose], kind="appearance", cache_dir=cache_dir, progress=progress,
-                                failures=failures)
+                                failures=failures, fps=fps)
     return FeatureChoice(features, "appearance", reason)

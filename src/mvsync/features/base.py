@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
+import numpy as np
+
 from ..io import read_frames
 from ..registry import Registry
 from ..types import Features, Frame, VideoInfo
@@ -21,7 +23,8 @@ class FeatureExtractor:
     output changes), declare a frozen ``Config`` dataclass deriving from this one (every extractor
     takes ``fps``), and implement :meth:`extract`, reading the clip with :meth:`frames`.
     :meth:`finalize` runs once over the whole set (e.g. a PCA fitted across videos); its
-    input is what the cache stores.
+    input is what the cache stores. What it fits goes into every clip's ``meta`` as arrays (:func:`fitted_state`), so
+    that a trained model can bring it back (``finalize(features, fitted=...)``) for clips extracted later.
     """
 
     name: ClassVar[str]
@@ -71,8 +74,9 @@ class FeatureExtractor:
         """Raise :class:`~mvsync.errors.InputError` when one clip's features are unusable. Runs on fresh and cached
         features alike, so the options it reads belong in ``execution_fields`` (they do not change the output)."""
 
-    def finalize(self, features: list[Features]) -> list[Features]:
-        """Set-level step after every video is extracted (identity by default)."""
+    def finalize(self, features: list[Features], *, fitted: dict[str, np.ndarray] | None = None) -> list[Features]:
+        """Set-level step after every video is extracted (identity by default). ``fitted``: the state an earlier
+        call fitted (:func:`fitted_state` of its output), applied as it is instead of being fitted to this set."""
         return features
 
     @classmethod
@@ -81,6 +85,17 @@ class FeatureExtractor:
         then gets other features in another set, so a model trained on them does not see new clips as it saw its
         training clips."""
         return cls.finalize is not FeatureExtractor.finalize
+
+
+def fitted_state(features: list[Features]) -> dict[str, np.ndarray] | None:
+    """What :meth:`FeatureExtractor.finalize` fitted to a set (e.g. appearance's PCA basis): the array-valued ``meta``
+    of its clips, which all share it; None when there is none.
+
+    >>> fitted_state(extract_features(paths, kind="appearance"))  # doctest: +SKIP
+    {'basis_mean': array([...]), 'basis_components': array([[...]])}
+    """
+    state = {k: v for k, v in features[0].meta.items() if isinstance(v, np.ndarray)} if features else {}
+    return state or None
 
 
 def create_extractor(kind: str, **config: Any) -> FeatureExtractor:

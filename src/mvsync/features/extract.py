@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError
@@ -27,6 +28,7 @@ def extract_features(
     progress: bool = False,
     failures: list[str] | None = None,
     execution: Execution = Execution(),
+    fitted: dict[str, np.ndarray] | None = None,
     **config: Any,
 ) -> list[Features]:
     """Per-frame features of every video, ``(L_i, C)`` each, with validity masks.
@@ -46,6 +48,9 @@ def extract_features(
     execution
         Where the clips that are not cached yet are extracted: this process (default), a local process pool
         (``Execution(jobs=4)``) or Ray tasks (``Execution(ray=True)`` or ``ray="ADDRESS"``).
+    fitted
+        The set-level state (e.g. appearance's PCA basis) fitted to an earlier set (:func:`~mvsync.features.base.
+        fitted_state` of its features, or a trained model's), applied instead of fitting it to these clips.
     config
         Extractor options (see its ``Config``; every extractor takes ``fps``).
 
@@ -68,7 +73,7 @@ def extract_features(
             _collect(i, paths[i], failures, found, lambda: _store(extractor, cache, keys[i], outcome))
             bar.update()
     extracted = [found[i] for i in sorted(found)]
-    return extractor.finalize(extracted) if extracted else []
+    return extractor.finalize(extracted, fitted=fitted) if extracted else []
 
 
 def _collect(i: int, path: Path, failures: list[str] | None, found: dict[int, Features], step) -> None:

@@ -1,4 +1,4 @@
-"""Feature files: one ``.npz`` per video (values, valid, times_s and a JSON header).
+"""Feature files: one ``.npz`` per video (values, valid, times_s, a JSON header and the meta entries that are arrays).
 
 The same format serves the cache and ``mvsync features -o DIR``, whose folders ``mvsync train``
 reads back.
@@ -15,6 +15,8 @@ from ..atomic import atomic_write
 from ..errors import InputError, OutputExistsError
 from ..types import Features
 
+META_ARRAY = "meta."  # array-valued meta entries are stored as arrays under this prefix, not in the JSON header
+
 
 def save_features(features: Features, path: str | Path, *, overwrite: bool = True) -> Path:
     """Write ``features`` to ``path`` atomically."""
@@ -22,9 +24,11 @@ def save_features(features: Features, path: str | Path, *, overwrite: bool = Tru
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = json.dumps({"kind": features.kind, "fps": features.fps, "path": str(features.path), "meta": features.meta})
+    meta = {k: v for k, v in features.meta.items() if not isinstance(v, np.ndarray)}
+    arrays = {META_ARRAY + k: v for k, v in features.meta.items() if isinstance(v, np.ndarray)}  # e.g. a PCA basis
+    header = json.dumps({"kind": features.kind, "fps": features.fps, "path": str(features.path), "meta": meta})
     with atomic_write(path, "wb") as handle:
-        np.savez(handle, values=features.values, valid=features.valid, times_s=features.times_s, header=header)
+        np.savez(handle, values=features.values, valid=features.valid, times_s=features.times_s, header=header, **arrays)
     return path
 
 
@@ -34,6 +38,7 @@ def load_features(path: str | Path, *, video_path: str | Path | None = None) -> 
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
+            arrays = {k.removeprefix(META_ARRAY): data[k] for k in data.files if k.startswith(META_ARRAY)}
             return Features(
                 values=data["values"],
                 valid=data["valid"].astype(bool),
@@ -41,7 +46,7 @@ def load_features(path: str | Path, *, video_path: str | Path | None = None) -> 
                 kind=header["kind"],
                 path=Path(video_path if video_path is not None else header.get("path", path)),
                 fps=float(header["fps"]),
-                meta=header.get("meta", {}),
+                meta={**header.get("meta", {}), **arrays},
             )
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
