@@ -109,6 +109,8 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     require_two(len(features), len(plan.paths), failures or [])
     aligner = _fit(features, plan, progress)
     extra = {"features_reason": reason} if reason else {}
+    if getattr(aligner, "summary_", None):
+        extra["aligner"] = dict(aligner.summary_)
     extra.update(_confidence(features, aligner.frame_maps_))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,

@@ -145,6 +145,7 @@ def test_refinement_lowers_the_error_on_known_retimings_of_a_real_clip(retimed):
         options = dict(refine=refine, seed=0)
         result = sync(paths, features="appearance", method="tpl", method_options=options)
         errors[refine] = content_error(result, contents)
+        assert result.extra["aligner"]["refinement_kept"] is bool(refine)  # copies: the prototype explains them
         for track in result.videos:
             assert np.all(np.diff(track.source_frame) >= 0)
     assert np.median(errors[4]) <= 0.5 and np.percentile(errors[4], 95) <= 2.0

@@ -27,6 +27,9 @@ class VideoAligner:
         the video has no content); monotone non-decreasing where finite.
     reference_ : int or None
         The video whose frames define the timeline, if the method uses one.
+    summary_ : dict, optional
+        Plain values the method reports about its fit (e.g. whether ``tpl`` kept its refinement); ``sync`` saves
+        them in ``sync.json`` as ``extra.aligner``.
     """
 
     uses_reference: ClassVar[bool] = False  # True when the timeline is one clip's own (``reference`` option)

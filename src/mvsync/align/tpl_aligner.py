@@ -97,8 +97,8 @@ class TPLAligner(VideoAligner):
 
     Fitted attributes: ``frame_maps_`` (list of ``(T,)`` float arrays, NaN where the clip has no content),
     ``reference_`` (None), ``estimator_`` (the :class:`TPL`), ``timeline_length_`` (``T``), ``prototype_residual_``
-    (along the TPL maps), ``refined_residual_`` (along the refined maps; None with ``refine=0``) and ``refined_``
-    (whether the refined maps were kept).
+    (along the TPL maps), ``refined_residual_`` (along the refined maps; None with ``refine=0``), ``refined_``
+    (whether the refined maps were kept) and ``summary_`` (those three, saved in ``sync.json``).
     """
 
     def __init__(
@@ -160,6 +160,8 @@ class TPLAligner(VideoAligner):
                          "%.2f after refinement, refine_below %.2f)", self.refined_residual_, self.refine_below)
         self.frame_maps_ = [_frame_map(f, m) for f, m in zip(frames, masks)]
         self.reference_ = None
+        self.summary_ = {"prototype_residual": _rounded(self.prototype_residual_), "refinement_kept": self.refined_,
+                         "refined_residual": _rounded(self.refined_residual_)}  # plain JSON values (no NaN)
         return self
 
     def _check_refine(self) -> None:
@@ -212,6 +214,10 @@ class TPLAligner(VideoAligner):
         mean = np.maximum.accumulate(grids.mean(axis=0))  # (8T,) monotone, from 0 to 1
         steps = np.interp(np.linspace(0.0, 1.0, self.timeline_length_), mean, fine)  # (T,) h at even mean times
         return np.stack([np.interp(steps, fine, g) for g in grids])  # (N, T) g_i o h
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 4) if value is not None and np.isfinite(value) else None
 
 
 def _monotone(frames: np.ndarray, length: int) -> np.ndarray:
