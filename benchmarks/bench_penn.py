@@ -89,7 +89,8 @@ def main() -> None:
                     args.test_per_action or plan["test_per_action"])
     setup = (f"{'quick' if args.quick else 'full'}: {len(train_set)} train clips of {len(plan['train_actions'])} "
              f"action(s), {len(test_set)} test clips of the {len({s.action for s in test_set})} scored; "
-             f"tpl {options['tpl']}; dtan {options['dtan']}; tcc {options['tcc']}; device {args.device}, seed {args.seed}")
+             f"tpl {options['tpl']}; dtan {options['dtan']}; tcc {options['tcc']}; device {args.device}, "
+             f"seed {args.seed}")
     print(setup, flush=True)
 
     reports: list[EvalReport] = []
@@ -125,11 +126,12 @@ def main() -> None:
         score(algo, model_embedder(model))
     if "test-time" not in args.skip:
         for name, refine in (("tpl test-time, unrefined", 0), ("tpl test-time, as shipped", 4)):
-            fitted = aligner_embedder(test_set, lambda: TPLAligner(refine=refine, seed=args.seed, device=args.device))
+            fitted = aligner_embedder(test_set, lambda refine=refine: TPLAligner(refine=refine, seed=args.seed,
+                                                                                 device=args.device))
             score(name, fitted)
     fits = []
     for seed in args.test_time_seeds:
-        fits.append(aligner_embedder(test_set, lambda: TPLAligner(refine=0, seed=seed, device=args.device)))
+        fits.append(aligner_embedder(test_set, lambda seed=seed: TPLAligner(refine=0, seed=seed, device=args.device)))
         score(f"tpl test-time, unrefined, seed {seed}", fits[-1])
     if len(fits) > 1:
         score(f"tpl test-time, unrefined, {len(fits)} fits averaged",
