@@ -340,7 +340,7 @@ def _add_events(result, marks: list[_EventMark], given: list[str]):
         try:
             result = result.with_event(mark.name, clip, time_s)
         except ConfigError as err:  # the library names its parameters (time_s: ...); the user typed --event
-            raise ConfigError(f"--event {mark.text}: {str(err).partition(': ')[2]}") from None
+            raise _as_option(err, f"--event {mark.text}") from None
     return result
 
 
@@ -453,7 +453,7 @@ def run_features(args: argparse.Namespace) -> int:
     try:
         execution = Execution(jobs=args.jobs if args.jobs is not None else default_jobs(len(args.videos)), ray=args.ray)
     except ConfigError as err:  # the library names its field; the user typed --jobs
-        raise ConfigError(f"--jobs {args.jobs}: {str(err).partition(': ')[2]}") from None
+        raise _as_option(err, f"--jobs {args.jobs}") from None
     options = {"fps": args.fps} if args.fps is not None else {}
     failures: list[str] = []
     with output_dir(args.output, force=args.force) as out_dir:
@@ -616,7 +616,7 @@ def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair
         try:
             grid = replace(grid, max_cells=args.max_cells)
         except ConfigError as err:  # the library names its field; the user typed --max-cells
-            raise ConfigError(f"--max-cells {args.max_cells}: {str(err).partition(': ')[2]}") from None
+            raise _as_option(err, f"--max-cells {args.max_cells}") from None
     return RenderOptions(grid=grid, export=_export_options(pair, args.opacity, args.slowmo),
                          player=PlayerOptions(link_media=args.link_media))
 
@@ -629,8 +629,7 @@ def _export_options(pair: tuple[int, int] | None, opacity: float | None, slowmo:
     try:
         return ExportOptions(**fields, slowmo=tuple(_slowmo(text) for text in slowmo))
     except ConfigError as err:  # the library names its fields (opacity: ...); the user typed --opacity
-        field, _, what = str(err).partition(": ")
-        raise ConfigError(f"--{field}: {what}") from None
+        raise _as_option(err, f"--{str(err).partition(': ')[0]}") from None
 
 
 def _slowmo(text: str):
@@ -646,7 +645,13 @@ def _slowmo(text: str):
     try:
         return SlowMo(":".join(parts), *numbers)
     except ConfigError as err:  # the library names its fields (factor: ...); the user typed --slowmo
-        raise ConfigError(f"--slowmo {text}: {str(err).partition(': ')[2]}") from None
+        raise _as_option(err, f"--slowmo {text}") from None
+
+
+def _as_option(err: ConfigError, option: str) -> ConfigError:
+    """The library's error, which names its field (``factor: must be > 1``), reworded for the option the user typed
+    (``--slowmo impact:0.5: must be > 1``)."""
+    return ConfigError(f"{option}: {str(err).partition(': ')[2]}")
 
 
 def _is_number(text: str) -> bool:
@@ -668,7 +673,7 @@ def _grid_options(text: str, audio_from: int | str | None):
     try:
         return GridOptions(cell_width=parts[0], cell_height=parts[1] if len(parts) == 2 else None, audio_from=audio_from)
     except ConfigError as err:  # the library names its fields (cell_width: ...); the user typed --cell-size
-        raise ConfigError(f"--cell-size {text}: {str(err).partition(': ')[2]}") from None
+        raise _as_option(err, f"--cell-size {text}") from None
 
 
 if __name__ == "__main__":

@@ -160,9 +160,14 @@ class TPLAligner(VideoAligner):
                          "%.2f after refinement, refine_below %.2f)", self.refined_residual_, self.refine_below)
         self.frame_maps_ = [_frame_map(f, m) for f, m in zip(frames, masks)]
         self.reference_ = None
-        self.summary_ = {"prototype_residual": _rounded(self.prototype_residual_), "refinement_kept": self.refined_,
-                         "refined_residual": _rounded(self.refined_residual_)}  # plain JSON values (no NaN)
         return self
+
+    @property
+    def summary_(self) -> dict:
+        """What ``sync`` saves as ``extra.aligner``: the fitted residuals and decision, as plain JSON values
+        (an AttributeError before ``fit``, like every fitted attribute)."""
+        return {"prototype_residual": _rounded(self.prototype_residual_), "refinement_kept": self.refined_,
+                "refined_residual": _rounded(self.refined_residual_)}
 
     def _check_refine(self) -> None:
         if not isinstance(self.refine, (int, np.integer)) or isinstance(self.refine, bool) or self.refine < 0:

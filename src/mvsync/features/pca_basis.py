@@ -68,4 +68,5 @@ class PCABasis:
 
     @classmethod
     def from_arrays(cls, arrays: dict, prefix: str) -> "PCABasis":
-        return cls(np.asarray(arrays[f"{prefix}mean"], np.float64), np.asarray(arrays[f"{prefix}components"], np.float64))
+        mean, components = arrays[f"{prefix}mean"], arrays[f"{prefix}components"]
+        return cls(np.asarray(mean, np.float64), np.asarray(components, np.float64))
