@@ -71,8 +71,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 actions, 20/15 clips each, reduced nets (CPU)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["tpl", "dtan", "tcc", "test-time"],
-                        help="rows to leave out")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["raw", "identity", "tpl", "dtan", "tcc", "test-time"],
+                        help="rows to leave out (without raw, no ratios: compare with a run that has it)")
     for algo in ("tpl", "dtan", "tcc"):
         parser.add_argument(f"--{algo}", nargs="*", default=[], metavar="KEY=VALUE", help=f"override {algo} options")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
@@ -106,8 +106,9 @@ def main() -> None:
         print(f"{name}: macro event error {reports[-1].macro['event_err_frames']:.2f} frames", flush=True)
         write(out, setup, reports, timings, diagnostics)  # after every row: a run stopped early keeps its rows
 
-    score("raw", raw_embedder(train_set))
-    score("identity", identity_embedder())
+    for name, embedder in (("raw", raw_embedder(train_set)), ("identity", identity_embedder())):
+        if name not in args.skip:
+            score(name, embedder)
     for algo in ("tpl", "dtan", "tcc"):
         if algo in args.skip:
             continue
@@ -165,8 +166,8 @@ def _diagnose(algo: str, model, train_set: list[LabeledSequence]) -> str:
 
 def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
     """Key-event error (frames) per action and method, the macro average, its ratio to raw DTW, and wins."""
-    raw = reports[0]
-    actions = list(raw.rows)
+    raw = next((r for r in reports if r.method == "raw"), None)
+    actions = list(reports[0].rows)
     lines = ["| action | " + " | ".join(r.method for r in reports) + " |", "|---" * (len(reports) + 1) + "|"]
     for action in actions:
         cells = [_cell(r.rows.get(action, {}).get("event_err_frames")) for r in reports]
@@ -174,9 +175,12 @@ def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
     macro = [r.macro["event_err_frames"] for r in reports]
     lines.append("| **macro (frames)** | " + " | ".join(_cell(m) for m in macro) + " |")
     lines.append("| macro % of timeline | " + " | ".join(_cell(r.macro["event_err_pct"]) for r in reports) + " |")
-    lines.append("| ratio to raw DTW | " + " | ".join(_cell(m / macro[0]) for m in macro) + " |")
-    wins = [sum(r.rows[a]["event_err_frames"] < raw.rows[a]["event_err_frames"] for a in actions) for r in reports]
-    lines.append(f"| actions better than raw (of {len(actions)}) | " + " | ".join(str(w) for w in wins) + " |")
+    if raw is not None:
+        lines.append("| ratio to raw DTW | " + " | ".join(_cell(m / raw.macro["event_err_frames"]) for m in macro)
+                     + " |")
+        wins = [sum(r.rows[a]["event_err_frames"] < raw.rows[a]["event_err_frames"] for a in actions)
+                for r in reports]
+        lines.append(f"| actions better than raw (of {len(actions)}) | " + " | ".join(str(w) for w in wins) + " |")
     lines.append("| seconds (train + score) | " + " | ".join(f"{timings.get(r.method, 0):.0f}" for r in reports) + " |")
     return "\n".join(lines)
 

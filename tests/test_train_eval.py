@@ -289,3 +289,18 @@ def test_train_warns_when_the_warps_never_left_the_identity(caplog, feature_fold
         model = train(seqs, algo="dtan", epochs=40, lr=1e-2, depth=3, n_filters=8, n_recurrences=1)
     assert warp_displacement(model.model, [model.standardizer.apply(s.features) for s in seqs]) >= STILL_WARP
     assert "still near the identity" not in caplog.text
+
+
+@needs_penn
+def test_a_clip_whose_last_frame_has_no_keypoints_gets_a_position_for_every_frame():
+    """Penn test clip 0449 (bench_press) has no keypoints in its last frame: the trained TPL's embedding must still
+    place that frame on the timeline (it was NaN, which stopped the seed-scale benchmark's scoring)."""
+    from mvsync.train import train
+
+    clip = next(s for s in load_collection(PENN, split="test", action="bench_press") if s.name == "0449")
+    assert not clip.features.valid[-1] and clip.features.valid[:-1].all()  # the case itself
+    train_set = load_collection(PENN, split="train", action="bench_press", max_per_action=4)
+    model = train(train_set, algo="tpl", epochs=2, loc_depth=3, loc_filters=8, n_recurrences=1)
+    positions = model.embed(clip.features)
+    assert positions.shape == (clip.features.num_frames, 1) and np.isfinite(positions).all()
+    assert (np.diff(positions[:, 0]) >= -1e-6).all()  # still a monotone map

@@ -116,6 +116,19 @@ def test_monotone_and_inside_unit_interval_for_extreme_theta(dtype):
         assert out.diff(dim=1).min() >= -2 * torch.finfo(dtype).eps
 
 
+def test_a_point_at_rest_next_to_a_steep_cell_stays_finite():
+    """A point on a zero-velocity knot whose cell is steep enough that exp(slope) overflows float32 (slope 96 here):
+    the closed form read 0 * inf = NaN there (it stopped a seed-scale training's evaluation)."""
+    cpab = CPAB(16)
+    torch.manual_seed(0)
+    theta = (30 * torch.randn(2000, cpab.dim)).requires_grad_()
+    grid = torch.linspace(0, 1, 300)
+    out, back = cpab.transform_grid(theta, grid), cpab.inverse(theta, grid)
+    (out.sum() + back.sum()).backward()
+    assert torch.isfinite(out).all() and torch.isfinite(back).all() and torch.isfinite(theta.grad).all()
+    assert out.diff(dim=1).min() >= -2 * torch.finfo(torch.float32).eps and out[:, 0].eq(0).all()
+
+
 def test_monotone_strictly_when_speed_ratio_is_ten():
     cpab = CPAB(16)
     base = _theta(cpab, 1, seed=4, variance=0.01)

@@ -299,12 +299,23 @@ def _series_below(dtype: torch.dtype) -> float:
 
 
 def _expm1_ratio(z: Tensor) -> Tensor:
-    """``expm1(z) / z``, equal to 1 at 0, with finite gradients everywhere."""
+    """``expm1(z) / z``, equal to 1 at 0, with finite gradients everywhere.
+
+    ``z`` is capped where ``exp`` would overflow (z > 88 in float32, e.g. a point at rest on a zero-velocity knot
+    beside a steep cell, where the caller multiplies by that zero velocity: 0 * inf was NaN). The capped ratio is
+    smaller than the true one, so a moving point's displacement is underestimated, never past its cell.
+    """
+    z = z.clamp(max=_exp_below(z.dtype))
     small = _positive(_series_below(z.dtype) - z.abs())
     zs = z * small  # series argument, 0 where unused
     series = 1 + zs * (1 / 2 + zs * (1 / 6 + zs / 24))
     exact = torch.expm1(z + small) / (z + small)  # shifted away from 0 where the series is used
     return series * small + exact * (1 - small)
+
+
+def _exp_below(dtype: torch.dtype) -> float:
+    """The largest argument whose ``exp`` and its gradient stay finite in ``dtype``, with a margin."""
+    return 0.9 * math.log(torch.finfo(dtype).max)
 
 
 def _log_ratio(r: Tensor) -> Tensor:
