@@ -95,8 +95,11 @@ def run_baseline(src: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--json", "--algo", args.algo, "--batch", str(args.batch), "--length",
            str(args.length), "--steps", str(args.steps), "--device", args.device, "--threads", str(args.threads)]
     cmd += ["--compile"] if args.compile else []
-    env = {**os.environ, "PYTHONPATH": src}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    # src first, then what was already on the path (on a bare GPU machine that is where av was installed)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{src}: the baseline run failed:\n{done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -81,3 +81,30 @@ def test_two_gloo_processes_follow_the_single_process_loss_curve(tmp_path, penn_
     resumed = history(Path(f"{two}.more"))
     assert len(resumed) == 3 and resumed[:2] == ddp
     assert_same_curve(resumed, history(Path(f"{one}.more")))
+
+
+def test_tcc_in_two_gloo_processes_follows_the_single_process_loss_curve(tmp_path, penn_folder):
+    """TCC on keypoints: each process embeds 2 of the 4 videos of a step; the cycle-consistency loss and the batch
+    norms see all 4. Dropout off: its masks are drawn per process (equally random, not the same draws)."""
+    args = [str(penn_folder), "--algo", "tcc", "--epochs", "3", "--set", "num_frames=8", "--set", "dropout=0.0",
+            "--set", "lr=1e-3", "-q"]
+    two, one = tmp_path / "two.pt", tmp_path / "one.pt"
+    done = torchrun_train([*args, "-o", str(two)], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("wrote ") == 1
+    assert main(["train", *args, "-o", str(one)]) == 0
+    ddp, single = (load_model(p).model.history for p in (two, one))
+    assert_same_curve(ddp, single)
+    assert ddp[0]["loss"] != ddp[-1]["loss"]
+    # The DDP checkpoint loads in one process and embeds alike (embeddings of size ~0.3; the Linear bias before a
+    # batch norm has a zero gradient up to rounding, which Adam turns into steps of size lr: 1.6e-3 measured).
+    models = [load_model(p) for p in (two, one)]
+    seq = load_collection(penn_folder)[0]
+    np.testing.assert_allclose(*(m.embed(seq.features) for m in models), atol=5e-3)
+
+
+def test_tcc_refuses_fewer_videos_per_step_than_processes(tmp_path, penn_folder):
+    done = torchrun_train([str(penn_folder), "--algo", "tcc", "--epochs", "1", "--set", "batch_videos=1", "-q",
+                           "-o", str(tmp_path / "x.pt")], tmp_path)
+    assert done.returncode != 0 and "batch_videos: 1 videos per step cannot be shared by 2 processes" in done.stderr
+    assert not (tmp_path / "x.pt").exists()

@@ -57,8 +57,8 @@ def train(
     ``threads`` sets torch's CPU threads while training (default: torch's, capped at the cores this process may
     use; ``OMP_NUM_THREADS`` when set, as ``torchrun`` does; see :mod:`mvsync.threads`). ``resume`` (TPL/DTAN)
     continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the same path as an
-    uninterrupted run. Started by ``torchrun --nproc-per-node N`` (TPL/DTAN), every process trains
-    its share of each batch with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
+    uninterrupted run. Started by ``torchrun --nproc-per-node N``, every process trains
+    its share of each batch (TPL/DTAN: of the clips; the TCC family: of the videos of a step) with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
     is the global batch's, as in one process (see :mod:`~mvsync.align.engine.distributed`). Save the result on
     rank 0 only (:func:`~mvsync.align.engine.distributed.is_main_process`).
 
@@ -78,9 +78,8 @@ def train(
     X = [s.features.path if s.features.kind == FRAMES else standardizer.apply(s.features) for s in seqs]
     actions = sorted({s.action for s in seqs})
     joint = trainer is _train_joint
-    if not joint and (resume is not None or launched_by_torchrun()):
-        what = "resume" if resume is not None else "torchrun (several processes)"
-        raise ConfigError(f"{algo}: {what} is for tpl and dtan; train {algo} in one process from the start")
+    if not joint and resume is not None:
+        raise ConfigError(f"{algo}: resume is for tpl and dtan; train {algo} from the start")
     check_threads(threads)
     if launched_by_torchrun():
         _, device = init_process_group(device)

@@ -21,6 +21,8 @@ from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
 from ..engine.checkpoint import load_checkpoint, save_checkpoint
+from ..engine.distributed import current, gather_rows
+from ..engine.global_batchnorm import use_global_batchnorm
 from .encoders import EncoderConfig, TCCEncoder, encoder_config_for
 from .inputs import Input, is_frames, iter_items, load_videos
 from .objectives import ALGORITHMS, LossConfig, Objective, build_objective
@@ -148,14 +150,31 @@ def fit_embedder(
 
 
 def train_loop(model: TCCEmbedder, videos: list[Video], *, progress: bool = False) -> None:
-    """Adam over random batches of videos for ``config.train.epochs`` epochs; appends to ``model.history``."""
+    """Adam over random batches of videos for ``config.train.epochs`` epochs; appends to ``model.history``.
+
+    Under ``torchrun`` every rank draws the same batches (same seed); each embeds its contiguous share of the
+    batch's videos, the embeddings are gathered (autograd-aware) and every rank computes the loss of the whole
+    batch, with batch-norm statistics over the whole batch too (:mod:`~mvsync.align.engine.global_batchnorm`):
+    the loss curve is the single-process one, and ``DistributedDataParallel`` averages the gradients (see
+    :mod:`~mvsync.align.engine.distributed`)."""
     cfg, enc = model.config.train, model.config.encoder
+    ranks = current()
+    net: nn.Module = model.encoder
+    if ranks is not None:
+        if cfg.batch_videos < ranks.world_size:
+            raise ConfigError(f"batch_videos: {cfg.batch_videos} videos per step cannot be shared by "
+                              f"{ranks.world_size} processes; use at least {ranks.world_size}")
+        use_global_batchnorm(model.encoder)
+        net = nn.parallel.DistributedDataParallel(
+            model.encoder, device_ids=[cfg.device] if str(cfg.device).startswith("cuda") else None,
+            broadcast_buffers=False)  # the batch norms see the global batch: their buffers agree already
     rng = np.random.default_rng(cfg.seed)  # frame sampling and augmentation
     generator = torch.Generator().manual_seed(cfg.seed)  # objective draws (SaL triplets, pair halves)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     kind = enc.feature_kind if not enc.takes_frames else None
-    bar = tqdm(range(cfg.epochs), desc=f"train {cfg.algo}", disable=not progress, leave=False)
+    main = ranks is None or ranks.rank == 0
+    bar = tqdm(range(cfg.epochs), desc=f"train {cfg.algo}", disable=not (progress and main), leave=False)
     for epoch in bar:
         model.train()
         logs = []
@@ -163,7 +182,8 @@ def train_loop(model: TCCEmbedder, videos: list[Video], *, progress: bool = Fals
             batch = make_batch(videos, chosen, num_frames=cfg.num_frames, offsets=enc.context_offsets,
                                pairs=model.objective.pairs, positive_window=model.config.loss.positive_window,
                                feature_kind=kind, augment=cfg.augment, rng=rng)
-            embs = model(batch.x.to(cfg.device))  # (B, T', E)
+            x = batch.x if ranks is None else batch.x[ranks.rows(len(batch.x))]  # this rank's videos
+            embs = gather_rows(net(x.to(cfg.device)), len(batch.x))  # (B, T', E), every rank's rows
             loss, parts = model.objective(embs, batch.steps.to(cfg.device), batch.lengths.to(cfg.device), generator)
             if not torch.isfinite(loss):
                 raise InputError(f"training: loss became {loss.item()} at epoch {epoch}; lower lr or check the inputs")
