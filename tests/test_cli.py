@@ -1,6 +1,7 @@
 """The command line: exit codes, one-line errors naming the file, and no partial output."""
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -325,6 +326,23 @@ def test_no_video_drops_grid_and_contradicts_outputs_grid(capsys, tmp_path, reti
     assert code == 2
     assert_one_line_error(err, "--no-video: contradicts --outputs grid")
     assert not (tmp_path / "o1").exists()
+
+
+def test_render_finds_clips_given_by_relative_paths_from_another_folder(capsys, monkeypatch, tmp_path, retimed):
+    """`cd clips; mvsync sync a.mp4 b.mp4 -o out`, later `mvsync render clips/out` from elsewhere: the relative paths
+    are kept as given in sync.json and found again from the folder they were given from (its base_dir)."""
+    clips = [Path(p) for p in retimed[0][:2]]
+    monkeypatch.chdir(clips[0].parent)
+    out = tmp_path / "out"
+    assert run(capsys, "sync", *[c.name for c in clips], "-o", str(out), "--features", "appearance", "--no-video")[0] == 0
+    data = json.loads((out / "sync.json").read_text())
+    assert [v["path"] for v in data["videos"]] == [c.name for c in clips]
+    assert data["base_dir"] == str(clips[0].parent)
+    monkeypatch.chdir(tmp_path)
+    assert [t.path for t in SyncResult.load(out / "sync.json").videos] == [str(c) for c in clips]
+    code, _, err = run(capsys, "render", str(out), "-o", str(tmp_path / "again"), "--outputs", "grid", "--cell-size", "64")
+    assert code == 0, err
+    assert probe(tmp_path / "again" / "synced.mp4").num_frames == data["timeline"]["length"]
 
 
 def test_render_refuses_a_missing_clip(capsys, tmp_path, retimed):

@@ -423,7 +423,7 @@ def run_render(args: argparse.Namespace) -> int:
     for clip in clips:
         if not Path(clip).is_file():
             raise InputError(f"{clip}: no such file (a clip listed in {args.sync_json}; paths there are as given to "
-                             f"mvsync sync, relative to the folder it ran in)")
+                             f"mvsync sync, relative to the folder it ran in, its base_dir)")
     listed = [Path(clip) for clip in clips]
     marks = _parse_events(args.event, len(clips))
     infos = [probe(clip) for clip in clips]

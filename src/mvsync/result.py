@@ -10,12 +10,17 @@ Format::
                  "source_time": [0.0, 0.04, ...],    # seconds, one per timeline frame, or null
                  "source_frame": [0.0, 1.0, ...]}],  # the same moment as a fractional frame index
      "events": [{"name": "impact", "clip": 0, "time_s": 2.5, "timeline_s": 2.5,   # optional (issue 10):
-                 "clip_times_s": [2.5, ...]}]}                                   # see mvsync.events
+                 "clip_times_s": [2.5, ...]}],                                   # see mvsync.events
+     "base_dir": "/home/me/golf"}   # optional: the folder relative video paths were given from
+
+A relative video path is kept as it was given. ``save`` records the working folder it was given from
+(``base_dir``), so :meth:`SyncResult.load` finds the clips again from any other working folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -219,8 +224,11 @@ class SyncResult:
         path = Path(path)
         if path.exists() and not overwrite:
             raise OutputExistsError(f"{path}: already exists")
+        data = self.to_dict()
+        if any(not Path(t.path).is_absolute() for t in self.videos):
+            data["base_dir"] = os.getcwd()  # where the relative paths start (see load)
         with atomic_write(path) as handle:
-            handle.write(json.dumps(self.to_dict(), indent=1))
+            handle.write(json.dumps(data, indent=1))
         return path
 
     @classmethod
@@ -232,7 +240,19 @@ class SyncResult:
             raise InputError(f"{path}: no such file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise InputError(f"{path}: not valid JSON ({err})") from None
-        return cls.from_dict(data, source=str(path))
+        result = cls.from_dict(data, source=str(path))
+        base = data.get("base_dir")
+        if not isinstance(base, str):
+            return result
+        return replace(result, videos=[replace(t, path=_found_from(t.path, Path(base))) for t in result.videos])
+
+
+def _found_from(path: str, base: Path) -> str:
+    """A relative ``path`` as given, where it exists from here; else from ``base`` (the folder it was given from),
+    where it exists there; else as given (its reader then says it is missing)."""
+    if Path(path).is_absolute() or Path(path).exists() or not (base / path).exists():
+        return path
+    return str(base / path)
 
 
 def _sample(track: np.ndarray, step: float | np.ndarray) -> float | np.ndarray:
