@@ -96,3 +96,14 @@ def test_exported_clips_show_the_same_moment(tmp_path, retimed):
     both = np.isfinite(shown[0]) & np.isfinite(shown[1])
     gap = np.abs(shown[0][both] - shown[1][both])
     assert both.sum() > 0.8 * result.length and np.median(gap) <= 1 and gap.max() <= 3, np.percentile(gap, [50, 100])
+
+
+def test_source_frames_count_from_the_first_picture_not_from_zero_seconds():
+    """A stream whose first picture is shown 0.04 s after its start (an edit list, a dropped leading frame):
+    sampled every other frame at 25 fps, rows 0, 1, 2 are the clip's frames 0, 2, 4 (they read 1, 3, 5)."""
+    from mvsync.sync import source_frames
+
+    times = np.array([0.04, 0.12, 0.20])
+    np.testing.assert_array_equal(source_frames(np.array([0.0, 1.0, 2.0, np.nan]), np.append(times, 0.28), 25.0),
+                                  [0.0, 2.0, 4.0, np.nan])
+    np.testing.assert_allclose(source_frames(np.array([0.5]), times, 25.0), [1.0])

@@ -293,13 +293,18 @@ def fill_inside(frames: np.ndarray) -> np.ndarray:
 
 def source_frames(rows: np.ndarray, times_s: np.ndarray, fps: float) -> np.ndarray:
     """Fractional feature rows of a clip sampled at ``times_s`` to its own fractional frame indices: row k is the
-    frame shown at ``times_s[k]``, frame ``round(times_s[k] * fps)`` (exact for a constant frame rate; the nearest
-    frame at the average rate for a variable one); between rows, linear (NaN stays NaN).
+    frame shown at ``times_s[k]``, frame ``round((times_s[k] - times_s[0]) * fps)`` (exact for a constant frame
+    rate; the nearest frame at the average rate for a variable one); between rows, linear (NaN stays NaN). Row 0 is
+    the clip's first frame (the sampler always keeps it), which need not be shown at 0 s: a stream whose first
+    picture comes after its start time (an edit list, a dropped leading frame) would otherwise be off by a frame.
 
     >>> source_frames(np.array([0.0, 1.5, np.nan]), np.array([0.0, 0.12, 0.2]), 25.0)
     array([0. , 4. , nan])
+    >>> source_frames(np.array([0.0, 1.0, 2.0]), np.array([0.04, 0.12, 0.2]), 25.0)  # first picture at 0.04 s
+    array([0., 2., 4.])
     """
-    own = np.round(np.asarray(times_s, float) * fps)  # (L,) the source frame of each row
+    times_s = np.asarray(times_s, float)
+    own = np.round((times_s - times_s[0]) * fps) if len(times_s) else times_s  # (L,) the source frame of each row
     out = np.full(len(rows), np.nan)
     finite = np.isfinite(rows)
     out[finite] = np.interp(rows[finite], np.arange(len(own)), own)
