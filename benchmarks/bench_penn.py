@@ -12,7 +12,7 @@ of a squat), so only the 9 actions with a derived-event rule are scored. Rows:
 
 - raw: DTW on the standardised keypoints (the baseline every ratio is taken against);
 - identity: no warping at all (each frame's normalised time);
-- tpl: TPL trained on the train split; dtan: DTAN trained likewise; tcc: TCC's embedding on the keypoints;
+- tpl: TPL trained on the train split (with ``--latent-rows``, also DTW on its latent beside its position); dtan: DTAN trained likewise; tcc: TCC's embedding on the keypoints;
 - tpl test-time: TPL fitted on each action's test clips together, as `mvsync sync --method tpl` does, unrefined
   (the D-MTAE's warps alone) and as shipped (the refinement by banded DTW to the prototype, kept only where the
   prototype explains the clips); with ``--test-time-seeds S...``, the unrefined fit once per seed and the clips'
@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
     parser.add_argument("--test-time-seeds", type=int, nargs="*", default=[], metavar="S",
                         help="also the unrefined test-time fit per seed, and the positions averaged over them")
+    parser.add_argument("--latent-rows", action="store_true",
+                        help="also DTW on the trained TPL's latent z beside its timeline position (a hypothesis row)")
     parser.add_argument("--test-per-action", type=int, help="score the first N test clips of each action")
     parser.add_argument("--out", help="markdown file (default: benchmarks/results/penn_<quick|full>.md)")
     args = parser.parse_args()
@@ -125,6 +127,8 @@ def main() -> None:
             diagnostics.append(_diagnose(algo, model, train_set))
             print(diagnostics[-1], flush=True)
         score(algo, model_embedder(model))
+        if algo == "tpl" and args.latent_rows:
+            score("tpl latent + position", latent_embedder(model))
     if "test-time" not in args.skip:
         for name, refine in (("tpl test-time, unrefined", 0), ("tpl test-time, as shipped", 4)):
             fitted = aligner_embedder(test_set, lambda refine=refine: TPLAligner(refine=refine, seed=args.seed,
@@ -150,6 +154,16 @@ def write(out: Path, setup: str, reports: list[EvalReport], timings: dict[str, f
     out.write_text("\n".join(body) + "\n")
     out.with_suffix(".json").write_text(json.dumps({"setup": setup, "reports": [r.to_dict() for r in reports],
                                                     "seconds": timings}, indent=1))
+
+
+def latent_embedder(model):
+    """Each frame's trained-TPL latent ``z`` (the 1-D signal the DTAN aligns) and its timeline position, side by side:
+    DTW then matches what the encoder learned, held near the learned timeline (each channel is z-scored by DTW)."""
+    def embed(seq: LabeledSequence) -> np.ndarray:
+        x = model.standardizer.apply(seq.features)  # (C, L)
+        z = np.nan_to_num(model.model.encode([x], [x.shape[1]])[0])  # (L,)
+        return np.column_stack([z, model.embed(seq.features)[:, 0]])
+    return embed
 
 
 def _diagnose(algo: str, model, train_set: list[LabeledSequence]) -> str:
