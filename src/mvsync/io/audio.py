@@ -28,6 +28,10 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
     are mixed down to stereo. Packets that do not decode become silence of their length (with a warning).
     Raises :class:`InputError` when there is no audio stream or not one packet decodes.
 
+    Sample ``k`` is heard at ``k / sample_rate`` seconds of the VIDEO's time (the clock of the frames' ``time_s``,
+    which starts at the video stream's start): sound that starts after the picture is preceded by silence, and sound
+    from before the first picture is dropped. Files without a video stream start at their first sample.
+
     >>> samples, rate = read_audio("clip.mp4")  # doctest: +SKIP
     """
     path = Path(path)
@@ -37,7 +41,11 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
         stream = container.streams.audio[0]
         out_rate = rate or stream.rate or 48000
         layout = "mono" if stream.channels == 1 else "stereo"
-        chunks, bad = _decode(container, stream, av.AudioResampler(format="fltp", layout=layout, rate=out_rate), path)
+        chunks, bad, first_s = _decode(container, stream, av.AudioResampler(format="fltp", layout=layout,
+                                                                             rate=out_rate), path)
+        video = container.streams.video[0] if container.streams.video else None
+        video_start_s = (float((video.start_time or 0) * Fraction(video.time_base))
+                         if video is not None and video.time_base else None)
     if bad.count and bad.count == bad.total:
         raise InputError(f"{path}: audio could not be decoded ({bad.reason})")
     if bad.count:
@@ -45,7 +53,13 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
                     path, bad.count, bad.total, bad.reason, bad.lost_s)
     if not chunks:
         return np.zeros((0, 1 if layout == "mono" else 2), np.float32), out_rate
-    return np.concatenate(chunks, axis=1).T.astype(np.float32), out_rate  # (N, channels)
+    samples = np.concatenate(chunks, axis=1).T.astype(np.float32)  # (N, channels)
+    if video_start_s is None or first_s is None:
+        return samples, out_rate
+    shift = int(round((first_s - video_start_s) * out_rate))  # > 0: the sound starts after the first picture
+    if shift > 0:
+        return np.concatenate([np.zeros((shift, samples.shape[1]), np.float32), samples]), out_rate
+    return samples[-shift:], out_rate
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int, *, overwrite: bool = False) -> Path:
@@ -72,10 +86,14 @@ class _Damage:
         self.count, self.total, self.lost_s, self.reason = 0, 0, 0.0, ""
 
 
-def _decode(container, stream, resampler: av.AudioResampler, path: Path) -> tuple[list[np.ndarray], _Damage]:
-    """Every packet's samples ``(channels, n)`` in order; a packet that fails to decode adds silence instead."""
+def _decode(container, stream, resampler: av.AudioResampler, path: Path) -> tuple[list[np.ndarray], _Damage,
+                                                                                  float | None]:
+    """Every packet's samples ``(channels, n)`` in order (a packet that fails to decode adds silence instead), and
+    the time in seconds of the first decoded frame (None without timestamps)."""
     chunks: list[np.ndarray] = []
     bad = _Damage()
+    first_s: float | None = None
+    started = False
     channels = 1 if resampler.layout.name == "mono" else 2
     last_frame_s = 1024 / (stream.rate or 48000)  # AAC's frame, until a decoded frame says otherwise
     try:
@@ -92,12 +110,14 @@ def _decode(container, stream, resampler: av.AudioResampler, path: Path) -> tupl
                 chunks.append(np.zeros((channels, int(round(gap_s * resampler.rate))), np.float32))
                 continue
             for frame in frames:
+                if not started:  # silence already put in for undecodable packets before it comes first
+                    started, first_s = True, (float(frame.time) - bad.lost_s if frame.time is not None else None)
                 last_frame_s = frame.samples / frame.sample_rate
                 chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
     except av.FFmpegError as err:  # the container itself breaks off (a truncated file): keep what came before
         log.warning("%s: audio stops early (%s)", path, _reason(err))
     chunks.extend(out.to_ndarray() for out in resampler.resample(None))
-    return chunks, bad
+    return chunks, bad, first_s
 
 
 def _seconds(packet: av.Packet) -> float:
