@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from mvsync.align.tpl_aligner import TPLAligner
-from mvsync.cli import _parse_params  # the KEY=VALUE reading of `mvsync train --set`
+from mvsync.commands.options import parse_params  # the KEY=VALUE reading of `mvsync train --set`
 from mvsync.datasets.collection import LabeledSequence, load_collection
 from mvsync.datasets.penn_keypoints import DERIVED_EVENT_RULES
 from mvsync.evaluate.protocol import EvalReport, aligner_embedder, evaluate, identity_embedder, model_embedder
@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     plan = QUICK if args.quick else FULL
-    options = {algo: {**plan[algo], **_parse_params(getattr(args, algo))} for algo in ("tpl", "dtan", "tcc")}
+    options = {algo: {**plan[algo], **parse_params(getattr(args, algo))} for algo in ("tpl", "dtan", "tcc")}
     train_set = load(plan["train_actions"], "train", plan["per_action"])
     test_set = load([a for a in plan["train_actions"] if a in SCORED], "test",
                     args.test_per_action or plan["test_per_action"])

@@ -178,8 +178,8 @@ def test_help_everywhere(command):
 
 
 def test_internal_error_exits_1():
-    proc = subprocess.run([sys.executable, "-c", "import sys, mvsync.cli as c; "
-                           "c.run_info = None; sys.exit(c.main(['info', 'x.mp4']))"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", "import sys, mvsync.cli as c, mvsync.commands.info as i; "
+                           "i.run = None; sys.exit(c.main(['info', 'x.mp4']))"], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" in proc.stderr
 
 

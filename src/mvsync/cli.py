@@ -6,7 +6,6 @@ Exit codes: 0 ok, 2 bad input or options (one line on stderr), 1 internal error 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import statistics
@@ -15,11 +14,10 @@ from pathlib import Path
 from typing import NamedTuple, NoReturn
 
 from . import __version__
-from .cli_names import (ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DATASET_NAMES, DEFAULT_OUTPUTS, FEATURE_NAMES,
-                        TRAINER_NAMES, WRITER_NAMES)
+from .cli_names import ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DEFAULT_OUTPUTS, FEATURE_NAMES, WRITER_NAMES
+from .commands.options import add_threads_option, as_option
 from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
 from .threads import check_threads
-from .types import FRAMES
 
 log = logging.getLogger("mvsync")
 
@@ -76,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a key moment marked in clip CLIP (0-based, as given) at TIME seconds (2.5) or frame (f120), "
                         "carried to every clip: saved in sync.json, labelled in synced.mp4 (repeatable)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/mvsync/features or $MVSYNC_CACHE_DIR)")
-    _add_threads_option(p)
+    add_threads_option(p)
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty OUTDIR")
     p.set_defaults(run=run_sync)
 
@@ -91,72 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "frame (f120), added to the events sync.json already has (repeatable)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_render)
-
-    p = sub.add_parser("features", parents=[common], help="extract per-frame features to DIR/<name>.npz",
-                       description="Extract per-frame features (cached) and save one .npz per video.")
-    p.add_argument("videos", nargs="+", metavar="VIDEO")
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--features", default="pose", choices=FEATURE_NAMES, help="per-frame features (default: pose)")
-    p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second by presentation time (long "
-                                                          "clips; default: every frame)")
-    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the cores available, or 1 for fewer than 8 clips)")
-    p.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
-                   help="run as Ray tasks on the cluster at ADDRESS, or on a local Ray instance when none is given "
-                        "(pip install \"mvsync[ray]\")")
-    p.add_argument("--cache-dir", help="feature cache folder (also the checkpoint: a killed run resumes from it)")
-    p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
-    p.set_defaults(run=run_features)
-
-    p = sub.add_parser("train", parents=[common], help="train an alignment model on a feature folder or dataset",
-                       description="Train TPL/DTAN (joint alignment) or a TCC-family embedder. DATA is a folder of "
-                                   "<action>/<clip>.npz feature files (mvsync features) or a dataset root "
-                                   "(Penn Action, Pouring, Gen-MVS layouts).")
-    p.add_argument("data", metavar="DATA")
-    p.add_argument("-o", "--output", required=True, metavar="CKPT", help="checkpoint file to write")
-    p.add_argument("--algo", default="tpl", choices=TRAINER_NAMES, help="algorithm (default: tpl)")
-    _add_data_options(p, default_split="train")
-    p.add_argument("--epochs", type=int, help="training epochs (default: the seed's: 300 for TPL/DTAN, 100 for TCC)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1...); under torchrun, cuda means "
-                                                   "one GPU per process (LOCAL_RANK)")
-    _add_threads_option(p)
-    p.add_argument("--resume", metavar="CKPT", help="tpl/dtan: continue this checkpoint of mvsync train up to --epochs")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="params",
-                   help="algorithm option, repeatable (e.g. --set loc_depth=3 --set lr=1e-3; see TPL/DTAN/fit_embedder)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing CKPT")
-    p.set_defaults(run=run_train)
-
-    p = sub.add_parser("eval", parents=[common], help="score a model (or a baseline) with the standard metrics",
-                       description="Per action and macro-averaged: Kendall's tau, cycle consistency, phase "
-                                   "classification/progression and retrieval (with phase labels), key-event sync error.")
-    p.add_argument("data", metavar="DATA")
-    p.add_argument("--model", action="append", default=[], metavar="CKPT",
-                   help="a checkpoint from mvsync train; repeat to compare methods in one table")
-    p.add_argument("--baseline", action="append", default=[], choices=["raw", "identity"],
-                   help="also score a method with no model (repeatable): raw (the standardised input features) or "
-                        "identity (no warping: each frame's normalised time)")
-    _add_data_options(p, default_split="test")
-    p.add_argument("--train-split", default="train", help="clips that feed the phase classifiers (default: train)")
-    p.add_argument("--stride", type=int, default=1, help="frame stride for Kendall's tau and retrieval")
-    p.add_argument("-o", "--output", metavar="JSON", help="also write every number to this JSON file")
-    p.add_argument("--force", action="store_true", help="overwrite an existing JSON")
-    p.set_defaults(run=run_eval)
-
-    p = sub.add_parser("info", parents=[common], help="print video metadata", description="Print each video's metadata.")
-    p.add_argument("videos", nargs="+", metavar="VIDEO")
-    p.add_argument("--json", action="store_true", help="print JSON lines")
-    p.add_argument("--fast", action="store_true", help="do not decode: the frame count is the container's (about N)")
-    p.set_defaults(run=run_info)
-
-    p = sub.add_parser("demo", parents=[common], help="sync retimed copies of a bundled real clip (no download)",
-                       description="Retime a real clip into 5 copies with known tempi and pauses, sync them, "
-                                   "render the grid video and print the error against the truth.")
-    p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
-    p.add_argument("--features", default="appearance", choices=FEATURE_NAMES, help="per-frame features (default: appearance)")
-    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw, as mvsync sync)")
-    p.add_argument("--cache-dir", help="feature cache folder")
-    p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
-    p.set_defaults(run=run_demo)
 
     from .commands import add_commands  # one module per further command
 
@@ -189,12 +121,6 @@ def _check_slowmo_outputs(slowmo: list[str], outputs: list[str]) -> None:
     """``--slowmo`` shapes the grid, pair and ghost videos: refused when none of them is written."""
     if slowmo and not {"grid", "pair", "ghost"} & set(outputs):
         raise ConfigError(f"--slowmo {slowmo[0]}: slows grid, pair and ghost, and --outputs writes none of them")
-
-
-def _add_threads_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="torch CPU threads (default: torch's, at most the cores this process may use that the load average says are idle; "
-                        "$OMP_NUM_THREADS when set)")
 
 
 def _outputs(text: str | None, *, no_video: bool = False) -> list[str]:
@@ -340,7 +266,7 @@ def _add_events(result, marks: list[_EventMark], given: list[str]):
         try:
             result = result.with_event(mark.name, clip, time_s)
         except ConfigError as err:  # the library names its parameters (time_s: ...); the user typed --event
-            raise _as_option(err, f"--event {mark.text}") from None
+            raise as_option(err, f"--event {mark.text}") from None
     return result
 
 
@@ -441,170 +367,6 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_features(args: argparse.Namespace) -> int:
-    from .features import Execution, default_jobs, extract_features, save_features
-    from .outdir import output_dir
-
-    stems = [Path(v).stem for v in args.videos]
-    clashes = sorted({s for s in stems if stems.count(s) > 1})
-    if clashes:
-        same = [v for v in args.videos if Path(v).stem == clashes[0]]
-        raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
-    try:
-        execution = Execution(jobs=args.jobs if args.jobs is not None else default_jobs(len(args.videos)), ray=args.ray)
-    except ConfigError as err:  # the library names its field; the user typed --jobs
-        raise _as_option(err, f"--jobs {args.jobs}") from None
-    options = {"fps": args.fps} if args.fps is not None else {}
-    failures: list[str] = []
-    with output_dir(args.output, force=args.force) as out_dir:
-        feats = extract_features(args.videos, kind=args.features, cache_dir=args.cache_dir, execution=execution,
-                                 progress=not args.quiet, failures=failures, **options)
-        if not feats:
-            raise InputError(f"{', '.join(args.videos)}: no usable video ({' | '.join(failures)})")
-        for f in feats:
-            target = save_features(f, out_dir / f"{Path(f.path).stem}.npz", overwrite=args.force)
-            print(f"wrote {target}  ({f.num_frames} frames x {f.num_channels} channels, {int(f.valid.sum())} valid)")
-    for failure in failures:
-        print(f"mvsync: error: {failure}", file=sys.stderr)
-    return 2 if failures else 0
-
-
-def _add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None:
-    p.add_argument("--dataset", choices=DATASET_NAMES, help="dataset layout (default: detected from DATA)")
-    p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or "
-                                      "pose); 'frames' trains/evaluates a TCC frame encoder on the RGB frames")
-    p.add_argument("--split", default=default_split, help=f"which clips (default: {default_split}; 'all' for every clip)")
-    p.add_argument("--action", help="only this action")
-    p.add_argument("--max-per-action", type=int, metavar="N", help="at most N clips per action (quick runs)")
-    p.add_argument("--phase-labels", metavar="FILE", help="per-frame phase labels (Penn Action; see README)")
-    p.add_argument("--cache-dir", help="feature cache folder")
-
-
-def _collection(args: argparse.Namespace, split: str | None, features: str | None = None):
-    from .datasets.collection import load_collection
-
-    return load_collection(args.data, dataset=args.dataset, features=features or args.features,
-                           split=None if split == "all" else split, action=args.action,
-                           max_per_action=args.max_per_action, phase_labels=args.phase_labels,
-                           cache_dir=args.cache_dir, progress=not args.quiet)
-
-
-def run_train(args: argparse.Namespace) -> int:
-    from .align.engine.distributed import is_main_process
-    from .train import train
-
-    output = Path(args.output)
-    if output.exists() and not args.force:
-        raise OutputExistsError(f"{output}: already exists")
-    main = is_main_process()  # under torchrun, rank 0 prints, shows progress and writes the checkpoint
-    args.quiet = args.quiet or not main
-    seqs = _collection(args, args.split)
-    first = seqs[0].features
-    what = "RGB frames" if first.kind == FRAMES else f"{first.kind} features ({first.num_channels} channels)"
-    if main:
-        print(f"training {args.algo} on {len(seqs)} clips of {len({s.action for s in seqs})} action(s), {what}")
-    model = train(seqs, algo=args.algo, epochs=args.epochs, seed=args.seed, device=args.device,
-                  progress=not args.quiet, resume=args.resume, threads=args.threads, **_parse_params(args.params))
-    if main:
-        print(f"wrote {model.save(output)}")
-    return 0
-
-
-def _parse_params(items: list[str]) -> dict:
-    import ast
-
-    params = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise ConfigError(f"--set: expected KEY=VALUE, got {item!r}")
-        try:
-            params[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[key] = text  # a bare word stays a string
-    return params
-
-
-def run_eval(args: argparse.Namespace) -> int:
-    from .align.trained_model import load_model
-    from .evaluate.protocol import BASELINES, comparison_markdown, evaluate, model_embedder, save_reports
-
-    if not args.model and not args.baseline:
-        raise ConfigError("eval: give --model CKPT and/or --baseline raw|identity (both repeatable)")
-    if args.output and Path(args.output).exists() and not args.force:
-        raise OutputExistsError(f"{args.output}: already exists")
-    models = [load_model(path) for path in args.model]
-    names = _method_names(models)
-    reports, clips = [], {}  # clips: feature kind -> (validation, train) sequences, read once per kind
-    for name, model in [*zip(names, models), *((baseline, None) for baseline in dict.fromkeys(args.baseline))]:
-        kind = args.features or (model.features if model is not None else None)  # a model says what it reads
-        if kind not in clips:
-            clips[kind] = _collection(args, args.split, kind), _collection(args, args.train_split, kind)
-        val, train = clips[kind]
-        if model is None and name == "raw" and val[0].features.kind == FRAMES:
-            raise ConfigError("--baseline raw: scores features; pass --features (e.g. appearance), not frames")
-        embedder = model_embedder(model) if model is not None else BASELINES[name](train)
-        report = evaluate(val, embedder=embedder, method=name, train=train, stride=args.stride,
-                          progress=not args.quiet)
-        print(report.to_markdown() + "\n")
-        reports.append(report)
-    if len(reports) > 1:
-        print(comparison_markdown(reports))
-    if args.output:
-        print(f"wrote {save_reports(reports, args.output, overwrite=args.force)}")
-    return 0
-
-
-def _method_names(models) -> list[str]:
-    """Row names: the algorithm, with the feature kind (and a number) where that alone is ambiguous."""
-    names = [m.algo for m in models]
-    names = [f"{m.algo} ({m.features})" if names.count(m.algo) > 1 else m.algo for m in models]
-    return [f"{n} #{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
-
-
-def run_info(args: argparse.Namespace) -> int:
-    from .io import count_frames, probe
-
-    bad = 0
-    for video in args.videos:
-        try:
-            info = probe(video)
-            decoded = None if args.fast else count_frames(video)
-        except MvsyncError as err:
-            print(f"mvsync: error: {err}", file=sys.stderr)
-            bad += 1
-            continue
-        if args.json:
-            counts = {"num_frames": info.num_frames if decoded is None else decoded, "num_frames_decoded": decoded is not None,
-                      "num_frames_container": info.num_frames}
-            print(json.dumps({**vars(info), **counts, "path": str(info.path)}))
-        else:
-            print(f"{info.path}: {info.width}x{info.height} {info.codec}, {info.fps:.3f} fps, {_frame_count(info, decoded)}, "
-                  f"{info.duration_s:.2f} s, audio: {'yes' if info.has_audio else 'no'}")
-    return 2 if bad else 0
-
-
-def _frame_count(info, decoded: int | None) -> str:
-    if decoded is None:
-        return f"about {info.num_frames} frames (container's count, not decoded)"
-    if decoded != info.num_frames:
-        return f"{decoded} frame{'s' * (decoded != 1)} decoded (the container says {info.num_frames})"
-    return f"{decoded} frames"
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo as demo
-
-    report = demo(args.output, features=args.features, method=args.method, force=args.force,
-                  progress=not args.quiet, cache_dir=args.cache_dir)
-    print(f"wrote {len(report.clips)} retimed clips to {report.clips[0].parent}")
-    print(f"wrote {report.sync_json}")
-    print(f"wrote {report.video} and {report.out_dir / 'alignment.png'}")
-    print(report.summary())
-    print(f"open {report.player} in a browser to play the clips in sync")
-    return 0
-
-
 def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair: tuple[int, int] | None):
     """The writers' options from ``sync``'s or ``render``'s arguments (see :func:`_add_render_options`)."""
     from dataclasses import replace
@@ -616,7 +378,7 @@ def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair
         try:
             grid = replace(grid, max_cells=args.max_cells)
         except ConfigError as err:  # the library names its field; the user typed --max-cells
-            raise _as_option(err, f"--max-cells {args.max_cells}") from None
+            raise as_option(err, f"--max-cells {args.max_cells}") from None
     return RenderOptions(grid=grid, export=_export_options(pair, args.opacity, args.slowmo),
                          player=PlayerOptions(link_media=args.link_media))
 
@@ -629,7 +391,7 @@ def _export_options(pair: tuple[int, int] | None, opacity: float | None, slowmo:
     try:
         return ExportOptions(**fields, slowmo=tuple(_slowmo(text) for text in slowmo))
     except ConfigError as err:  # the library names its fields (opacity: ...); the user typed --opacity
-        raise _as_option(err, f"--{str(err).partition(': ')[0]}") from None
+        raise as_option(err, f"--{str(err).partition(': ')[0]}") from None
 
 
 def _slowmo(text: str):
@@ -645,13 +407,7 @@ def _slowmo(text: str):
     try:
         return SlowMo(":".join(parts), *numbers)
     except ConfigError as err:  # the library names its fields (factor: ...); the user typed --slowmo
-        raise _as_option(err, f"--slowmo {text}") from None
-
-
-def _as_option(err: ConfigError, option: str) -> ConfigError:
-    """The library's error, which names its field (``factor: must be > 1``), reworded for the option the user typed
-    (``--slowmo impact:0.5: must be > 1``)."""
-    return ConfigError(f"{option}: {str(err).partition(': ')[2]}")
+        raise as_option(err, f"--slowmo {text}") from None
 
 
 def _is_number(text: str) -> bool:
@@ -673,7 +429,7 @@ def _grid_options(text: str, audio_from: int | str | None):
     try:
         return GridOptions(cell_width=parts[0], cell_height=parts[1] if len(parts) == 2 else None, audio_from=audio_from)
     except ConfigError as err:  # the library names its fields (cell_width: ...); the user typed --cell-size
-        raise _as_option(err, f"--cell-size {text}") from None
+        raise as_option(err, f"--cell-size {text}") from None
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Subcommands beyond the core ones in :mod:`mvsync.cli`: one module per command (or command group).
+"""Subcommands beyond ``sync`` and ``render`` (in :mod:`mvsync.cli`): one module per command (or command group).
 
 Each module has ``add_parser(sub, common)``: it adds its parser to the ``mvsync`` subparsers ``sub`` (with
 ``parents=[common]``) and sets ``run=`` to a function ``(args) -> int``. Adding a command is one new module plus its
@@ -13,6 +13,11 @@ import importlib
 
 # module names in this package, in the order ``mvsync --help`` lists them
 COMMAND_MODULES: tuple[str, ...] = (
+    "features",
+    "train",
+    "evaluate",
+    "info",
+    "demo",
     "serve",
     "transfer_audio",
     "retrieve",
