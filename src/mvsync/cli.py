@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second of each clip by presentation "
                                                           "time (long clips; default: every frame); sync.json still "
                                                           "maps the clips' own frames")
+    p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
+                   help="smooth the features over time (a Gaussian of SIGMA frames) before aligning: for jittery pose "
+                        "on still subjects, e.g. 1 (default: 0, off)")
     _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as given")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (same as leaving grid out of --outputs)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
@@ -147,7 +150,8 @@ def run_sync(args: argparse.Namespace) -> int:
     check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
     plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
-                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps)
+                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps,
+                      smooth=args.smooth)
     _check_event_times(marks, args.videos, plan.infos)
     usable = [info.path for info in plan.infos]
     audio_text = "none" if args.no_audio else args.audio_from

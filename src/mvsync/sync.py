@@ -36,6 +36,7 @@ class SyncConfig:
     cache_dir: str | None = None  # feature cache (None: the default cache folder)
     skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
     fps: float | None = None  # sample each clip at this rate by presentation time (long clips); None: every frame
+    smooth: float = 0.0  # Gaussian smoothing of the features over time before aligning, sigma in frames (0: off)
     feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
     method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
 
@@ -111,6 +112,8 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     extra = {"features_reason": reason} if reason else {}
     if getattr(aligner, "summary_", None):
         extra["aligner"] = dict(aligner.summary_)
+    if config.smooth:
+        extra["smooth"] = config.smooth  # the features were smoothed over time by this sigma (frames) before aligning
     extra.update(_confidence(features, aligner.frame_maps_))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
@@ -183,6 +186,9 @@ def check_options(config: SyncConfig, n_paths: int) -> None:
         if not isinstance(config.reference, int) or not 0 <= config.reference < n_paths:
             raise ConfigError(f"reference: {config.reference} is out of range for {n_paths} videos (0..{n_paths - 1})")
     check_fps(config)
+    smooth = config.smooth
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, float)) or not 0 <= smooth <= 10:
+        raise ConfigError(f"smooth: must be a number of frames from 0 (off) to 10, got {smooth!r}")
     if config.feature_options:  # rare (library only): building the extractor checks them, at an import's cost
         from .features import create_extractor
 
@@ -346,6 +352,7 @@ def _model_feature_state(model: str | Path | None) -> dict[str, np.ndarray] | No
 
 def _fit(features: list[Features], plan: SyncPlan, progress: bool):
     from .align import create_aligner
+    from .features.smoothing import smooth_over_time
 
     config = plan.config
     params = dict(config.method_options)
@@ -353,7 +360,8 @@ def _fit(features: list[Features], plan: SyncPlan, progress: bool):
         params["reference"] = _reference_index(config, plan.paths, features)
     params.setdefault("progress", progress)
     aligner = create_aligner(config.method, **params)
-    return aligner.fit([f.values for f in features], [f.valid for f in features])
+    values = [smooth_over_time(f.values, f.valid, config.smooth) for f in features]
+    return aligner.fit(values, [f.valid for f in features])
 
 
 def _reference_index(config: SyncConfig, paths: list[Path], features: list[Features]) -> int:
