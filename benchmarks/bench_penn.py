@@ -12,7 +12,8 @@ of a squat), so only the 9 actions with a derived-event rule are scored. Rows:
 
 - raw: DTW on the standardised keypoints (the baseline every ratio is taken against);
 - identity: no warping at all (each frame's normalised time);
-- tpl: TPL trained on the train split (with ``--latent-rows``, also DTW on its latent beside its position); dtan: DTAN trained likewise; tcc: TCC's embedding on the keypoints;
+- tpl: TPL trained on the train split (with ``--latent-rows``, also DTW on its latent beside its position);
+  dtan: DTAN trained likewise; tcc: TCC's embedding on the keypoints;
 - tpl test-time: TPL fitted on each action's test clips together, as `mvsync sync --method tpl` does, unrefined
   (the D-MTAE's warps alone) and as shipped (the refinement by banded DTW to the prototype, kept only where the
   prototype explains the clips); with ``--test-time-seeds S...``, the unrefined fit once per seed and the clips'

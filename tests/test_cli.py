@@ -334,13 +334,15 @@ def test_render_finds_clips_given_by_relative_paths_from_another_folder(capsys, 
     clips = [Path(p) for p in retimed[0][:2]]
     monkeypatch.chdir(clips[0].parent)
     out = tmp_path / "out"
-    assert run(capsys, "sync", *[c.name for c in clips], "-o", str(out), "--features", "appearance", "--no-video")[0] == 0
+    code, _, _ = run(capsys, "sync", *[c.name for c in clips], "-o", str(out), "--features", "appearance", "--no-video")
+    assert code == 0
     data = json.loads((out / "sync.json").read_text())
     assert [v["path"] for v in data["videos"]] == [c.name for c in clips]
     assert data["base_dir"] == str(clips[0].parent)
     monkeypatch.chdir(tmp_path)
     assert [t.path for t in SyncResult.load(out / "sync.json").videos] == [str(c) for c in clips]
-    code, _, err = run(capsys, "render", str(out), "-o", str(tmp_path / "again"), "--outputs", "grid", "--cell-size", "64")
+    code, _, err = run(capsys, "render", str(out), "-o", str(tmp_path / "again"), "--outputs", "grid",
+                       "--cell-size", "64")
     assert code == 0, err
     assert probe(tmp_path / "again" / "synced.mp4").num_frames == data["timeline"]["length"]
 

@@ -57,10 +57,11 @@ def train(
     ``threads`` sets torch's CPU threads while training (default: torch's, capped at the cores this process may
     use; ``OMP_NUM_THREADS`` when set, as ``torchrun`` does; see :mod:`mvsync.threads`). ``resume`` (TPL/DTAN)
     continues a checkpoint written by :meth:`TrainedModel.save` up to ``epochs``, on the same path as an
-    uninterrupted run. Started by ``torchrun --nproc-per-node N``, every process trains
-    its share of each batch (TPL/DTAN: of the clips; the TCC family: of the videos of a step) with DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); the loss
-    is the global batch's, as in one process (see :mod:`~mvsync.align.engine.distributed`). Save the result on
-    rank 0 only (:func:`~mvsync.align.engine.distributed.is_main_process`).
+    uninterrupted run. Started by ``torchrun --nproc-per-node N``, every process trains its share of each batch
+    (TPL/DTAN: of the clips; the TCC family: of the videos of a step) with DistributedDataParallel (gloo on CPU, nccl
+    on CUDA, one GPU per process); the loss is the global batch's, as in one process (see
+    :mod:`~mvsync.align.engine.distributed`). Save the result on rank 0 only
+    (:func:`~mvsync.align.engine.distributed.is_main_process`).
 
     >>> model = train(load_collection("feats/"), algo="tpl", epochs=50)  # doctest: +SKIP
     >>> model.save("tpl.pt")  # doctest: +SKIP

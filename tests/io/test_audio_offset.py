@@ -13,7 +13,8 @@ from mvsync.io.audio import read_audio
 RATE = 48000
 
 
-def write_clip(path: Path, *, audio_start_s: float, video_start_s: float, silent_s: float, seconds: float = 2.0) -> Path:
+def write_clip(path: Path, *, audio_start_s: float, video_start_s: float, silent_s: float,
+               seconds: float = 2.0) -> Path:
     """25 fps video from ``video_start_s``, and an AAC stream from ``audio_start_s``: ``silent_s`` of silence, then a
     440 Hz tone to the end (times on the file's clock)."""
     with av.open(str(path), "w", format="mp4") as container:

@@ -1,4 +1,5 @@
-"""``mvsync eval``: score trained models and baselines with the field's metrics, one table per method and a comparison."""
+"""``mvsync eval``: score trained models and baselines with the field's metrics, one table per method and a
+comparison."""
 
 from __future__ import annotations
 

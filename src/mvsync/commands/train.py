@@ -1,4 +1,5 @@
-"""``mvsync train``: train TPL/DTAN or a TCC-family embedder on a feature folder or a dataset (``torchrun`` for several processes)."""
+"""``mvsync train``: train TPL/DTAN or a TCC-family embedder on a feature folder or a dataset (``torchrun`` for
+several processes)."""
 
 from __future__ import annotations
 

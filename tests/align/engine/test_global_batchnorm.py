@@ -12,7 +12,8 @@ from mvsync.align.engine.global_batchnorm import GlobalBatchNorm, use_global_bat
 @pytest.mark.parametrize("momentum", [0.1, None])  # None: the cumulative average (TCC's input standardiser)
 def test_swapped_layers_keep_parameters_and_compute_the_same(momentum):
     torch.manual_seed(0)
-    plain = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=momentum), nn.ReLU(), nn.BatchNorm1d(4, affine=False))
+    plain = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=momentum), nn.ReLU(),
+                          nn.BatchNorm1d(4, affine=False))
     swapped = use_global_batchnorm(copy.deepcopy(plain))
     assert [type(m) for m in swapped] == [nn.Linear, GlobalBatchNorm, nn.ReLU, GlobalBatchNorm]
     kept = copy.deepcopy(plain)
