@@ -79,6 +79,10 @@ def main() -> None:
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
     parser.add_argument("--test-time-seeds", type=int, nargs="*", default=[], metavar="S",
                         help="also the unrefined test-time fit per seed, and the positions averaged over them")
+    parser.add_argument("--baselines-from", metavar="JSON",
+                        help="take the raw and identity rows from an earlier run's JSON on the same clips instead of "
+                             "computing them (CPU work, the same on any machine; e.g. benchmarks/results/"
+                             "penn_full_h200_test_time.json for the full test split)")
     parser.add_argument("--latent-rows", action="store_true",
                         help="also DTW on the trained TPL's latent z beside its timeline position (a hypothesis row)")
     parser.add_argument("--test-per-action", type=int, help="score the first N test clips of each action")
@@ -109,8 +113,12 @@ def main() -> None:
         print(f"{name}: macro event error {reports[-1].macro['event_err_frames']:.2f} frames", flush=True)
         write(out, setup, reports, timings, diagnostics)  # after every row: a run stopped early keeps its rows
 
+    if args.baselines_from:
+        reports.extend(earlier_baselines(Path(args.baselines_from), test_set))
+        timings.update({r.method: 0.0 for r in reports})
+        print(f"raw and identity rows from {args.baselines_from}", flush=True)
     for name, embedder in (("raw", raw_embedder(train_set)), ("identity", identity_embedder())):
-        if name not in args.skip:
+        if name not in args.skip and not args.baselines_from:
             score(name, embedder)
     for algo in ("tpl", "dtan", "tcc"):
         if algo in args.skip:
@@ -155,6 +163,17 @@ def write(out: Path, setup: str, reports: list[EvalReport], timings: dict[str, f
     out.write_text("\n".join(body) + "\n")
     out.with_suffix(".json").write_text(json.dumps({"setup": setup, "reports": [r.to_dict() for r in reports],
                                                     "seconds": timings}, indent=1))
+
+
+def earlier_baselines(path: Path, test_set: list[LabeledSequence]) -> list[EvalReport]:
+    """The raw and identity reports of an earlier run's JSON, if it scored the same test clips (their count and
+    actions, as its setup line states them)."""
+    data = json.loads(path.read_text())
+    wanted = f"{len(test_set)} test clips of the {len({s.action for s in test_set})} scored"
+    if wanted not in data["setup"]:
+        sys.exit(f"{path}: scored other clips ({data['setup'].split(';')[0]}), not {wanted}")
+    return [EvalReport(r["method"], r["per_action"], r["notes"]) for r in data["reports"]
+            if r["method"] in ("raw", "identity")]
 
 
 def latent_embedder(model):

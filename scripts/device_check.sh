@@ -2,8 +2,8 @@
 # The GPU checks of issues 9 and 12 in one device call (about 9.5 minutes on one H100/H200):
 #   B. four seed-scale Penn Action processes side by side on the full test split (695 clips of the 9 scored
 #      actions): TPL (40 epochs, lr 1e-3) with the latent + position row, TPL with the DTAN prior 0.1, DTAN + TCC,
-#      test-time TPL (the sync default). Only the first computes the raw and identity rows (CPU work; on this split
-#      they are 7.04 and 6.63 frames, the same on any machine: DTW on the keypoints is deterministic);
+#      test-time TPL (the sync default). The raw and identity rows come from the H200 run of 2026-11-27
+#      (--baselines-from; CPU work, the same on any machine: recomputed on the 2-core CPU, 7.04 and 6.63 again);
 #   A. the seed's TPL train step, eager, against the source before the CPAB op-count work (6c881b5^);
 #   C. the train step with compile=True.
 # B comes first. The device tool returns only a few files, so everything lands in $OUT/all.log, $OUT/penn_all.md
@@ -24,8 +24,8 @@ mkdir -p $R
 { nvidia-smi --query-gpu=name,memory.total --format=csv; nproc; python3 -c "import torch, av; print(torch.__version__, torch.cuda.get_device_name())"; } 2>&1 | tee -a $LOG
 echo "== B: Penn, four processes side by side ($(date +%T))" | tee -a $LOG
 P="timeout ${PENN_SECONDS:-400} python3 benchmarks/bench_penn.py --device cuda"
-S="--skip raw identity"
-($P --skip dtan tcc test-time --latent-rows --tpl epochs=40 --save-models $R/tpl --out $R/1_tpl.md > $R/log_1 2>&1; echo "rc $?" >> $R/log_1) &
+S="--baselines-from benchmarks/results/penn_full_h200_test_time.json --skip"
+($P $S dtan tcc test-time --latent-rows --tpl epochs=40 --save-models $R/tpl --out $R/1_tpl.md > $R/log_1 2>&1; echo "rc $?" >> $R/log_1) &
 ($P $S dtan tcc test-time --latent-rows --tpl epochs=25 prior_weight=0.1 --save-models $R/tplp --out $R/2_tpl_prior.md > $R/log_2 2>&1; echo "rc $?" >> $R/log_2) &
 ($P $S tpl test-time --dtan epochs=25 --tcc epochs=1000 --save-models $R/dt --out $R/3_dtan_tcc.md > $R/log_3 2>&1; echo "rc $?" >> $R/log_3) &
 ($P $S tpl dtan tcc --out $R/4_test_time.md > $R/log_4 2>&1; echo "rc $?" >> $R/log_4) &
