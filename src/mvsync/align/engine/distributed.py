@@ -91,6 +91,17 @@ def init_process_group(device: str) -> tuple[Ranks, str]:
     return ranks, device
 
 
+def data_parallel(module: torch.nn.Module, device: str) -> torch.nn.Module:
+    """``module`` wrapped in ``DistributedDataParallel`` (it all-reduces the gradients), without broadcasting
+    buffers: mvsync's batch norms already use the global batch's statistics, so every rank's buffers agree. torch
+    2.13's FutureWarning about ``broadcast_buffers`` (printed by every rank) is silenced: its replacement,
+    ``forward_sync_buffers``, does not exist in the older torch versions mvsync supports."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*broadcast_buffers.*", category=FutureWarning)
+        return torch.nn.parallel.DistributedDataParallel(
+            module, device_ids=[device] if str(device).startswith("cuda") else None, broadcast_buffers=False)
+
+
 def close_process_group() -> None:
     """Wait for every rank, then leave the process group (a no-op outside one)."""
     if dist.is_available() and dist.is_initialized():

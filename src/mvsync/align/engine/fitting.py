@@ -31,11 +31,10 @@ from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
-from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
-from .distributed import current
+from .distributed import current, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +83,7 @@ class Trainer:
     ):
         self.model = model.to(config.device)
         self.ranks = current()
-        self.net = self.model if self.ranks is None else DistributedDataParallel(  # all-reduces the gradients
-            self.model, device_ids=[config.device] if str(config.device).startswith("cuda") else None,
-            broadcast_buffers=False)  # batch norms already see the global batch (masked.py): buffers agree
+        self.net = self.model if self.ranks is None else data_parallel(self.model, config.device)
         if config.compile:
             self.net = torch.compile(self.net)
         self.objective = objective

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
 from ..engine.checkpoint import load_checkpoint, save_checkpoint
-from ..engine.distributed import current, gather_rows
+from ..engine.distributed import current, data_parallel, gather_rows
 from ..engine.global_batchnorm import use_global_batchnorm
 from .encoders import EncoderConfig, TCCEncoder, encoder_config_for
 from .inputs import Input, is_frames, iter_items, load_videos
@@ -165,9 +165,7 @@ def train_loop(model: TCCEmbedder, videos: list[Video], *, progress: bool = Fals
             raise ConfigError(f"batch_videos: {cfg.batch_videos} videos per step cannot be shared by "
                               f"{ranks.world_size} processes; use at least {ranks.world_size}")
         use_global_batchnorm(model.encoder)
-        net = nn.parallel.DistributedDataParallel(
-            model.encoder, device_ids=[cfg.device] if str(cfg.device).startswith("cuda") else None,
-            broadcast_buffers=False)  # the batch norms see the global batch: their buffers agree already
+        net = data_parallel(model.encoder, cfg.device)
     rng = np.random.default_rng(cfg.seed)  # frame sampling and augmentation
     generator = torch.Generator().manual_seed(cfg.seed)  # objective draws (SaL triplets, pair halves)
     params = [p for p in model.parameters() if p.requires_grad]
