@@ -56,3 +56,14 @@ def test_sound_is_on_the_video_clock(tmp_path, audio_start_s, video_start_s, sil
     samples, rate = read_audio(path)
     assert rate == RATE
     assert abs(onset_s(samples, rate) - expected_s) < 0.005  # within an eighth of a 25 fps frame
+
+
+def test_an_implausible_offset_is_ignored_with_a_warning(tmp_path, caplog, monkeypatch):
+    """Timestamps far from the picture's are broken, not a late microphone: no minutes of silence are made."""
+    import mvsync.io.audio as audio
+
+    path = write_clip(tmp_path / "clip.mp4", audio_start_s=0.5, video_start_s=0.0, silent_s=0.0)
+    monkeypatch.setattr(audio, "MAX_OFFSET_S", 0.25)  # stands for 60 s: a 0.5 s offset is now "implausible"
+    with caplog.at_level("WARNING", logger="mvsync.io.audio"):
+        samples, rate = read_audio(path)
+    assert onset_s(samples, rate) < 0.05 and "read from its first sample" in caplog.text and str(path) in caplog.text

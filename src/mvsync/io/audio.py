@@ -20,6 +20,8 @@ from .probe import _reason, open_container
 
 log = logging.getLogger(__name__)
 
+MAX_OFFSET_S = 60.0  # a sound track further than this from the picture's start is read from its first sample
+
 
 def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray, int]:
     """Decode the first audio stream of ``path``.
@@ -30,7 +32,8 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
 
     Sample ``k`` is heard at ``k / sample_rate`` seconds of the VIDEO's time (the clock of the frames' ``time_s``,
     which starts at the video stream's start): sound that starts after the picture is preceded by silence, and sound
-    from before the first picture is dropped. Files without a video stream start at their first sample.
+    from before the first picture is dropped. Files without a video stream start at their first sample, and so do
+    tracks whose timestamps are more than ``MAX_OFFSET_S`` (60 s) from the picture's (with a warning).
 
     >>> samples, rate = read_audio("clip.mp4")  # doctest: +SKIP
     """
@@ -56,7 +59,12 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
     samples = np.concatenate(chunks, axis=1).T.astype(np.float32)  # (N, channels)
     if video_start_s is None or first_s is None:
         return samples, out_rate
-    shift = int(round((first_s - video_start_s) * out_rate))  # > 0: the sound starts after the first picture
+    offset_s = first_s - video_start_s  # > 0: the sound starts after the first picture
+    if abs(offset_s) > MAX_OFFSET_S:  # broken timestamps, not a late microphone: do not make hours of silence
+        log.warning("%s: the sound's timestamps start %.1f s from the picture's; read from its first sample", path,
+                    offset_s)
+        return samples, out_rate
+    shift = int(round(offset_s * out_rate))
     if shift > 0:
         return np.concatenate([np.zeros((shift, samples.shape[1]), np.float32), samples]), out_rate
     return samples[-shift:], out_rate
