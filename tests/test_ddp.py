@@ -107,4 +107,5 @@ def test_tcc_refuses_fewer_videos_per_step_than_processes(tmp_path, penn_folder)
     done = torchrun_train([str(penn_folder), "--algo", "tcc", "--epochs", "1", "--set", "batch_videos=1", "-q",
                            "-o", str(tmp_path / "x.pt")], tmp_path)
     assert done.returncode != 0 and "batch_videos: 1 videos per step cannot be shared by 2 processes" in done.stderr
+    assert "use a multiple of 2" in done.stderr
     assert not (tmp_path / "x.pt").exists()

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
 from ..engine.checkpoint import load_checkpoint, save_checkpoint
-from ..engine.distributed import current, data_parallel, gather_rows
+from ..engine.distributed import Ranks, current, data_parallel, gather_rows
 from ..engine.global_batchnorm import use_global_batchnorm
 from .encoders import EncoderConfig, TCCEncoder, encoder_config_for
 from .inputs import Input, is_frames, iter_items, load_videos
@@ -161,9 +161,11 @@ def train_loop(model: TCCEmbedder, videos: list[Video], *, progress: bool = Fals
     ranks = current()
     net: nn.Module = model.encoder
     if ranks is not None:
-        if cfg.batch_videos < ranks.world_size:
-            raise ConfigError(f"batch_videos: {cfg.batch_videos} videos per step cannot be shared by "
-                              f"{ranks.world_size} processes; use at least {ranks.world_size}")
+        size = min(cfg.batch_videos, len(videos))  # videos per step (see video_batches)
+        last = Ranks(ranks.world_size - 1, ranks.world_size, 0).rows(size)
+        if last.start >= last.stop:  # some process would get no video (e.g. 4 videos, 3 processes: 2 + 2 + 0)
+            raise ConfigError(f"batch_videos: {size} videos per step cannot be shared by {ranks.world_size} "
+                              f"processes so that each gets one; use a multiple of {ranks.world_size}")
         use_global_batchnorm(model.encoder)
         net = data_parallel(model.encoder, cfg.device)
     rng = np.random.default_rng(cfg.seed)  # frame sampling and augmentation
