@@ -72,8 +72,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 actions, 20/15 clips each, reduced nets (CPU)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["raw", "identity", "tpl", "dtan", "tcc", "test-time"],
-                        help="rows to leave out (without raw, no ratios: compare with a run that has it)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["tpl", "dtan", "tcc", "test-time"],
+                        help="rows to leave out")
     for algo in ("tpl", "dtan", "tcc"):
         parser.add_argument(f"--{algo}", nargs="*", default=[], metavar="KEY=VALUE", help=f"override {algo} options")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
@@ -117,9 +117,9 @@ def main() -> None:
         reports.extend(earlier_baselines(Path(args.baselines_from), test_set))
         timings.update({r.method: 0.0 for r in reports})
         print(f"raw and identity rows from {args.baselines_from}", flush=True)
-    for name, embedder in (("raw", raw_embedder(train_set)), ("identity", identity_embedder())):
-        if name not in args.skip and not args.baselines_from:
-            score(name, embedder)
+    else:
+        score("raw", raw_embedder(train_set))
+        score("identity", identity_embedder())
     for algo in ("tpl", "dtan", "tcc"):
         if algo in args.skip:
             continue
@@ -172,8 +172,11 @@ def earlier_baselines(path: Path, test_set: list[LabeledSequence]) -> list[EvalR
     wanted = f"{len(test_set)} test clips of the {len({s.action for s in test_set})} scored"
     if wanted not in data["setup"]:
         sys.exit(f"{path}: scored other clips ({data['setup'].split(';')[0]}), not {wanted}")
-    return [EvalReport(r["method"], r["per_action"], r["notes"]) for r in data["reports"]
-            if r["method"] in ("raw", "identity")]
+    found = [EvalReport(r["method"], r["per_action"], r["notes"]) for r in data["reports"]
+             if r["method"] in ("raw", "identity")]
+    if [r.method for r in found] != ["raw", "identity"]:
+        sys.exit(f"{path}: has no raw and identity rows to reuse")
+    return found
 
 
 def latent_embedder(model):
@@ -200,8 +203,8 @@ def _diagnose(algo: str, model, train_set: list[LabeledSequence]) -> str:
 
 def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
     """Key-event error (frames) per action and method, the macro average, its ratio to raw DTW, and wins."""
-    raw = next((r for r in reports if r.method == "raw"), None)
-    actions = list(reports[0].rows)
+    raw = next(r for r in reports if r.method == "raw")
+    actions = list(raw.rows)
     lines = ["| action | " + " | ".join(r.method for r in reports) + " |", "|---" * (len(reports) + 1) + "|"]
     for action in actions:
         cells = [_cell(r.rows.get(action, {}).get("event_err_frames")) for r in reports]
@@ -209,12 +212,9 @@ def markdown(reports: list[EvalReport], timings: dict[str, float]) -> str:
     macro = [r.macro["event_err_frames"] for r in reports]
     lines.append("| **macro (frames)** | " + " | ".join(_cell(m) for m in macro) + " |")
     lines.append("| macro % of timeline | " + " | ".join(_cell(r.macro["event_err_pct"]) for r in reports) + " |")
-    if raw is not None:
-        lines.append("| ratio to raw DTW | " + " | ".join(_cell(m / raw.macro["event_err_frames"]) for m in macro)
-                     + " |")
-        wins = [sum(r.rows[a]["event_err_frames"] < raw.rows[a]["event_err_frames"] for a in actions)
-                for r in reports]
-        lines.append(f"| actions better than raw (of {len(actions)}) | " + " | ".join(str(w) for w in wins) + " |")
+    lines.append("| ratio to raw DTW | " + " | ".join(_cell(m / raw.macro["event_err_frames"]) for m in macro) + " |")
+    wins = [sum(r.rows[a]["event_err_frames"] < raw.rows[a]["event_err_frames"] for a in actions) for r in reports]
+    lines.append(f"| actions better than raw (of {len(actions)}) | " + " | ".join(str(w) for w in wins) + " |")
     lines.append("| seconds (train + score) | " + " | ".join(f"{timings.get(r.method, 0):.0f}" for r in reports) + " |")
     return "\n".join(lines)
 

@@ -272,7 +272,8 @@ def build_result(features: list[Features], aligner, config: SyncConfig, *, skipp
         if config.fps is not None:  # sampled rows -> the clip's own frames; its frame count is the probe's
             frames = source_frames(rows, f.times_s, f.fps)
             probed = infos[k].num_frames if infos is not None and infos[k] is not None else 0
-            num_frames = max(probed, int(round(f.times_s[-1] * f.fps)) + 1)
+            last = source_frames(np.array([f.num_frames - 1.0]), f.times_s, f.fps)[0]  # the last sample's frame
+            num_frames = max(probed, int(last) + 1)
         tracks.append(VideoTrack(str(f.path), f.fps, num_frames, frame_to_time(rows, f.times_s), frames))
     extra = {"reference": ref, "reference_path": str(features[ref].path) if ref is not None else None, **(extra or {})}
     if skipped:
@@ -305,7 +306,7 @@ def source_frames(rows: np.ndarray, times_s: np.ndarray, fps: float) -> np.ndarr
     picture comes after its start time (an edit list, a dropped leading frame) would otherwise be off by a frame.
 
     >>> source_frames(np.array([0.0, 1.5, np.nan]), np.array([0.0, 0.12, 0.2]), 25.0)
-    array([0. , 4. , nan])
+    array([ 0.,  4., nan])
     >>> source_frames(np.array([0.0, 1.0, 2.0]), np.array([0.04, 0.12, 0.2]), 25.0)  # first picture at 0.04 s
     array([0., 2., 4.])
     """

@@ -117,7 +117,7 @@ def _train_joint(X, y, *, algo, epochs, seed, device, progress, resume=None, **p
         estimator = JOINT[algo](seed=seed, device=device, progress=progress, **options)
     except TypeError as err:
         raise ConfigError(f"{algo}: {err}") from None
-    return estimator.fit(X, y=y, lengths=[x.shape[1] for x in X], resume=resume)  # lengths: see TrainedModel.embed
+    return estimator.fit(X, y=y, resume=resume)
 
 
 def _check_joint(estimator: JointAligner, X, seqs: list[LabeledSequence], algo: str) -> None:

@@ -53,8 +53,7 @@ class TrainedModel:
             return embed(self.model, features.path)
         x = self.standardizer.apply(features)  # (C, L)
         if self.algo in JOINT:
-            # the clip's length given, not read from its NaNs: a last frame without keypoints still gets a position
-            return self.model.warps([x], [x.shape[1]], inverse=True)[0][:, None]  # (L, 1)
+            return self.model.warps([x], inverse=True)[0][:, None]  # (L, 1)
         return embed(self.model, np.nan_to_num(x.T))
 
     def save(self, path: str | Path) -> Path:

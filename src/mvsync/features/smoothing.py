@@ -22,7 +22,7 @@ def smooth_over_time(values: np.ndarray, valid: np.ndarray, sigma: float) -> np.
     if sigma == 0:
         return values
     weight = valid.astype(np.float64)[:, None]  # (L, 1)
-    total = gaussian_filter1d(np.where(weight > 0, values, 0.0) * 1.0, sigma, axis=0, mode="nearest")
+    total = gaussian_filter1d(np.where(weight > 0, values, 0.0), sigma, axis=0, mode="nearest")  # (L, C) float64
     norm = gaussian_filter1d(weight, sigma, axis=0, mode="nearest")  # (L, 1) the valid share of each window
     out = np.divide(total, norm, out=np.array(values, dtype=np.float64), where=norm > 1e-9)
     return np.where(weight > 0, out, values).astype(values.dtype, copy=False)

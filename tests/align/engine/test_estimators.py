@@ -255,3 +255,14 @@ def test_compile_trains_like_eager():
     kw = dict(widths=(8,), loc_filters=4, loc_depth=1, n_recurrences=1, epochs=2, batch_size=3)
     eager, compiled = TPL(**kw).fit(seqs), TPL(**kw, compile=True).fit(seqs)
     assert [h["loss"] for h in compiled.history_] == pytest.approx([h["loss"] for h in eager.history_], rel=1e-4)
+
+
+def test_a_list_sequence_keeps_a_last_frame_without_values():
+    """In a list, a sequence is as long as its array: a NaN last frame is a missing value (a clip's last frame
+    without keypoints), not padding; in an (N, C, L) array, trailing NaN frames are padding."""
+    from mvsync.align.engine.sequences import as_padded
+
+    clip = np.ones((2, 4))
+    clip[:, -1] = np.nan
+    assert as_padded([clip, np.ones((2, 3))])[1].tolist() == [4, 3]
+    assert as_padded(padded([clip, np.ones((2, 3))]))[1].tolist() == [3, 3]

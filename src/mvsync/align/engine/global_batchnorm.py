@@ -28,7 +28,8 @@ class GlobalBatchNorm(_BatchNorm):
             raise ValueError(f"expected an input of shape (N, C, ...), got {tuple(x.shape)}")
 
     def forward(self, x: Tensor) -> Tensor:
-        if current() is None or not (self.training or not self.track_running_stats):
+        batch_statistics = self.training or not self.track_running_stats  # else the running ones: no batch at all
+        if current() is None or not batch_statistics:
             return super().forward(x)  # one process, or eval mode: the plain layer
         dims = [0, *range(2, x.dim())]  # every axis but the channels
         shape = (1, -1) + (1,) * (x.dim() - 2)

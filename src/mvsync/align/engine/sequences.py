@@ -1,8 +1,10 @@
 """Turning user time series into padded tensors: the input contract of the DTAN and TPL estimators.
 
 ``X`` is either a numpy array ``(N, C, L)`` (or ``(N, L)`` for one channel) whose sequences may end early with
-NaN padding, or a list of ``(C, L_i)`` arrays. ``lengths`` ``(N,)`` is optional: without it, a sequence ends after
-its last frame holding any finite value. Inside a sequence, NaN marks a missing value (kept, and masked later).
+NaN padding, or a list of ``(C, L_i)`` arrays. ``lengths`` ``(N,)`` is optional: without it, a list's sequences
+are as long as their arrays, and an array's end after their last frame holding any finite value. Inside a sequence,
+NaN marks a missing value (kept, and masked later), also at a list sequence's end (a last frame where a clip's
+features are invalid is still one of its frames).
 
 Example
 -------
@@ -29,10 +31,13 @@ def as_padded(X: Series, lengths: Sequence[int] | np.ndarray | None = None) -> t
     """Padded float32 tensor ``(N, C, L)`` (NaN past each length) and lengths ``(N,)`` (int64)."""
     if isinstance(X, np.ndarray) or torch.is_tensor(X):
         x = _from_array(np.asarray(X, dtype=np.float32))
+        own = None  # padded: the lengths are read from the NaN padding
     elif isinstance(X, (list, tuple)):
-        x = _from_list(X)
+        x, own = _from_list(X)
     else:
         raise InputError(f"X: expected an (N, C, L) array or a list of (C, L_i) arrays, got {type(X).__name__}")
+    if lengths is None:
+        lengths = own
     n_lengths = _infer_lengths(x) if lengths is None else _check_lengths(lengths, x)
     if np.isinf(x).any():
         raise InputError("X: contains inf; use NaN for missing values")
@@ -49,7 +54,8 @@ def _from_array(x: np.ndarray) -> np.ndarray:
     return x.copy()
 
 
-def _from_list(X: Sequence[np.ndarray]) -> np.ndarray:
+def _from_list(X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The sequences NaN-padded to one length, and each one's own length."""
     if len(X) == 0:
         raise InputError("X: empty list of sequences")
     seqs = [np.asarray(s, dtype=np.float32) for s in X]
@@ -61,7 +67,7 @@ def _from_list(X: Sequence[np.ndarray]) -> np.ndarray:
     out = np.full((len(seqs), n_channels, max(s.shape[1] for s in seqs)), np.nan, dtype=np.float32)
     for i, s in enumerate(seqs):
         out[i, :, : s.shape[1]] = s
-    return out
+    return out, np.array([s.shape[1] for s in seqs], dtype=np.int64)
 
 
 def _infer_lengths(x: np.ndarray) -> np.ndarray:
