@@ -76,6 +76,8 @@ def main() -> None:
                         help="rows to leave out")
     for algo in ("tpl", "dtan", "tcc"):
         parser.add_argument(f"--{algo}", nargs="*", default=[], metavar="KEY=VALUE", help=f"override {algo} options")
+    parser.add_argument("--test-time", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="override the test-time TPL aligner's options (e.g. loc_length=None; the rows say so)")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model as DIR/<algo>.pt")
     parser.add_argument("--test-time-seeds", type=int, nargs="*", default=[], metavar="S",
                         help="also the unrefined test-time fit per seed, and the positions averaged over them")
@@ -138,17 +140,20 @@ def main() -> None:
         score(algo, model_embedder(model))
         if algo == "tpl" and args.latent_rows:
             score("tpl latent + position", latent_embedder(model))
+    test_time = parse_params(args.test_time)
+    named = f" ({', '.join(args.test_time)})" if args.test_time else ""
     if "test-time" not in args.skip:
         for name, refine in (("tpl test-time, unrefined", 0), ("tpl test-time, as shipped", 4)):
-            fitted = aligner_embedder(test_set, lambda refine=refine: TPLAligner(refine=refine, seed=args.seed,
-                                                                                 device=args.device))
-            score(name, fitted)
+            fitted = aligner_embedder(test_set, lambda refine=refine: TPLAligner(
+                **{"refine": refine, "seed": args.seed, "device": args.device, **test_time}))
+            score(name + named, fitted)
     fits = []
     for seed in args.test_time_seeds:
-        fits.append(aligner_embedder(test_set, lambda seed=seed: TPLAligner(refine=0, seed=seed, device=args.device)))
-        score(f"tpl test-time, unrefined, seed {seed}", fits[-1])
+        fits.append(aligner_embedder(test_set, lambda seed=seed: TPLAligner(
+            **{"seed": seed, "device": args.device, **test_time, "refine": 0})))
+        score(f"tpl test-time, unrefined, seed {seed}{named}", fits[-1])
     if len(fits) > 1:
-        score(f"tpl test-time, unrefined, {len(fits)} fits averaged",
+        score(f"tpl test-time, unrefined, {len(fits)} fits averaged{named}",
               lambda clip: np.mean([embed(clip) for embed in fits], axis=0))
 
     print("\n" + markdown(reports, timings))

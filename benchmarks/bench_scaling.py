@@ -7,10 +7,11 @@ Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--ful
    k-center shortlist beyond) and ``tpl`` (test-time fit + frame maps + refinement). Columns: wall time, peak RSS of
    the fitting process and its growth during the fit, the time ratio to the previous N and the tpl/dtw ratio.
    Target: time(1000) / time(100) <= 12 for both.
-2. Length: N = 10 clips of L frames for each L in ``--lengths``, the same rows plus ``tpl fit_length=256`` (the fit
-   on clips time-downsampled to 256 frames, the warps applied to the full clips, refinement on every frame) and
-   the same with 50 epochs instead of 300. Target: tpl at L = 1024 within 3x of dtw.
-3. ``--accuracy``: what ``fit_length`` (and fewer epochs) keeps, on known truth: the appearance features of bikes.mp4 (real video, 250
+2. Length: N = 10 clips of L frames for each L in ``--lengths``, the same rows plus ``tpl previous`` (the
+   defaults before issue 12's length work: the fit on every frame, ``fit_length=None``, the localization net on
+   every frame, ``loc_length=None``, all clips in one batch) and ``tpl epochs=100``. Target: tpl at L = 1024
+   within 3x of dtw.
+3. ``--accuracy``: what the rows keep, on known truth: the appearance features of bikes.mp4 (real video, 250
    frames) read along 6 known retimings slowed about 4x (about 1000 frames each, as :mod:`mvsync.evaluate.retiming`
    makes them) plus Gaussian noise (half each channel's std), synced by each row (``--methods``); error |source
    frame shown - clip 0's| (median, p95, mean).
@@ -32,10 +33,10 @@ import numpy as np
 CHANNELS = 32
 NOISE = 0.5  # accuracy set: per-channel noise, in units of the channel's std over the source clip
 CASE_FLAG = "--case"
-FIT_LENGTH = 256
-FEW_EPOCHS = 50
-TPL_VARIANTS = {"dtw": ("dtw", {}), "tpl": ("tpl", {}), f"tpl fit_length={FIT_LENGTH}": ("tpl", {"fit_length": FIT_LENGTH}),
-                f"tpl fit_length={FIT_LENGTH} epochs={FEW_EPOCHS}": ("tpl", {"fit_length": FIT_LENGTH, "epochs": FEW_EPOCHS})}
+FEW_EPOCHS = 100
+PREVIOUS = {"fit_length": None, "loc_length": None, "batch_size": 1_000_000}  # every frame, every clip in one batch
+TPL_VARIANTS = {"dtw": ("dtw", {}), "tpl": ("tpl", {}), "tpl previous": ("tpl", PREVIOUS),
+                f"tpl epochs={FEW_EPOCHS}": ("tpl", {"epochs": FEW_EPOCHS})}
 RETIMINGS = ((0.25, 0, 0, 0.0), (0.22, 20, 8, 0.3), (0.28, 8, 0, -0.3), (0.24, 30, 0, 0.2), (0.26, 0, 15, -0.2),
              (0.23, 12, 4, 0.4))  # (tempo, lead_in, tail, ease)
 
@@ -140,7 +141,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[10, 100], help="numbers of clips (default: 10 100)")
     parser.add_argument("--lengths", type=int, nargs="+", default=[256, 1024], help="clip lengths (default: 256 1024)")
     parser.add_argument("--full", action="store_true", help="the issue's grid: N = 10 100 1000, L = 256 1024 4096")
-    parser.add_argument("--accuracy", action="store_true", help="also the accuracy kept by fit_length (known truth)")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="also each row's accuracy on known retimings of a real clip")
     parser.add_argument("--methods", nargs="+", choices=list(TPL_VARIANTS), default=list(TPL_VARIANTS),
                         help="rows to measure (default: all; the ratio to dtw needs dtw)")
     parser.add_argument("--skip-n", action="store_true", help="skip the table over N")

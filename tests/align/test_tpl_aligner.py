@@ -175,3 +175,26 @@ def test_fit_length_fits_on_downsampled_clips_and_maps_the_full_ones():
         np.testing.assert_allclose(a, b)
     with pytest.raises(ConfigError, match="fit_length: must be an int >= 2 or None"):
         TPLAligner(**QUICK, fit_length=1).fit(seqs)
+
+
+def test_more_clips_than_a_batch_keep_the_fit_at_about_epochs_steps():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(30, 3)).cumsum(0) for _ in range(12)]
+    aligner = TPLAligner(**{**QUICK, "epochs": 9}, batch_size=4, refine=0).fit(seqs)
+    estimator = aligner.estimator_
+    assert estimator.batch_size == 4 and len(estimator.history_) == 3  # 3 passes of 3 steps: 9 steps
+    assert len(aligner.frame_maps_) == 12 and all(np.isfinite(m).all() for m in aligner.frame_maps_)
+    few = TPLAligner(**{**QUICK, "epochs": 9}, batch_size=64, refine=0).fit(seqs[:5])  # all clips in one batch
+    assert few.estimator_.batch_size == 5 and len(few.estimator_.history_) == 9
+    with pytest.raises(ConfigError, match="batch_size: must be a positive int"):
+        TPLAligner(**QUICK, batch_size=0).fit(seqs)
+
+
+def test_loc_length_is_passed_to_the_model_and_checked():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(n, 3)).cumsum(0) for n in (90, 120)]
+    aligner = TPLAligner(**QUICK, refine=0, loc_length=16).fit(seqs)
+    assert aligner.estimator_.model_.dtan.config.loc_length == 16
+    assert TPLAligner(**QUICK, refine=0, loc_length=None).fit(seqs).estimator_.model_.dtan.config.loc_length is None
+    with pytest.raises(ConfigError, match="loc_length: must be an int >= 2 or None"):
+        TPLAligner(**QUICK, loc_length=1).fit(seqs)

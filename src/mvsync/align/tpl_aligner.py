@@ -67,10 +67,19 @@ class TPLAligner(VideoAligner):
         Path of a ``mvsync train --algo tpl`` (or ``dtan``) checkpoint trained on the same kind of features: its
         standardisation and warps are used as they are. None fits on the clips themselves.
     epochs, lr, grad_clip : int, float, float or None
-        Test-time fitting (ignored with ``model``): the clips form one batch, so one step per epoch. A higher
-        learning rate than the seed's 1e-4 (with gradient clipping) because there are only ``epochs`` steps.
+        Test-time fitting (ignored with ``model``): up to ``batch_size`` clips form one batch, so one step per
+        epoch. A higher learning rate than the seed's 1e-4 (with gradient clipping) because there are only
+        ``epochs`` steps.
+    batch_size : int
+        Clips per step of the test-time fit. With more clips than this, each pass over them takes several steps,
+        and the fit makes as many passes as keep its steps at about ``epochs``: the fit then costs the same for
+        100 clips as for 1000 (issue 12, section 4), and only the frame maps and the refinement grow with N.
     n_recurrences, loc_filters, loc_depth, widths : int, int, int, tuple
         Size of the test-time model: smaller than the seed's (4, 32, 6, (128, 64, 32, 16)) to fit in seconds.
+    loc_length : int or None
+        The localization net reads each clip's latent at this many evenly spaced times, each the mean over the
+        frames it stands for (None: every frame, the seed). 15 warp parameters need only a few points per cell,
+        and the net's cost no longer grows with the clips' length (see README, "Scaling").
     variational : bool
         VAE variant (for DINO/CLIP features).
     latent_norm : str
@@ -89,9 +98,9 @@ class TPLAligner(VideoAligner):
     fit_length : int or None
         Test-time fitting sees each clip time-downsampled to at most this many frames (evenly spaced frames; None:
         every frame). The warps live on normalised time [0, 1], so they apply to the full clips unchanged, and the
-        refinement then runs on every frame. The fit's cost grows with the clips' length, the refinement's with
-        the square of it (issue 12, section 4: 20 clips of 526-1283 frames took 577 s to fit, DTW 8 s; see
-        docs/scale_features.md for the cost and the accuracy kept).
+        refinement then runs on every frame. 256 frames are 16 per CPAB cell, more than a 16-cell warp can use;
+        without the cap the fit's cost grows with the clips' length (issue 12, section 4: 20 clips of 526-1283
+        frames took 577 s to fit, DTW 8 s). docs/scale_features.md gives the cost and the accuracy kept.
     seed, device, progress
         Determinism seed, torch device, progress bar.
 
@@ -104,8 +113,9 @@ class TPLAligner(VideoAligner):
     def __init__(
         self, *, model: str | None = None, epochs: int = 300, lr: float = 5e-3, grad_clip: float | None = 1.0,
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
-        variational: bool = False, latent_norm: str = "clip", recenter: bool = True, refine: int = 4,
-        refine_band: float = 0.2, refine_below: float = 0.5, fit_length: int | None = None, seed: int = 0,
+        loc_length: int | None = 64, batch_size: int = 64, variational: bool = False, latent_norm: str = "clip",
+        recenter: bool = True, refine: int = 4,
+        refine_band: float = 0.2, refine_below: float = 0.5, fit_length: int | None = 256, seed: int = 0,
         device: str = "cpu", progress: bool = False,
     ) -> None:
         self.model = model
@@ -116,6 +126,8 @@ class TPLAligner(VideoAligner):
         self.loc_filters = loc_filters
         self.loc_depth = loc_depth
         self.widths = widths
+        self.loc_length = loc_length
+        self.batch_size = batch_size
         self.variational = variational
         self.latent_norm = latent_norm
         self.recenter = recenter
@@ -191,13 +203,18 @@ class TPLAligner(VideoAligner):
         return estimator, Standardizer.from_extra(estimator.extra_)
 
     def _estimator(self, X: list[np.ndarray]) -> TPL:
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ConfigError(f"epochs: must be a positive int (got {self.epochs!r})")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name}: must be a positive int (got {value!r})")
+        batch_size = min(len(X), self.batch_size)
+        steps_per_pass = -(-len(X) // batch_size)
         return TPL(
             variational=self.variational, latent_norm=self.latent_norm, widths=tuple(self.widths),
             n_recurrences=self.n_recurrences, loc_filters=self.loc_filters, loc_depth=self.loc_depth,
-            epochs=self.epochs, lr=self.lr, grad_clip=self.grad_clip, batch_size=len(X), seed=self.seed,
-            device=self.device, progress=self.progress,
+            loc_length=self.loc_length, epochs=max(1, round(self.epochs / steps_per_pass)), lr=self.lr,
+            grad_clip=self.grad_clip, batch_size=batch_size, seed=self.seed, device=self.device,
+            progress=self.progress,
         ).fit(X)
 
     def _for_fit(self, x: np.ndarray) -> np.ndarray:

@@ -5,13 +5,13 @@ import math
 import pytest
 import torch
 
-from mvsync.align.engine.dtan import DTANConfig, DTANet, own_grid, resample, wcss_loss
+from mvsync.align.engine.dtan import DTANConfig, DTANet, own_grid, resample, resample_averaged, wcss_loss
 from mvsync.align.engine.inception import InceptionTime
 
 
-def small_net(n_channels=2, n_recurrences=3, seed=0) -> DTANet:
+def small_net(n_channels=2, n_recurrences=3, seed=0, loc_length=None) -> DTANet:
     torch.manual_seed(seed)
-    net = DTANet(DTANConfig(n_channels, n_filters=4, depth=3, n_recurrences=n_recurrences))
+    net = DTANet(DTANConfig(n_channels, n_filters=4, depth=3, n_recurrences=n_recurrences, loc_length=loc_length))
     torch.nn.init.normal_(net.loc.head.weight, std=0.3)  # leave the identity start, so warps are not trivial
     return net
 
@@ -34,9 +34,10 @@ def test_inception_layout_follows_seed_table():
     assert net.head.in_features == 128 and net.head.out_features == 15
 
 
+@pytest.mark.parametrize("loc_length", [None, 16, 32])
 @pytest.mark.parametrize("train", [False, True])
-def test_padding_never_changes_the_warp(train):
-    net = small_net().train(train)
+def test_padding_never_changes_the_warp(train, loc_length):
+    net = small_net(loc_length=loc_length).train(train)
     x = smooth_batch()  # (3, 2, 40)
     lengths = torch.tensor([40, 31, 17])
     past = torch.arange(40)[None, None, :] >= lengths[:, None, None]
@@ -48,8 +49,9 @@ def test_padding_never_changes_the_warp(train):
         assert torch.allclose(torch.stack(net(other, lengths)), ref, atol=1e-5)
 
 
-def test_each_sequence_is_warped_as_if_alone():
-    net = small_net().eval()
+@pytest.mark.parametrize("loc_length", [None, 16, 32])
+def test_each_sequence_is_warped_as_if_alone(loc_length):
+    net = small_net(loc_length=loc_length).eval()
     x = smooth_batch()
     lengths = torch.tensor([40, 31, 17])
     batch = torch.stack(net(x, lengths))  # (R, B, d)
@@ -108,8 +110,9 @@ def test_align_on_common_grid_handles_variable_lengths():
     assert own[1, 0, 25:].isnan().all() and not own[1, 0, :25].isnan().any()
 
 
-def test_gradients_stay_finite_with_nan_padding():
-    net = small_net().train()
+@pytest.mark.parametrize("loc_length", [None, 16, 32])
+def test_gradients_stay_finite_with_nan_padding(loc_length):
+    net = small_net(loc_length=loc_length).train()
     x = smooth_batch()
     lengths = torch.tensor([40, 30, 20])
     x = x.masked_fill(torch.arange(40)[None, None] >= lengths[:, None, None], float("nan"))
@@ -127,3 +130,58 @@ def test_own_grid_and_resample_are_consistent():
     assert grid.tolist() == [[0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 1.0, 1.0, 1.0]]
     x = torch.arange(10.0).reshape(2, 1, 5)
     assert resample(x, grid, lengths)[1, 0, :3].tolist() == [5.0, 6.0, 7.0]
+
+
+def test_with_loc_length_the_localization_net_reads_any_clip_at_that_many_times():
+    """The net's cost no longer grows with the clip's length, and the same motion filmed at 4x the frame rate is
+    read (nearly) the same: each reading is the mean over the frames it stands for."""
+    curve = lambda n: torch.sin(2 * math.pi * torch.linspace(0, 1, n) ** 2)[None, None]  # (1, 1, n)
+    net = small_net(n_channels=1, n_recurrences=2, loc_length=32).eval()
+    seen = []
+    net.loc.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    net(curve(400))
+    net(curve(100))
+    assert [tuple(x.shape) for x in seen] == [(1, 1, 32)] * 4  # 2 passes per clip
+    assert (seen[0] - seen[2]).abs().max() < 0.05  # first pass: the same motion at 400 and at 100 frames
+    assert (seen[1] - seen[3]).abs().max() < 0.05  # second pass: read along the first pass's warp
+
+
+def test_averaged_resampling_is_interpolation_when_dense():
+    x = torch.randn(2, 3, 50).cumsum(2)
+    lengths = torch.tensor([50, 37])
+    grid = torch.linspace(0, 1, 200).expand(2, -1)  # 4x denser than the samples
+    assert torch.allclose(resample_averaged(x, grid, lengths), resample(x, grid, lengths), atol=1e-4)
+
+
+def test_averaged_resampling_does_not_alias():
+    """A signal that flips every frame, read at 10 times: each reading is the mean of 11 frames (near 0), where
+    plain interpolation reads single frames (+-1)."""
+    flips = torch.tensor([1.0, -1.0]).repeat(50)[None, None]  # (1, 1, 100)
+    grid = torch.linspace(0, 1, 10)[None]
+    assert resample_averaged(flips, grid, torch.tensor([100])).abs().max() <= 1 / 10
+    assert resample(flips, grid, torch.tensor([100])).abs().min() > 0.99
+
+
+def test_averaged_resampling_leaves_missing_frames_out():
+    x = torch.arange(20.0)[None, None].clone()  # (1, 1, 20)
+    x[0, 0, 10:] = float("nan")  # the second half missing
+    out = resample_averaged(x, torch.tensor([[0.0, 1.0]]), torch.tensor([20]))  # two halves of 10 frames each
+    assert out[0, 0, 0] == pytest.approx(4.5) and out[0, 0, 1].isnan()
+
+
+def test_averaged_resampling_has_gradients_in_the_times():
+    x = torch.randn(1, 2, 60).cumsum(2)
+    grid = torch.linspace(0, 1, 12)[None].requires_grad_()
+    resample_averaged(x, grid ** 1.5, torch.tensor([60])).sum().backward()
+    assert torch.isfinite(grid.grad).all() and grid.grad.abs().sum() > 0
+
+
+def test_a_sequence_no_longer_than_loc_length_is_read_at_every_frame():
+    """In a batch averaged down to ``loc_length`` times, a short sequence gets the warp it gets without
+    ``loc_length`` (the seed's path); only longer ones are averaged."""
+    x = smooth_batch()
+    lengths = torch.tensor([40, 31, 17])
+    plain = torch.stack(small_net().eval()(x, lengths))  # (R, B, d)
+    capped = torch.stack(small_net(loc_length=32).eval()(x, lengths))
+    assert torch.allclose(capped[:, 2], plain[:, 2], atol=1e-5)  # 17 frames <= 32: as before
+    assert not torch.allclose(capped[:, 0], plain[:, 0], atol=1e-3)  # 40 frames > 32: averaged

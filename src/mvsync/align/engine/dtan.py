@@ -49,6 +49,9 @@ class DTANConfig:
     n_recurrences: int = 4  # recurrent passes R, sharing one localization net
     n_filters: int = 32  # InceptionTime filters per branch; blocks are 4x wider (seed: 128)
     depth: int = 6  # Inception blocks (seed: 6, shortcut every 3)
+    loc_length: int | None = None  # the localization net reads a longer signal averaged down to this many evenly
+    # spaced times instead of at every sample (None: every sample, the seed). Its cost then no longer grows with the
+    # signals' length, and 15 warp parameters need no more than a few points per cell (see forward)
 
 
 class DTANet(nn.Module):
@@ -61,16 +64,28 @@ class DTANet(nn.Module):
         self.loc = InceptionTime(config.n_channels, self.cpab.dim, n_filters=config.n_filters, depth=config.depth)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> list[Tensor]:
-        """Per-pass parameters ``R x (B, dim)`` for signals ``x`` ``(B, C, L)`` (NaN allowed on missing samples)."""
+        """Per-pass parameters ``R x (B, dim)`` for signals ``x`` ``(B, C, L)`` (NaN allowed on missing samples).
+
+        Pass ``r`` reads ``x`` warped by passes ``1..r-1`` at every sample of its own grid or, for a sequence
+        longer than ``loc_length`` ``G``, at ``G`` evenly spaced times, each the mean of ``x`` over the stretch of
+        samples that time stands for (:func:`resample_averaged`, no aliasing). A sequence of at most ``G`` samples
+        is read as without ``loc_length``, and every sequence as if alone in the batch."""
         lengths = full_lengths(x) if lengths is None else lengths
-        mask = length_mask(lengths, x.shape[2])[:, None]  # (B, 1, L)
-        grid = own_grid(lengths, x.shape[2]).to(x.dtype)  # (B, L)
+        n_points = self.config.loc_length
+        averaged = n_points is not None and x.shape[2] > n_points
+        counts = lengths.clamp(max=n_points) if averaged else lengths  # (B,) times each sequence is read at
+        size = n_points if averaged else x.shape[2]
+        mask = length_mask(counts, size)[:, None]  # (B, 1, G)
+        grid = own_grid(counts, size).to(x.dtype)  # (B, G)
         thetas: list[Tensor] = []
-        current = x
-        for r in range(self.config.n_recurrences):
+        for _ in range(self.config.n_recurrences):
+            at = self.warp_grid(thetas, grid) if thetas else grid  # (B, G) times read by this pass
+            if averaged:  # short sequences interpolated, as on the path below
+                long = (lengths > n_points)[:, None, None]  # (B, 1, 1)
+                current = torch.where(long, resample_averaged(x, at, lengths), resample(x, at, lengths))  # (B, C, G)
+            else:
+                current = resample(x, at, lengths) if thetas else x  # (B, C, L)
             thetas.append(self.loc(current.masked_fill(current.isnan(), 0.0), mask))  # (B, dim)
-            if r + 1 < self.config.n_recurrences:
-                current = resample(x, self.warp_grid(thetas, grid), lengths)  # (B, C, L)
         return thetas
 
     def warp_grid(self, thetas: list[Tensor], grid: Tensor) -> Tensor:
@@ -126,6 +141,39 @@ def resample(x: Tensor, grid: Tensor, lengths: Tensor) -> Tensor:
     """
     pos = grid * (lengths - 1).clamp(min=0).to(grid.dtype)[:, None]  # (B, G) in samples
     return _interpolate(x, pos.to(x.dtype), lengths)  # (B, C, G)
+
+
+def resample_averaged(x: Tensor, grid: Tensor, lengths: Tensor) -> Tensor:
+    """``x`` ``(B, C, L)`` read at normalised times ``grid`` ``(B, G)`` (increasing), each output the mean of ``x``
+    over the stretch that time stands for: from halfway to the previous time to halfway to the next, and never
+    less than one sample wide. So reading a long signal at few times averages (no aliasing), and reading it at as
+    many times or more is linear interpolation between samples. Differentiable in ``x`` and in ``grid``.
+
+    The signal is taken as piecewise constant (sample ``k`` on ``[k, k + 1)``); the mean over ``[a, b]`` is
+    ``(S(b) - S(a)) / (b - a)`` with ``S`` its running integral, which is exact and linear between samples.
+    NaN samples are left out of the means; a stretch with no valid sample is NaN.
+
+    >>> x = torch.tensor([[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]])  # (1, 1, 6)
+    >>> resample_averaged(x, torch.tensor([[0.0, 0.5, 1.0]]), torch.tensor([6]))  # [0, 1.75], [1.75, 4.25], [4.25, 6]
+    tensor([[[0.4286, 2.5000, 4.5714]]])
+    >>> resample_averaged(x, torch.tensor([[0.1, 0.3]]), torch.tensor([6]))  # denser than the samples: interpolation
+    tensor([[[0.5000, 1.5000]]])
+    """
+    valid = ~x.isnan()  # (B, C, L)
+    zero = x.new_zeros(*x.shape[:2], 1)
+    sums = torch.cat([zero, x.masked_fill(~valid, 0.0).cumsum(2)], dim=2)  # (B, C, L + 1) S at 0, 1, ..., L
+    counts = torch.cat([zero, valid.to(x.dtype).cumsum(2)], dim=2)  # (B, C, L + 1)
+    end = lengths.to(grid.dtype)[:, None]  # (B, 1)
+    pos = grid * (end - 1) + 0.5  # (B, G) sample centres at k + 0.5
+    mid = (pos[:, 1:] + pos[:, :-1]) / 2  # (B, G - 1) halfway between neighbours
+    lo = torch.cat([pos[:, :1] - (mid[:, :1] - pos[:, :1]), mid], dim=1) if pos.shape[1] > 1 else pos - 0.5
+    hi = torch.cat([mid, pos[:, -1:] + (pos[:, -1:] - mid[:, -1:])], dim=1) if pos.shape[1] > 1 else pos + 0.5
+    lo = torch.minimum(lo, pos - 0.5).clamp(min=0.0)  # (B, G) at least a sample wide, inside [0, L_b]
+    hi = torch.maximum(hi, pos + 0.5).minimum(end)  # (B, G)
+    n_knots = lengths + 1  # S is known at 0..L_b
+    total = _interpolate(sums, hi.to(x.dtype), n_knots) - _interpolate(sums, lo.to(x.dtype), n_knots)  # (B, C, G)
+    count = _interpolate(counts, hi.to(x.dtype), n_knots) - _interpolate(counts, lo.to(x.dtype), n_knots)
+    return torch.where(count > 1e-6, total / count.clamp(min=1e-6), torch.full_like(total, float("nan")))
 
 
 def wcss_loss(aligned: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -42,6 +42,10 @@ class DTAN(JointAligner):
         Recurrent passes of the shared localization net; the warps compose exactly.
     n_filters, depth : int
         InceptionTime width (filters per branch, x4 per block) and number of blocks (seed: 32, 6).
+    loc_length : int or None
+        The localization net reads each sequence at this many evenly spaced times, each the mean over the frames
+        it stands for, instead of at every frame (None: every frame, the seed). Its cost then stays the same for
+        long sequences; the warps still apply at every frame.
     prior_weight : float
         Weight of ``sum_passes mean theta^T Sigma^-1 theta`` (DTAN's code: 0.1).
     prior_length_scale, prior_variance : float
@@ -71,16 +75,17 @@ class DTAN(JointAligner):
 
     def __init__(
         self, *, n_cells: int = 16, zero_boundary: bool = True, n_recurrences: int = 4, n_filters: int = 32,
-        depth: int = 6, prior_weight: float = 0.1, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64, lr: float = 1e-4,
-        weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0, device: str = "cpu",
-        compile: bool = False, progress: bool = False,
+        depth: int = 6, loc_length: int | None = None, prior_weight: float = 0.1, prior_length_scale: float = 0.1,
+        prior_variance: float = 0.1, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
+        lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0,
+        device: str = "cpu", compile: bool = False, progress: bool = False,
     ) -> None:
         self.n_cells = n_cells
         self.zero_boundary = zero_boundary
         self.n_recurrences = n_recurrences
         self.n_filters = n_filters
         self.depth = depth
+        self.loc_length = loc_length
         self.prior_weight = prior_weight
         self.prior_length_scale = prior_length_scale
         self.prior_variance = prior_variance
@@ -96,7 +101,8 @@ class DTAN(JointAligner):
         self.progress = progress
 
     def _model_config(self, n_channels: int) -> DTANConfig:
-        return DTANConfig(n_channels, self.n_cells, self.zero_boundary, self.n_recurrences, self.n_filters, self.depth)
+        return DTANConfig(n_channels, self.n_cells, self.zero_boundary, self.n_recurrences, self.n_filters, self.depth,
+                          self.loc_length)
 
     def _objective(self, model: DTANet, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):
         batch = self._augmented(batch, generator)
@@ -132,8 +138,8 @@ class TPL(JointAligner):
         offsets between clips (or actions) cannot stand in for variation within a clip; frozen frames are left
         out of the statistics (a frozen lead-in or pause would otherwise shift a clip's statistics away from its
         copies'); ``"none"`` (or False).
-    n_cells, zero_boundary, n_recurrences, loc_filters, loc_depth
-        The DTAN on the latent (see :class:`DTAN`).
+    n_cells, zero_boundary, n_recurrences, loc_filters, loc_depth, loc_length
+        The DTAN on the latent (see :class:`DTAN`; ``loc_length`` is its ``loc_length``).
     icae_weight, anneal_center, anneal_width : float
         ``lambda_t = icae_weight * sigmoid((epoch / epochs - center) / width)``.
     beta, gamma, alpha : float
@@ -165,12 +171,12 @@ class TPL(JointAligner):
     def __init__(
         self, *, variational: bool = False, widths: tuple[int, ...] = (128, 64, 32, 16), latent_norm: bool | str = True,
         n_cells: int = 16, zero_boundary: bool = True, n_recurrences: int = 4, loc_filters: int = 32,
-        loc_depth: int = 6, icae_weight: float = 1.0, anneal_center: float = 0.3, anneal_width: float = 0.1,
-        beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
+        loc_depth: int = 6, loc_length: int | None = None, icae_weight: float = 1.0, anneal_center: float = 0.3,
+        anneal_width: float = 0.1, beta: float = 1e-3, gamma: float = 1e-2, alpha: float = 1e-2, n_traj_steps: int = 16,
         prior_weight: float = 0.0, prior_length_scale: float = 0.1, prior_variance: float = 0.1,
-        center_weight: float = 0.0, between_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300, batch_size: int = 64,
-        lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None, seed: int = 0,
-        device: str = "cpu", compile: bool = False, progress: bool = False,
+        center_weight: float = 0.0, between_weight: float = 0.0, augment_variance: float = 0.0, epochs: int = 300,
+        batch_size: int = 64, lr: float = 1e-4, weight_decay: float = 1e-4, grad_clip: float | None = None,
+        seed: int = 0, device: str = "cpu", compile: bool = False, progress: bool = False,
     ) -> None:
         self.variational = variational
         self.widths = widths
@@ -180,6 +186,7 @@ class TPL(JointAligner):
         self.n_recurrences = n_recurrences
         self.loc_filters = loc_filters
         self.loc_depth = loc_depth
+        self.loc_length = loc_length
         self.icae_weight = icae_weight
         self.anneal_center = anneal_center
         self.anneal_width = anneal_width
@@ -221,7 +228,7 @@ class TPL(JointAligner):
     def _model_config(self, n_channels: int) -> TPLConfig:
         return TPLConfig(
             n_channels, self.variational, tuple(self.widths), self.latent_norm, self.n_cells, self.zero_boundary,
-            self.n_recurrences, self.loc_filters, self.loc_depth,
+            self.n_recurrences, self.loc_filters, self.loc_depth, self.loc_length,
         )
 
     def _objective(self, model: DMTAE, batch: dict[str, Tensor], epoch: int, generator: torch.Generator):

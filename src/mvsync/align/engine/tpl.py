@@ -48,10 +48,12 @@ class TPLConfig:
     n_recurrences: int = 4  # DTAN recurrent passes
     loc_filters: int = 32  # InceptionTime filters per branch (seed: 32)
     loc_depth: int = 6  # Inception blocks (seed: 6)
+    loc_length: int | None = None  # the localization net reads the latent at this many times (None: every frame)
 
     def dtan(self) -> DTANConfig:
         """The config of the DTAN that aligns the 1-channel latent."""
-        return DTANConfig(1, self.n_cells, self.zero_boundary, self.n_recurrences, self.loc_filters, self.loc_depth)
+        return DTANConfig(1, self.n_cells, self.zero_boundary, self.n_recurrences, self.loc_filters, self.loc_depth,
+                          self.loc_length)
 
 
 class ConvStack(nn.Module):
