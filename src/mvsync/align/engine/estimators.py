@@ -43,9 +43,9 @@ class DTAN(JointAligner):
     n_filters, depth : int
         InceptionTime width (filters per branch, x4 per block) and number of blocks (seed: 32, 6).
     loc_length : int or None
-        The localization net reads each sequence at this many evenly spaced times, each the mean over the frames
-        it stands for, instead of at every frame (None: every frame, the seed). Its cost then stays the same for
-        long sequences; the warps still apply at every frame.
+        The localization net reads a sequence longer than this at this many evenly spaced times, each the mean over
+        the frames it stands for, instead of at every frame (None: every frame, the seed). Its cost then stays the
+        same for long sequences; the warps still apply at every frame.
     prior_weight : float
         Weight of ``sum_passes mean theta^T Sigma^-1 theta`` (DTAN's code: 0.1).
     prior_length_scale, prior_variance : float

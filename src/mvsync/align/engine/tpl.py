@@ -48,7 +48,7 @@ class TPLConfig:
     n_recurrences: int = 4  # DTAN recurrent passes
     loc_filters: int = 32  # InceptionTime filters per branch (seed: 32)
     loc_depth: int = 6  # Inception blocks (seed: 6)
-    loc_length: int | None = None  # the localization net reads the latent at this many times (None: every frame)
+    loc_length: int | None = None  # the localization net reads a longer latent at this many times (None: every frame)
 
     def dtan(self) -> DTANConfig:
         """The config of the DTAN that aligns the 1-channel latent."""
