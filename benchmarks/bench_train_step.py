@@ -1,7 +1,7 @@
 """Training-step cost of the seed's TPL net (and DTAN): steps per second and operators per step.
 
 Run: ``python benchmarks/bench_train_step.py [--algo tpl] [--batch 64] [--length 128] [--steps 10] [--device cpu]
-[--compile [--eager-too]] [--baseline SRC]``
+[--compile [--eager-too]] [--baseline SRC] [--loc-length G]``
 
 One step is the whole of :meth:`Trainer.step`: forward, loss (ICAE prototypes, reconstruction), backward and the
 AdamW update, on a batch of ``--batch`` real Penn Action keypoint sequences (26 channels; cut or NaN-padded to
@@ -11,6 +11,9 @@ forward and backward) measure what makes a tiny model launch-bound on a GPU: eac
 
 ``--compile`` trains with the estimator's ``compile=True`` (``torch.compile``, batches padded to one length); the
 first step's time, which includes the compilation, is printed too.
+
+``--loc-length G`` adds a row with the localization net reading each latent averaged down to ``G`` times
+(``loc_length``, the ``tpl`` sync aligner's default is 64) instead of at every frame (the seed).
 
 ``--baseline SRC`` runs the same measurement, in a subprocess, on another checkout's ``src`` folder (e.g. the main
 branch before a change) and prints the ratios, so both figures come from the same machine at the same time.
@@ -51,7 +54,8 @@ def penn_batch(n: int, length: int, seed: int = 0):
     return x, lengths, labels, len(actions)
 
 
-def measure(algo: str, batch: int, length: int, steps: int, device: str, compile: bool = False) -> dict:
+def measure(algo: str, batch: int, length: int, steps: int, device: str, compile: bool = False,
+            loc_length: int | None = None) -> dict:
     """Median seconds per step over ``steps`` timed steps (after 2 warm-up steps) and aten operators per step;
     ``compile``: the estimator's ``compile=True`` (``first_s``, the first step, includes the compilation)."""
     import torch
@@ -59,7 +63,8 @@ def measure(algo: str, batch: int, length: int, steps: int, device: str, compile
     from mvsync.align.engine import DTAN, TPL
 
     x, lengths, labels, n_classes = penn_batch(batch, length)
-    extra = {"compile": True} if compile else {}  # (a baseline checkout may predate the option)
+    extra = {"compile": True} if compile else {}  # (a baseline checkout may predate the options)
+    extra.update({"loc_length": loc_length} if loc_length is not None else {})
     estimator = {"tpl": TPL, "dtan": DTAN}[algo](epochs=1, batch_size=batch, device=device, **extra)
     start = time.perf_counter()
     estimator.fit(x.numpy(), y=labels.numpy(), lengths=lengths.tolist())  # builds model and trainer: one step
@@ -115,6 +120,8 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="train with compile=True (torch.compile)")
     parser.add_argument("--eager-too", action="store_true", help="with --compile: also measure this checkout eager")
     parser.add_argument("--baseline", metavar="SRC", help="also measure this checkout's src folder (e.g. main's)")
+    parser.add_argument("--loc-length", type=int, metavar="G",
+                        help="also a row with the localization net reading G averaged times (loc_length)")
     parser.add_argument("--json", action="store_true", help="print one JSON line (used for --baseline)")
     args = parser.parse_args()
 
@@ -128,6 +135,10 @@ def main() -> None:
     rows = [("this checkout" + (", compile=True" if args.compile else ""), ours)]
     if args.compile and args.eager_too:
         rows.insert(0, ("this checkout, eager", measure(args.algo, args.batch, args.length, args.steps, args.device)))
+    if args.loc_length is not None:
+        rows.append((f"this checkout, loc_length={args.loc_length}",
+                     measure(args.algo, args.batch, args.length, args.steps, args.device, args.compile,
+                             args.loc_length)))
     if args.baseline:
         rows.insert(0, (f"baseline {args.baseline}", run_baseline(args.baseline, args)))
     print(f"{args.algo} train step, batch {args.batch} x {args.length} frames, {args.device}, "
@@ -142,6 +153,10 @@ def main() -> None:
         for name, r in rows[1:]:
             print(f"{name}: speed-up (steps/s) {base['s_per_step'] / r['s_per_step']:.2f}x, "
                   f"ops per step {r['ops_per_step'] / base['ops_per_step']:.2f}x of the baseline's")
+    if args.loc_length is not None:
+        seed_net, capped = ours, rows[-1][1]
+        print(f"loc_length={args.loc_length}: speed-up (steps/s) {seed_net['s_per_step'] / capped['s_per_step']:.2f}x "
+              f"of this checkout's seed net")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 #      actions): TPL (40 epochs, lr 1e-3) with the latent + position row, TPL with the DTAN prior 0.1, DTAN + TCC,
 #      test-time TPL (the sync default). The raw and identity rows come from the H200 run of 2026-11-27
 #      (--baselines-from; CPU work, the same on any machine: recomputed on the 2-core CPU, 7.04 and 6.63 again);
-#   A. the seed's TPL train step, eager, against the source before the CPAB op-count work (6c881b5^);
+#   A. the seed's TPL train step, eager, against the source before the CPAB op-count work (6c881b5^), and with
+#      loc_length=64;
 #   C. the train step with compile=True.
 # B comes first. The device tool returns only a few files, so everything lands in $OUT/all.log, $OUT/penn_all.md
 # and $OUT/models.tar.
@@ -34,7 +35,7 @@ for f in $R/log_*; do echo "--- $f"; grep -v USDT $f | grep -v "^ \|^Traceback" 
 cat $R/*.md > $OUT/penn_all.md 2>/dev/null
 (cd $R && tar -cf $OUT/models.tar tpl tplp dt 2>/dev/null)
 echo "== A: train step, eager ($(date +%T))" | tee -a $LOG
-timeout 70 python3 benchmarks/bench_train_step.py --device cuda --steps 20 --baseline .gpu/base/src 2>&1 | grep -v USDT | tail -8 | tee -a $LOG
+timeout 90 python3 benchmarks/bench_train_step.py --device cuda --steps 20 --baseline .gpu/base/src --loc-length 64 2>&1 | grep -v USDT | tail -10 | tee -a $LOG
 echo "== C: train step, compile=True ($(date +%T))" | tee -a $LOG
 timeout 150 python3 benchmarks/bench_train_step.py --device cuda --steps 20 --compile 2>&1 | grep -v USDT | tail -8 | tee -a $LOG
 echo "== summary ($(date +%T))"
