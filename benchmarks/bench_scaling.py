@@ -1,6 +1,6 @@
 """Cost of `dtw` and `tpl` as the number of clips N and their length L grow (issue 12, section 4).
 
-Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--accuracy] [--methods ...]
+Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--takes] [--accuracy] [--methods ...]
 
 1. Clips: N synthetic feature sequences of 256 frames (32 channels: random walks, so every clip differs; this
    measures cost, not accuracy) for each N in ``--n``. Rows: ``dtw`` (medoid reference: exact up to 64 clips, a
@@ -11,7 +11,9 @@ Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--ful
    defaults before issue 12's length work: the fit on every frame, ``fit_length=None``, the localization net on
    every frame, ``loc_length=None``, all clips in one batch) and ``tpl epochs=100``. Target: tpl at L = 1024
    within 3x of dtw.
-3. ``--accuracy``: what the rows keep, on known truth: the appearance features of bikes.mp4 (real video, 250
+3. ``--takes``: the set the issue quotes (20 real takes of 526-1283 frames with 60 channels, where the default
+   ``tpl`` took 577 s and ``dtw`` 8 s), as synthetic random walks of those lengths and width.
+4. ``--accuracy``: what the rows keep, on known truth: the appearance features of bikes.mp4 (real video, 250
    frames) read along 6 known retimings slowed about 4x (about 1000 frames each, as :mod:`mvsync.evaluate.retiming`
    makes them) plus Gaussian noise (half each channel's std), synced by each row (``--methods``); error |source
    frame shown - clip 0's| (median, p95, mean).
@@ -37,6 +39,7 @@ FEW_EPOCHS = 100
 PREVIOUS = {"fit_length": None, "loc_length": None, "batch_size": 1_000_000}  # every frame, every clip in one batch
 TPL_VARIANTS = {"dtw": ("dtw", {}), "tpl": ("tpl", {}), "tpl previous": ("tpl", PREVIOUS),
                 f"tpl epochs={FEW_EPOCHS}": ("tpl", {"epochs": FEW_EPOCHS})}
+TAKES = (20, 526, 1283, 60)  # the issue's set: 20 takes of 526-1283 frames, 60 channels
 RETIMINGS = ((0.25, 0, 0, 0.0), (0.22, 20, 8, 0.3), (0.28, 8, 0, -0.3), (0.24, 30, 0, 0.2), (0.26, 0, 15, -0.2),
              (0.23, 12, 4, 0.4))  # (tempo, lead_in, tail, ease)
 
@@ -47,7 +50,15 @@ def synthetic_clips(n: int, length: int, seed: int = 0) -> list[np.ndarray]:
     return [np.cumsum(rng.normal(size=(length, CHANNELS)), axis=0) for _ in range(n)]
 
 
-def run_case(method: str, params: dict, n: int, length: int) -> dict:
+def synthetic_takes(seed: int = 0) -> list[np.ndarray]:
+    """Random walks of the issue's takes: ``TAKES`` = (count, shortest, longest, channels)."""
+    n, shortest, longest, channels = TAKES
+    rng = np.random.default_rng(seed)
+    return [np.cumsum(rng.normal(size=(int(length), channels)), axis=0)
+            for length in np.linspace(shortest, longest, n).round()]
+
+
+def run_case(method: str, params: dict, n: int, length: int, takes: bool = False) -> dict:
     """In this process: fit one aligner, return its time and memory (the child's side of :func:`measure`)."""
     import resource
 
@@ -56,7 +67,7 @@ def run_case(method: str, params: dict, n: int, length: int) -> dict:
     from mvsync.align import create_aligner
 
     torch.set_num_threads(1)
-    seqs = synthetic_clips(n, length)
+    seqs = synthetic_takes() if takes else synthetic_clips(n, length)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
     start = time.perf_counter()
     aligner = create_aligner(method, **params).fit(seqs)
@@ -66,9 +77,9 @@ def run_case(method: str, params: dict, n: int, length: int) -> dict:
             "dtw_calls": getattr(aligner, "dtw_calls_", None)}
 
 
-def measure(label: str, n: int, length: int) -> dict:
+def measure(label: str, n: int, length: int, takes: bool = False) -> dict:
     method, params = TPL_VARIANTS[label]
-    case = json.dumps({"method": method, "params": params, "n": n, "length": length})
+    case = json.dumps({"method": method, "params": params, "n": n, "length": length, "takes": takes})
     out = subprocess.run([sys.executable, __file__, CASE_FLAG, case], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -90,6 +101,19 @@ def table(title: str, key: str, values: list[int], labels: list[str], fixed: dic
             print(f"| {label} | {value} | {r['time_s']:.2f} | {r['peak_mib']:.0f} | {r['fit_mib']:.0f} | "
                   f"{r['dtw_calls'] if r['dtw_calls'] is not None else '-'} | {ratio} | {vs_dtw} |", flush=True)
             previous = r["time_s"]
+
+
+def takes_table(labels: list[str]) -> None:
+    n, shortest, longest, channels = TAKES
+    print(f"\nThe issue's takes: {n} clips of {shortest}-{longest} frames, {channels} channels (synthetic)")
+    print("| method | time (s) | peak RSS (MiB) | growth in fit (MiB) | time / dtw |")
+    print("|---|---|---|---|---|")
+    dtw_time = None
+    for label in ["dtw", *[m for m in labels if m != "dtw"]]:  # dtw first: the ratio's baseline
+        r = measure(label, 0, 0, takes=True)
+        dtw_time = dtw_time or r["time_s"]
+        print(f"| {label} | {r['time_s']:.2f} | {r['peak_mib']:.0f} | {r['fit_mib']:.0f} | "
+              f"{r['time_s'] / dtw_time:.1f} |", flush=True)
 
 
 def accuracy(labels: list[str]) -> None:
@@ -135,7 +159,7 @@ def _content_errors(frame_maps: list[np.ndarray], contents: list[np.ndarray]) ->
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == CASE_FLAG:
         case = json.loads(sys.argv[2])
-        print(json.dumps(run_case(case["method"], case["params"], case["n"], case["length"])))
+        print(json.dumps(run_case(case["method"], case["params"], case["n"], case["length"], case["takes"])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10, 100], help="numbers of clips (default: 10 100)")
@@ -143,6 +167,8 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's grid: N = 10 100 1000, L = 256 1024 4096")
     parser.add_argument("--accuracy", action="store_true",
                         help="also each row's accuracy on known retimings of a real clip")
+    parser.add_argument("--takes", action="store_true",
+                        help="also the issue's set: 20 clips of 526-1283 frames, 60 channels")
     parser.add_argument("--methods", nargs="+", choices=list(TPL_VARIANTS), default=list(TPL_VARIANTS),
                         help="rows to measure (default: all; the ratio to dtw needs dtw)")
     parser.add_argument("--skip-n", action="store_true", help="skip the table over N")
@@ -155,6 +181,8 @@ def main() -> None:
         table("Clips (L = 256 frames, 32 channels)", "n", ns, labels, {"length": 256})
     if not args.skip_length:
         table("Length (N = 10 clips, 32 channels)", "length", lengths, args.methods, {"n": 10})
+    if args.takes:
+        takes_table(args.methods)
     if args.accuracy:
         accuracy(args.methods)
 
