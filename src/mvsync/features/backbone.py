@@ -9,7 +9,7 @@ With ``HF_HUB_OFFLINE=1`` or ``MVSYNC_OFFLINE=1`` nothing is downloaded and a mi
 immediate one-line :class:`~mvsync.errors.ConfigError` that says where to put it.
 
 >>> feats = extract_features(paths, kind="dino")  # doctest: +SKIP
->>> feats[0].values.shape
+>>> feats[0].values.shape  # doctest: +SKIP
 (250, 384)
 """
 

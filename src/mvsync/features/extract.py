@@ -55,7 +55,7 @@ def extract_features(
         Extractor options (see its ``Config``; every extractor takes ``fps``).
 
     >>> feats = extract_features(["a.mp4", "b.mp4"], kind="appearance")  # doctest: +SKIP
-    >>> feats[0].values.shape
+    >>> feats[0].values.shape  # doctest: +SKIP
     (250, 32)
     """
     extractor = create_extractor(kind, **config)

@@ -44,7 +44,7 @@ def probe_images(folder: str | Path, *, fps: float = IMAGE_FPS) -> VideoInfo:
     """An image folder's metadata; the size is the first image's (read from its header only).
 
     >>> info = probe_images("frames/0001")  # doctest: +SKIP
-    >>> info.num_frames, info.fps, info.codec
+    >>> info.num_frames, info.fps, info.codec  # doctest: +SKIP
     (151, 30.0, 'images')
     """
     folder = Path(folder)

