@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from mvsync.align.engine.checkpoint import load_checkpoint
 from mvsync.align.engine.cpab import CPAB
 from mvsync.align.engine.estimators import DTAN, TPL
 from mvsync.errors import ConfigError, InputError, NotFittedError
@@ -266,3 +267,15 @@ def test_a_list_sequence_keeps_a_last_frame_without_values():
     clip[:, -1] = np.nan
     assert as_padded([clip, np.ones((2, 3))])[1].tolist() == [4, 3]
     assert as_padded(padded([clip, np.ones((2, 3))]))[1].tolist() == [3, 3]
+
+
+def test_a_checkpoint_from_before_loc_length_loads_and_reads_every_frame(tmp_path):
+    X = np.random.default_rng(0).normal(size=(6, 3, 40)).cumsum(2)
+    est = TPL(epochs=2, widths=(8,), loc_filters=4, loc_depth=1, loc_length=16).fit(X)
+    est.save(tmp_path / "tpl.pt")
+    assert np.allclose(TPL.load(tmp_path / "tpl.pt").warps(X), est.warps(X))
+    payload = load_checkpoint(tmp_path / "tpl.pt")
+    del payload["model_config"]["loc_length"], payload["params"]["loc_length"]  # as written before the option
+    old = TPL.from_payload(payload)
+    assert old.config_.loc_length is None and old.model_.dtan.config.loc_length is None
+    assert old.warps(X).shape == (6, 40)
