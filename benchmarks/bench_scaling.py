@@ -1,6 +1,7 @@
 """Cost of `dtw` and `tpl` as the number of clips N and their length L grow (issue 12, section 4).
 
-Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--takes] [--accuracy] [--methods ...]
+Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--full] [--takes] [--accuracy]
+     [--methods ...] [--skip-n] [--skip-length]
 
 1. Clips: N synthetic feature sequences of 256 frames (32 channels: random walks, so every clip differs; this
    measures cost, not accuracy) for each N in ``--n``. Rows: ``dtw`` (medoid reference: exact up to 64 clips, a
