@@ -440,3 +440,20 @@ def test_a_bad_command_line_is_one_line_naming_the_option(capsys, argv, expected
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1 and err.startswith(f"mvsync: error: {expected}"), err
     assert err.rstrip().endswith("--help)")
+
+
+def test_set_passes_aligner_options_checked_by_name_before_any_output(capsys, tmp_path, retimed):
+    clips = [str(p) for p in retimed[0][:3]]
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--method", "tpl", "--set", "epoch=5")
+    assert code == 2 and "--set: epoch: not an option of the tpl aligner; its options: epochs," in err
+    assert not out.exists()
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "reference=1")
+    assert code == 2 and "--set: reference: set by sync's own reference option (--reference" in err
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "epochs")
+    assert code == 2 and "--set: expected KEY=VALUE, got 'epochs'" in err and not out.exists()
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--features", "appearance", "--outputs", "json",
+                       "--method", "tpl", "--set", "epochs=3", "--set", "refine=0")
+    assert code == 0, err
+    saved = json.loads((out / "sync.json").read_text())
+    assert saved["method"] == "tpl" and saved["extra"]["method_options"] == {"epochs": 3, "refine": 0}

@@ -15,7 +15,7 @@ from typing import NamedTuple, NoReturn
 
 from . import __version__
 from .cli_names import ALIGNER_NAMES, ALWAYS_OUTPUT, AUTO_FEATURES, DEFAULT_OUTPUTS, FEATURE_NAMES, WRITER_NAMES
-from .commands.options import add_threads_option, as_option
+from .commands.options import add_threads_option, as_option, parse_params
 from .errors import ConfigError, InputError, MvsyncError, OutputExistsError
 from .threads import check_threads
 
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second of each clip by presentation "
                                                           "time (long clips; default: every frame); sync.json still "
                                                           "maps the clips' own frames")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="method_params",
+                   help="an option of the method's aligner, repeatable (e.g. --set seed=1, or --set epochs=100 for a "
+                        "faster tpl fit; docs/command_line.md)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
                    help="smooth the features over time (a Gaussian of SIGMA frames) before aligning: for jittery pose "
                         "on still subjects, e.g. 1 (default: 0, off)")
@@ -149,9 +152,14 @@ def run_sync(args: argparse.Namespace) -> int:
     _check_slowmo_outputs(args.slowmo, outputs)
     check_threads(args.threads)
     marks = _parse_events(args.event, len(args.videos))
-    plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
-                      model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps,
-                      smooth=args.smooth)
+    try:
+        plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
+                          model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps,
+                          smooth=args.smooth, method_options=parse_params(args.method_params))
+    except ConfigError as err:
+        if str(err).startswith("method_options:"):
+            raise as_option(err, "--set") from None
+        raise
     _check_event_times(marks, args.videos, plan.infos)
     usable = [info.path for info in plan.infos]
     audio_text = "none" if args.no_audio else args.audio_from

@@ -114,6 +114,9 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
         extra["aligner"] = dict(aligner.summary_)
     if config.smooth:
         extra["smooth"] = config.smooth  # the features were smoothed over time by this sigma (frames) before aligning
+    options = {k: v for k, v in config.method_options.items() if k != "model"}  # the model is saved on its own
+    if options:
+        extra["method_options"] = options  # the aligner's options the user set (sync --set)
     extra.update(_confidence(features, aligner.frame_maps_))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
@@ -193,6 +196,34 @@ def check_options(config: SyncConfig, n_paths: int) -> None:
         from .features import create_extractor
 
         create_extractor(config.features, **config.feature_options)
+    if config.method_options:
+        _check_method_options(config)
+
+
+_SET_BY_SYNC = {"model": "--model", "reference": "--reference", "progress": "-q"}  # aligner arguments that sync's
+# own options set, and their command-line flags
+
+
+def _check_method_options(config: SyncConfig) -> None:
+    """The names in ``method_options`` are arguments of the method's aligner (its values are checked when it fits).
+    Checked here, before anything is decoded, so a typo costs a second, not an extraction."""
+    import inspect
+
+    from .align import ALIGNERS
+
+    given = dict(config.method_options)
+    if config.model is not None and given.get("model") == str(config.model):
+        del given["model"]  # what resolve_config put there from ``model``
+    for name in _SET_BY_SYNC:
+        if name in given:
+            raise ConfigError(f"method_options: {name}: set by sync's own {name} option ({_SET_BY_SYNC[name]} on "
+                              f"the command line)")
+    accepted = [name for name in inspect.signature(ALIGNERS.get(config.method)).parameters
+                if name not in _SET_BY_SYNC]
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ConfigError(f"method_options: {', '.join(unknown)}: not an option of the {config.method} aligner; "
+                          f"its options: {', '.join(accepted)}")
 
 
 def _check_name(option: str, name: str, known: tuple[str, ...], module: str, registry: str) -> None:
