@@ -452,6 +452,12 @@ def test_set_passes_aligner_options_checked_by_name_before_any_output(capsys, tm
     assert code == 2 and "--set: reference: set by sync's own reference option (--reference" in err
     code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "epochs")
     assert code == 2 and "--set: expected KEY=VALUE, got 'epochs'" in err and not out.exists()
+    for item, message in (("lr=abc", "lr: must be a number >= 0 (got 'abc')"), ("widths=5", "widths: must be a tuple"),
+                          ("fit_length=1", "fit_length: must be an int >= 2")):  # values too, by the aligner's rules
+        code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--method", "tpl", "--set", item)
+        assert code == 2 and f"--set: {message}" in err and not out.exists(), err
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "sample_size=0")  # dtw's
+    assert code == 2 and "--set: sample_size: expected a positive number of clips, got 0" in err
     code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--features", "appearance", "--outputs", "json",
                        "--method", "tpl", "--set", "epochs=3", "--set", "refine=0")
     assert code == 0, err

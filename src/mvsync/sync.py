@@ -205,7 +205,7 @@ _SET_BY_SYNC = {"model": "--model", "reference": "--reference", "progress": "-q"
 
 
 def _check_method_options(config: SyncConfig) -> None:
-    """The names in ``method_options`` are arguments of the method's aligner (its values are checked when it fits).
+    """``method_options`` are arguments of the method's aligner, with values it accepts (its ``check_params``).
     Checked here, before anything is decoded, so a typo costs a second, not an extraction."""
     import inspect
 
@@ -224,6 +224,10 @@ def _check_method_options(config: SyncConfig) -> None:
     if unknown:
         raise ConfigError(f"method_options: {', '.join(unknown)}: not an option of the {config.method} aligner; "
                           f"its options: {', '.join(accepted)}")
+    try:
+        ALIGNERS.get(config.method)(**given).check_params()  # the values, by the aligner's own rules
+    except ConfigError as err:
+        raise ConfigError(f"method_options: {err}") from None
 
 
 def _check_name(option: str, name: str, known: tuple[str, ...], module: str, registry: str) -> None:

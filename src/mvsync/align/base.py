@@ -37,6 +37,10 @@ class VideoAligner:
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "VideoAligner":
         raise NotImplementedError
 
+    def check_params(self) -> None:
+        """Raise :class:`~mvsync.errors.ConfigError` on the first invalid hyper-parameter value. ``sync`` calls it
+        before anything is decoded; an aligner with values to check overrides it (and calls it from ``fit``)."""
+
     def check_fitted(self) -> None:
         if not hasattr(self, "frame_maps_"):
             raise NotFittedError(f"{type(self).__name__}: call fit() first")

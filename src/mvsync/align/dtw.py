@@ -118,15 +118,22 @@ class DTWAligner(VideoAligner):
         self.seed = seed
         self.progress = progress
 
+    def check_params(self) -> None:
+        """Raise :class:`ConfigError` on the first invalid option (``reference`` is checked against the clips in
+        ``fit``)."""
+        for name in ("exact_medoid_max", "sample_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name}: expected a positive number of clips, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"seed: must be an int (got {self.seed!r})")
+
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "DTWAligner":
         masks = masks if masks is not None else [np.ones(len(s), bool) for s in seqs]
         _check_inputs(seqs, masks)
         if self.reference is not None and not 0 <= self.reference < len(seqs):
             raise ConfigError(f"reference: {self.reference} is out of range for {len(seqs)} videos (0..{len(seqs) - 1})")
-        for name in ("exact_medoid_max", "sample_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name}: expected a positive number of clips, got {value!r}")
+        self.check_params()
         data = standardize_set(seqs, masks)
         self._cache: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
         # Paths are kept for reuse only while they are few: past exact_medoid_max the medoid search takes

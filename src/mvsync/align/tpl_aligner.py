@@ -144,7 +144,7 @@ class TPLAligner(VideoAligner):
     def fit(self, seqs: list[np.ndarray], masks: list[np.ndarray] | None = None) -> "TPLAligner":
         masks = [np.ones(len(s), bool) for s in seqs] if masks is None else [np.asarray(m, bool) for m in masks]
         _check_inputs(seqs, masks)
-        self._check_refine()
+        self.check_params()
         estimator, standardizer = self._trained(seqs[0].shape[1]) if self.model is not None else (None, None)
         if standardizer is not None:  # a checkpoint of mvsync train: prepare the clips like its training clips
             data = [standardizer.transform(np.asarray(s, np.float64)) for s in seqs]
@@ -183,7 +183,8 @@ class TPLAligner(VideoAligner):
         return {"prototype_residual": _rounded(self.prototype_residual_), "refinement_kept": self.refined_,
                 "refined_residual": _rounded(self.refined_residual_)}
 
-    def _check_refine(self) -> None:
+    def check_params(self) -> None:
+        """Raise :class:`ConfigError` on the first invalid option (the test-time model's through :class:`TPL`)."""
         if not isinstance(self.refine, (int, np.integer)) or isinstance(self.refine, bool) or self.refine < 0:
             raise ConfigError(f"refine: must be an int >= 0 (got {self.refine!r})")
         if not isinstance(self.refine_band, (int, float)) or not 0 < self.refine_band <= 1:
@@ -191,6 +192,13 @@ class TPLAligner(VideoAligner):
         if isinstance(self.refine_below, bool) or not isinstance(self.refine_below, (int, float)) \
                 or not self.refine_below >= 0:
             raise ConfigError(f"refine_below: must be a number >= 0 (got {self.refine_below!r})")
+        if self.fit_length is not None and (isinstance(self.fit_length, bool) or not isinstance(self.fit_length, int)
+                                            or self.fit_length < 2):
+            raise ConfigError(f"fit_length: must be an int >= 2 or None (got {self.fit_length!r})")
+        if not isinstance(self.widths, (tuple, list)):
+            raise ConfigError(f"widths: must be a tuple of positive ints (got {self.widths!r})")
+        if self.model is None:
+            self._test_time_model(epochs=self.epochs, batch_size=self.batch_size)._check_params()
 
     def _trained(self, n_channels: int) -> tuple[JointAligner, Standardizer | None]:
         """The TPL (or DTAN) checkpoint named by ``model`` and, if ``mvsync train`` wrote it, its standardisation."""
@@ -205,27 +213,22 @@ class TPLAligner(VideoAligner):
         return estimator, Standardizer.from_extra(estimator.extra_)
 
     def _estimator(self, X: list[np.ndarray]) -> TPL:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name}: must be a positive int (got {value!r})")
         batch_size = min(len(X), self.batch_size)
         steps_per_pass = -(-len(X) // batch_size)
+        return self._test_time_model(epochs=max(1, round(self.epochs / steps_per_pass)), batch_size=batch_size).fit(X)
+
+    def _test_time_model(self, *, epochs: int, batch_size: int) -> TPL:
+        """The unfitted test-time :class:`TPL` (its ``_check_params`` checks every option it takes)."""
         return TPL(
             variational=self.variational, latent_norm=self.latent_norm, widths=tuple(self.widths),
             n_recurrences=self.n_recurrences, loc_filters=self.loc_filters, loc_depth=self.loc_depth,
-            loc_length=self.loc_length, epochs=max(1, round(self.epochs / steps_per_pass)), lr=self.lr,
-            grad_clip=self.grad_clip, batch_size=batch_size, seed=self.seed, device=self.device,
-            progress=self.progress,
-        ).fit(X)
+            loc_length=self.loc_length, epochs=epochs, lr=self.lr, grad_clip=self.grad_clip, batch_size=batch_size,
+            seed=self.seed, device=self.device, progress=self.progress,
+        )
 
     def _for_fit(self, x: np.ndarray) -> np.ndarray:
         """A clip ``(C, L)`` as the fit sees it: at most ``fit_length`` evenly spaced frames ``(C, L')``."""
-        if self.fit_length is None:
-            return x
-        if isinstance(self.fit_length, bool) or not isinstance(self.fit_length, int) or self.fit_length < 2:
-            raise ConfigError(f"fit_length: must be an int >= 2 or None (got {self.fit_length!r})")
-        if x.shape[1] <= self.fit_length:
+        if self.fit_length is None or x.shape[1] <= self.fit_length:
             return x
         return x[:, np.round(np.linspace(0, x.shape[1] - 1, self.fit_length)).astype(int)]
 

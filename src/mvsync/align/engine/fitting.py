@@ -64,12 +64,18 @@ class FitConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: must be a positive int (got {value!r})")
         for name in ("lr", "weight_decay"):
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"{name}: must be >= 0 (got {getattr(self, name)!r})")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"{name}: must be a number >= 0 (got {value!r})")
         if not isinstance(self.compile, bool):
             raise ConfigError(f"compile: must be True or False (got {self.compile!r})")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ConfigError(f"grad_clip: must be > 0 or None (got {self.grad_clip!r})")
+        clip = self.grad_clip
+        if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
+            raise ConfigError(f"grad_clip: must be a number > 0 or None (got {clip!r})")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"seed: must be an int (got {self.seed!r})")
+        if not isinstance(self.device, str):
+            raise ConfigError(f"device: must be a string such as 'cpu' or 'cuda' (got {self.device!r})")
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ConfigError(f"device: {self.device!r} requested but CUDA is not available; use device='cpu'")
 
