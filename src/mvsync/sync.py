@@ -114,9 +114,8 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
         extra["aligner"] = dict(aligner.summary_)
     if config.smooth:
         extra["smooth"] = config.smooth  # the features were smoothed over time by this sigma (frames) before aligning
-    options = {k: v for k, v in config.method_options.items() if k != "model"}  # the model is saved on its own
-    if options:
-        extra["method_options"] = options  # the aligner's options the user set (sync --set)
+    if config.method_options:
+        extra["method_options"] = dict(config.method_options)  # the aligner's options the user set (sync --set)
     extra.update(_confidence(features, aligner.frame_maps_))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
@@ -158,8 +157,7 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
     if config.features is not None and config.features != trained.features:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
     _warn_set_fitted_features(trained, config.model)
-    options = {**config.method_options, "model": str(config.model)}
-    return replace(config, method=method, features=trained.features, method_options=options)
+    return replace(config, method=method, features=trained.features)
 
 
 def _warn_set_fitted_features(trained, model: str | Path) -> None:
@@ -211,9 +209,7 @@ def _check_method_options(config: SyncConfig) -> None:
 
     from .align import ALIGNERS
 
-    given = dict(config.method_options)
-    if config.model is not None and given.get("model") == str(config.model):
-        del given["model"]  # what resolve_config put there from ``model``
+    given = config.method_options
     for name in _SET_BY_SYNC:
         if name in given:
             raise ConfigError(f"method_options: {name}: set by sync's own {name} option ({_SET_BY_SYNC[name]} on "
@@ -391,10 +387,12 @@ def _fit(features: list[Features], plan: SyncPlan, progress: bool):
     from .features.smoothing import smooth_over_time
 
     config = plan.config
-    params = dict(config.method_options)
+    params = dict(config.method_options)  # the user's; sync's own options below
+    if config.model is not None:
+        params["model"] = str(config.model)
     if config.reference is not None:
         params["reference"] = _reference_index(config, plan.paths, features)
-    params.setdefault("progress", progress)
+    params["progress"] = progress
     aligner = create_aligner(config.method, **params)
     values = [smooth_over_time(f.values, f.valid, config.smooth) for f in features]
     return aligner.fit(values, [f.valid for f in features])

@@ -77,11 +77,11 @@ class DTANet(nn.Module):
         size = n_points if averaged else x.shape[2]
         mask = length_mask(counts, size)[:, None]  # (B, 1, G)
         grid = own_grid(counts, size).to(x.dtype)  # (B, G)
+        long = (lengths > size)[:, None, None]  # (B, 1, 1) averaged down; shorter ones interpolated, as without it
         thetas: list[Tensor] = []
         for _ in range(self.config.n_recurrences):
             at = self.warp_grid(thetas, grid) if thetas else grid  # (B, G) times read by this pass
-            if averaged:  # short sequences interpolated, as on the path below
-                long = (lengths > n_points)[:, None, None]  # (B, 1, 1)
+            if averaged:
                 current = torch.where(long, resample_averaged(x, at, lengths), resample(x, at, lengths))  # (B, C, G)
             else:
                 current = resample(x, at, lengths) if thetas else x  # (B, C, L)

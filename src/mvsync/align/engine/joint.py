@@ -241,7 +241,7 @@ class JointAligner:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"{name}: must be a number >= 0 (got {value!r})")
-        loc_length = getattr(self, "loc_length", None)
+        loc_length = self.loc_length  # DTAN's and TPL's
         if loc_length is not None and (isinstance(loc_length, bool) or not isinstance(loc_length, int)
                                        or loc_length < 2):
             raise ConfigError(f"loc_length: must be an int >= 2 or None (got {loc_length!r})")
