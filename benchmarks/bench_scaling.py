@@ -37,7 +37,8 @@ CHANNELS = 32
 NOISE = 0.5  # accuracy set: per-channel noise, in units of the channel's std over the source clip
 CASE_FLAG = "--case"
 FEW_EPOCHS = 100
-PREVIOUS = {"fit_length": None, "loc_length": None, "batch_size": 1_000_000}  # every frame, every clip in one batch
+PREVIOUS = {"fit_length": None, "loc_length": None, "refine_length": None,
+            "batch_size": 1_000_000}  # every frame, every clip in one batch
 TPL_VARIANTS = {"dtw": ("dtw", {}), "tpl": ("tpl", {}), "tpl previous": ("tpl", PREVIOUS),
                 f"tpl epochs={FEW_EPOCHS}": ("tpl", {"epochs": FEW_EPOCHS})}
 TAKES = (20, 526, 1283, 60)  # the set: 20 takes of 526-1283 frames, 60 channels

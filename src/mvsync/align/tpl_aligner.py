@@ -118,7 +118,7 @@ class TPLAligner(VideoAligner):
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
         loc_length: int | None = 64, batch_size: int = 64, variational: bool = False, latent_norm: str = "clip",
         recenter: bool = True, refine: int = 4, refine_band: float = 0.2, refine_below: float = 0.5,
-        fit_length: int | None = 256, seed: int = 0, device: str = "cpu", progress: bool = False,
+        fit_length: int | None = 256, refine_length: int | None = 256, seed: int = 0, device: str = "cpu", progress: bool = False,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -137,6 +137,7 @@ class TPLAligner(VideoAligner):
         self.refine_band = refine_band
         self.refine_below = refine_below
         self.fit_length = fit_length
+        self.refine_length = refine_length
         self.seed = seed
         self.device = device
         self.progress = progress
@@ -162,7 +163,8 @@ class TPLAligner(VideoAligner):
         self.refined_residual_, self.refined_ = None, False
         if self.refine:
             start = time.perf_counter()
-            refined = refine_frame_maps(data, masks, frames, n_iter=self.refine, band=self.refine_band)
+            refined = refine_frame_maps(data, masks, frames, n_iter=self.refine, band=self.refine_band,
+                                        coarse_length=self.refine_length)
             self.refined_residual_ = prototype_residual(data, masks, refined)
             self.refined_ = self.refined_residual_ < self.refine_below
             elapsed = time.perf_counter() - start
@@ -195,6 +197,9 @@ class TPLAligner(VideoAligner):
         if self.fit_length is not None and (isinstance(self.fit_length, bool) or not isinstance(self.fit_length, int)
                                             or self.fit_length < 2):
             raise ConfigError(f"fit_length: must be an int >= 2 or None (got {self.fit_length!r})")
+        if self.refine_length is not None and (isinstance(self.refine_length, bool)
+                                               or not isinstance(self.refine_length, int) or self.refine_length < 2):
+            raise ConfigError(f"refine_length: must be an int >= 2 or None (got {self.refine_length!r})")
         if not isinstance(self.widths, (tuple, list)):
             raise ConfigError(f"widths: must be a tuple of positive ints (got {self.widths!r})")
         if self.model is None:
