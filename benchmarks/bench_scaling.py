@@ -10,7 +10,8 @@ Run: python benchmarks/bench_scaling.py [--n 10 100] [--lengths 256 1024] [--ful
    Target: time(1000) / time(100) <= 12 for both.
 2. Length: N = 10 clips of L frames for each L in ``--lengths``, the same rows plus ``tpl previous`` (the
    defaults before issue 12's length work: the fit on every frame, ``fit_length=None``, the localization net on
-   every frame, ``loc_length=None``, all clips in one batch) and ``tpl epochs=100``. Target: tpl at L = 1024
+   every frame, ``loc_length=None``, all clips in one batch, the refinement on every frame, ``refine_length=None``,
+   300 steps) and ``tpl epochs=300`` (today's defaults with the 300 steps of before). Target: tpl at L = 1024
    within 3x of dtw.
 3. ``--takes``: the set the issue quotes (20 real takes of 526-1283 frames with 60 channels, where the default
    ``tpl`` took 577 s and ``dtw`` 8 s), as synthetic random walks of those lengths and width.
@@ -36,11 +37,11 @@ import numpy as np
 CHANNELS = 32
 NOISE = 0.5  # accuracy set: per-channel noise, in units of the channel's std over the source clip
 CASE_FLAG = "--case"
-FEW_EPOCHS = 100
-PREVIOUS = {"fit_length": None, "loc_length": None, "refine_length": None,
-            "batch_size": 1_000_000}  # every frame, every clip in one batch
+MORE_EPOCHS = 300  # tpl's default before 2026-11-28 (now 100)
+PREVIOUS = {"fit_length": None, "loc_length": None, "refine_length": None, "epochs": MORE_EPOCHS,
+            "batch_size": 1_000_000}  # every frame, every clip in one batch, 300 steps
 TPL_VARIANTS = {"dtw": ("dtw", {}), "tpl": ("tpl", {}), "tpl previous": ("tpl", PREVIOUS),
-                f"tpl epochs={FEW_EPOCHS}": ("tpl", {"epochs": FEW_EPOCHS})}
+                f"tpl epochs={MORE_EPOCHS}": ("tpl", {"epochs": MORE_EPOCHS})}
 TAKES = (20, 526, 1283, 60)  # the issue's set: 20 takes of 526-1283 frames, 60 channels
 RETIMINGS = ((0.25, 0, 0, 0.0), (0.22, 20, 8, 0.3), (0.28, 8, 0, -0.3), (0.24, 30, 0, 0.2), (0.26, 0, 15, -0.2),
              (0.23, 12, 4, 0.4))  # (tempo, lead_in, tail, ease)

@@ -4,7 +4,7 @@ TPL's encoder maps each clip to a 1-D latent ``Z_i`` on its own time axis; the D
 on the common timeline (``Z~_i = Z_i o g_i``). Before alignment the curves of different performers peak at
 different moments; after it they lie on top of each other where the method works.
 
->>> curves = tpl_latents(features, epochs=300)  # doctest: +SKIP
+>>> curves = tpl_latents(features, epochs=100)  # doctest: +SKIP
 >>> curves.after.shape  # (clips, timeline steps)  # doctest: +SKIP
 (12, 150)
 """
@@ -42,7 +42,7 @@ class LatentCurves:
         return [np.asarray(lab) for lab in labels], after
 
 
-def tpl_latents(features: list[Features], *, model: str | Path | None = None, epochs: int = 300, seed: int = 0,
+def tpl_latents(features: list[Features], *, model: str | Path | None = None, epochs: int = 100, seed: int = 0,
                 progress: bool = False) -> LatentCurves:
     """The TPL latent of every clip before and after alignment: from a ``mvsync train --algo tpl`` checkpoint
     (``model``), else from a TPL fitted on the clips, as ``mvsync sync --method tpl`` fits it (``epochs`` steps)."""

@@ -32,7 +32,7 @@ def add_parser(sub, common) -> None:
                                        "alignment, coloured by phase label when --labels are given, else by time.")
     _add_common(f)
     f.add_argument("--model", metavar="CKPT", help="a checkpoint of mvsync train --algo tpl (default: fit TPL on the clips)")
-    f.add_argument("--epochs", type=int, default=300, help="fitting steps without --model (default: 300)")
+    f.add_argument("--epochs", type=int, default=100, help="fitting steps without --model (default: 100, as sync)")
     _add_labels(f)
     _add_clips(f, 20)
     f = figures.add_parser("frames", parents=[common], help="five moments of every clip before and after sync",

@@ -1,6 +1,6 @@
 """The optimisation loop that fits DTAN and TPL (nanoGPT-like: one readable loop).
 
-A :class:`Trainer` owns the model, the AdamW optimizer, one ``torch.Generator`` for every random draw of training
+A :class:`Trainer` owns the model, the AdamW optimizer (:mod:`.adamw`: torch's update without ``torch.optim``), one ``torch.Generator`` for every random draw of training
 (batch order and VAE noise, drawn on CPU so runs match across devices) and the epoch counter. Its state saves
 and loads, so a run that stops and resumes follows the same path as an uninterrupted one.
 
@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ...errors import ConfigError, InputError
+from .adamw import AdamW
 from .distributed import current, data_parallel
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Trainer:
         self.config = config
         self.progress = progress
         self.desc = desc  # the progress bar's label
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.epoch = 0
         self.history: list[dict[str, float]] = []
