@@ -160,6 +160,21 @@ def test_refine_options_are_checked():
         TPLAligner(**QUICK, refine_band=0.0).fit(seqs)
     with pytest.raises(ConfigError, match="refine_below: must be a number >= 0"):
         TPLAligner(**QUICK, refine_below=-0.1).fit(seqs)
+    with pytest.raises(ConfigError, match="refine_length: must be an int >= 2 or None"):
+        TPLAligner(**QUICK, refine_length=1.5).fit(seqs)
+
+
+def test_refine_length_runs_the_refinement_coarse_to_fine():
+    seqs, _, _ = warped_clips(n=4, seed=1)  # 50-80 frames
+    masks = [np.ones(len(s), bool) for s in seqs]
+    plain = TPLAligner(**QUICK, refine=0).fit(seqs)
+    coarse = TPLAligner(**QUICK, refine=3, refine_below=10.0, refine_length=20).fit(seqs)  # blocks of 4 frames
+    data = standardize_set(seqs, masks)
+    expected = refine_frame_maps(data, masks, plain.frame_maps_, n_iter=3, band=0.2, coarse_length=20)
+    every_frame = refine_frame_maps(data, masks, plain.frame_maps_, n_iter=3, band=0.2, coarse_length=None)
+    for fm, want in zip(coarse.frame_maps_, expected):
+        np.testing.assert_array_equal(fm, want)
+    assert any(not np.array_equal(a, b) for a, b in zip(expected, every_frame))
 
 
 def test_fit_length_fits_on_downsampled_clips_and_maps_the_full_ones():

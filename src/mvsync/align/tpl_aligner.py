@@ -101,6 +101,11 @@ class TPLAligner(VideoAligner):
         round costs a few ms per clip), the half-width of its DTW search band around the TPL map, as a fraction
         of each clip's length, and the prototype residual along the refined maps below which they are kept
         (see the module notes; a large value keeps them always). Applies with ``model`` too.
+    refine_length : int or None
+        Coarse to fine: when the timeline or a clip is longer than this, the refinement's rounds run on the clips
+        averaged over blocks of frames, then at most 2 rounds on every frame near the coarse result (None: every
+        round on every frame). On 6 retimed copies of about 1000 frames it took 0.26 s instead of 0.86 s, with a
+        mean error of 0.42 frames instead of 0.53 (:func:`~mvsync.align.prototype_refine.refine_frame_maps`).
     fit_length : int or None
         Test-time fitting sees each clip time-downsampled to at most this many frames (evenly spaced frames; None:
         every frame). The warps live on normalised time [0, 1], so they apply to the full clips unchanged, and the
@@ -121,7 +126,8 @@ class TPLAligner(VideoAligner):
         n_recurrences: int = 1, loc_filters: int = 8, loc_depth: int = 3, widths: tuple[int, ...] = (32, 16),
         loc_length: int | None = 64, batch_size: int = 64, variational: bool = False, latent_norm: str = "clip",
         recenter: bool = True, refine: int = 4, refine_band: float = 0.2, refine_below: float = 0.5,
-        fit_length: int | None = 256, refine_length: int | None = 256, seed: int = 0, device: str = "cpu", progress: bool = False,
+        refine_length: int | None = 256, fit_length: int | None = 256, seed: int = 0, device: str = "cpu",
+        progress: bool = False,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -197,12 +203,10 @@ class TPLAligner(VideoAligner):
         if isinstance(self.refine_below, bool) or not isinstance(self.refine_below, (int, float)) \
                 or not self.refine_below >= 0:
             raise ConfigError(f"refine_below: must be a number >= 0 (got {self.refine_below!r})")
-        if self.fit_length is not None and (isinstance(self.fit_length, bool) or not isinstance(self.fit_length, int)
-                                            or self.fit_length < 2):
-            raise ConfigError(f"fit_length: must be an int >= 2 or None (got {self.fit_length!r})")
-        if self.refine_length is not None and (isinstance(self.refine_length, bool)
-                                               or not isinstance(self.refine_length, int) or self.refine_length < 2):
-            raise ConfigError(f"refine_length: must be an int >= 2 or None (got {self.refine_length!r})")
+        for name in ("fit_length", "refine_length"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+                raise ConfigError(f"{name}: must be an int >= 2 or None (got {value!r})")
         if not isinstance(self.widths, (tuple, list)):
             raise ConfigError(f"widths: must be a tuple of positive ints (got {self.widths!r})")
         if self.model is None:
