@@ -162,6 +162,10 @@ def test_refine_options_are_checked():
         TPLAligner(**QUICK, refine_below=-0.1).fit(seqs)
     with pytest.raises(ConfigError, match="refine_length: must be an int >= 2 or None"):
         TPLAligner(**QUICK, refine_length=1.5).fit(seqs)
+    with pytest.raises(ConfigError, match="recenter: must be True or False"):
+        TPLAligner(**QUICK, recenter="no").fit(seqs)  # a truthy string would have meant True
+    with pytest.raises(ConfigError, match="variational: must be True or False"):
+        TPLAligner(**QUICK, variational=1).fit(seqs)
 
 
 def test_refine_length_runs_the_refinement_coarse_to_fine():

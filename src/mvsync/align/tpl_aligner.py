@@ -203,6 +203,9 @@ class TPLAligner(VideoAligner):
         if isinstance(self.refine_below, bool) or not isinstance(self.refine_below, (int, float)) \
                 or not self.refine_below >= 0:
             raise ConfigError(f"refine_below: must be a number >= 0 (got {self.refine_below!r})")
+        for name in ("recenter", "variational"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ConfigError(f"{name}: must be True or False (got {getattr(self, name)!r})")
         for name in ("fit_length", "refine_length"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):

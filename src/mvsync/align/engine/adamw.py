@@ -34,7 +34,7 @@ class AdamW:
         if not self.params:
             raise ConfigError("AdamW: got an empty parameter list")
         self.lr, self.betas, self.eps, self.weight_decay = lr, tuple(betas), eps, weight_decay
-        self.state: dict[int, dict[str, Tensor]] = {}  # by parameter index: step, exp_avg, exp_avg_sq
+        self.state: dict[int, dict[str, Any]] = {}  # by parameter index: step (int), exp_avg, exp_avg_sq
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
@@ -53,24 +53,22 @@ class AdamW:
         for i in live:
             if i not in self.state:
                 p = self.params[i]
-                self.state[i] = {"step": torch.tensor(0.0), "exp_avg": torch.zeros_like(p),
-                                 "exp_avg_sq": torch.zeros_like(p)}
+                self.state[i] = {"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
+            self.state[i]["step"] += 1
         params = [self.params[i] for i in live]
         grads = [p.grad for p in params]
         exp_avgs = [self.state[i]["exp_avg"] for i in live]
         exp_avg_sqs = [self.state[i]["exp_avg_sq"] for i in live]
-        steps = [self.state[i]["step"] for i in live]
-        torch._foreach_add_(steps, 1.0)
         beta1, beta2 = self.betas
         if self.weight_decay != 0:
             torch._foreach_mul_(params, 1 - self.lr * self.weight_decay)
         torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
         torch._foreach_mul_(exp_avg_sqs, beta2)
         torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
-        # Parameters that joined later have fewer steps: group them by step count (usually one group).
-        by_step: dict[float, list[int]] = {}
-        for k, step in enumerate(steps):
-            by_step.setdefault(step.item(), []).append(k)
+        # Parameters that got gradients later have had fewer steps: one group per step count (usually one).
+        by_step: dict[int, list[int]] = {}
+        for k, i in enumerate(live):
+            by_step.setdefault(self.state[i]["step"], []).append(k)
         for step, members in by_step.items():
             bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
             denom = torch._foreach_sqrt([exp_avg_sqs[k] for k in members])
@@ -84,8 +82,9 @@ class AdamW:
         group = {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
                  "amsgrad": False, "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
                  "fused": None, "decoupled_weight_decay": True, "params": list(range(len(self.params)))}
-        return {"state": {i: {k: v.clone() for k, v in s.items()} for i, s in self.state.items()},
-                "param_groups": [group]}
+        state = {i: {"step": torch.tensor(float(s["step"])), "exp_avg": s["exp_avg"].clone(),
+                     "exp_avg_sq": s["exp_avg_sq"].clone()} for i, s in self.state.items()}
+        return {"state": state, "param_groups": [group]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Load :meth:`state_dict`'s output, or ``torch.optim.AdamW``'s (one group, default options)."""
@@ -102,6 +101,6 @@ class AdamW:
         for index, saved in state["state"].items():
             k = group["params"].index(int(index))
             p = self.params[k]
-            self.state[k] = {"step": torch.as_tensor(saved["step"], dtype=torch.float32).clone().cpu(),
+            self.state[k] = {"step": int(round(float(saved["step"]))),
                              "exp_avg": saved["exp_avg"].to(device=p.device, dtype=p.dtype).clone(),
                              "exp_avg_sq": saved["exp_avg_sq"].to(device=p.device, dtype=p.dtype).clone()}
