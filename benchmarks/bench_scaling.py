@@ -111,12 +111,17 @@ def takes_table(labels: list[str]) -> None:
     print(f"\nThe issue's takes: {n} clips of {shortest}-{longest} frames, {channels} channels (synthetic)")
     print("| method | time (s) | peak RSS (MiB) | growth in fit (MiB) | time / dtw |")
     print("|---|---|---|---|---|")
+    for label, r, vs_dtw in against_dtw(labels, lambda label: measure(label, 0, 0, takes=True)):
+        print(f"| {label} | {r['time_s']:.2f} | {r['peak_mib']:.0f} | {r['fit_mib']:.0f} | {vs_dtw:.1f} |", flush=True)
+
+
+def against_dtw(labels: list[str], run):
+    """``(label, run(label), its time / dtw's)`` for each row, dtw first (the ratio's baseline)."""
     dtw_time = None
-    for label in ["dtw", *[m for m in labels if m != "dtw"]]:  # dtw first: the ratio's baseline
-        r = measure(label, 0, 0, takes=True)
-        dtw_time = dtw_time or r["time_s"]
-        print(f"| {label} | {r['time_s']:.2f} | {r['peak_mib']:.0f} | {r['fit_mib']:.0f} | "
-              f"{r['time_s'] / dtw_time:.1f} |", flush=True)
+    for label in ["dtw", *[m for m in labels if m != "dtw"]]:
+        result = run(label)
+        dtw_time = dtw_time or result["time_s"]
+        yield label, result, result["time_s"] / dtw_time
 
 
 def accuracy(labels: list[str]) -> None:
@@ -139,16 +144,16 @@ def accuracy(labels: list[str]) -> None:
           f"{min(map(len, seqs))}-{max(map(len, seqs))} frames, Gaussian noise of {NOISE} std per channel")
     print("| method | time (s) | median error (source frames) | p95 | mean | time / dtw |")
     print("|---|---|---|---|---|---|")
-    dtw_time = None
-    for label in ["dtw", *[m for m in labels if m != "dtw"]]:  # dtw first: the time ratio's baseline
+    def run(label: str) -> dict:
         method, params = TPL_VARIANTS[label]
         start = time.perf_counter()
         aligner = create_aligner(method, **params).fit(seqs)
-        elapsed = time.perf_counter() - start
-        dtw_time = dtw_time or elapsed
-        errors = _content_errors(aligner.frame_maps_, contents)
-        print(f"| {label} | {elapsed:.1f} | {np.median(errors):.2f} | {np.percentile(errors, 95):.2f} | "
-              f"{errors.mean():.2f} | {elapsed / dtw_time:.1f} |", flush=True)
+        return {"time_s": time.perf_counter() - start, "errors": _content_errors(aligner.frame_maps_, contents)}
+
+    for label, r, vs_dtw in against_dtw(labels, run):
+        errors = r["errors"]
+        print(f"| {label} | {r['time_s']:.1f} | {np.median(errors):.2f} | {np.percentile(errors, 95):.2f} | "
+              f"{errors.mean():.2f} | {vs_dtw:.1f} |", flush=True)
 
 
 def _content_errors(frame_maps: list[np.ndarray], contents: list[np.ndarray]) -> np.ndarray:

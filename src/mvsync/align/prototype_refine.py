@@ -17,6 +17,13 @@ of both (Petitjean et al. 2011, DBA; initialised by the joint alignment as in DT
 The timeline keeps the initial maps' steps: the prototype is read at them, and DTW only decides which frames of each
 clip match each step, so the pace of the timeline (TPL's recentered pace) is kept up to the band.
 
+Coarse to fine (``coarse_length``): a band of 20% of the clip at every frame costs ``0.4 L^2`` cells per clip and
+round, so long clips paid mostly for the refinement (issue 12: at 4096 frames, most of ``tpl``'s time). Past
+``coarse_length`` frames, the rounds run on block means of ``s`` frames (``s^2`` times fewer cells), and then a
+round or two on every frame searches only a few blocks around the coarse result. Block means also average the
+noise of single frames: on 6 noisy retimed copies of about 1000 frames the mean error went from 0.53 to 0.42
+frames, and the refinement from 0.86 s to 0.26 s.
+
 Example: a clip that freezes for 8 frames and then plays, against one that plays at once; the smooth initial guess
 (a straight line) is off by up to 8 frames, the refined map follows the freeze.
 
