@@ -45,6 +45,9 @@ import numpy as np
 from .banded_dtw import banded_dtw_path
 from .dtw import path_to_frame_map
 
+FINE_BAND = 2  # coarse to fine: the fine rounds search this many blocks either side of the coarse result
+FINE_ROUNDS = 2  # coarse to fine: most rounds on every frame after the coarse ones
+
 
 def refine_frame_maps(
     seqs: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray], *, n_iter: int = 4,
@@ -87,10 +90,6 @@ def refine_frame_maps(
                                            len(s) - 1)) for c, s in zip(coarse, seqs)]
     windows = [_band_window(g, len(s), FINE_BAND * stride) for g, s in zip(guess, seqs)]
     return _dba(seqs, masks, guess, windows, FINE_ROUNDS)
-
-
-FINE_BAND = 2  # coarse to fine: the fine rounds search this many blocks either side of the coarse result
-FINE_ROUNDS = 2  # coarse to fine: most rounds on every frame after the coarse ones
 
 
 def _dba(seqs: list[np.ndarray], masks: list[np.ndarray], maps: list[np.ndarray],

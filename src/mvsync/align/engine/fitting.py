@@ -1,8 +1,9 @@
 """The optimisation loop that fits DTAN and TPL (nanoGPT-like: one readable loop).
 
-A :class:`Trainer` owns the model, the AdamW optimizer (:mod:`.adamw`: torch's update without ``torch.optim``), one ``torch.Generator`` for every random draw of training
-(batch order and VAE noise, drawn on CPU so runs match across devices) and the epoch counter. Its state saves
-and loads, so a run that stops and resumes follows the same path as an uninterrupted one.
+A :class:`Trainer` owns the model, the AdamW optimizer (:mod:`.adamw`: torch's update without ``torch.optim``),
+one ``torch.Generator`` for every random draw of training (batch order and VAE noise, drawn on CPU so runs match
+across devices) and the epoch counter. Its state saves and loads, so a run that stops and resumes follows the same
+path as an uninterrupted one.
 
 Under ``torchrun`` (a process group is initialised, see :mod:`.distributed`) the model is wrapped in
 ``DistributedDataParallel``; every rank draws the same global batches, and the objective runs the net on its own
