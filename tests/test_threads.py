@@ -1,13 +1,16 @@
 """torch's thread count: set for a call and restored, capped at the usable cores, --threads checked up front."""
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 
 from mvsync.cli import main
 from mvsync.errors import ConfigError
-from mvsync.threads import available_cores, default_threads, idle_cores, torch_threads
+from mvsync.threads import available_cores, busy_cores, default_threads, idle_cores, torch_threads
 
 
 def test_a_given_count_holds_inside_the_call_and_the_old_one_comes_back():
@@ -37,6 +40,23 @@ def test_the_default_caps_at_the_usable_cores_and_never_raises_a_smaller_choice(
         torch.set_num_threads(1)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # torchrun's: left as it is
     assert default_threads() is None
+
+
+def test_a_job_started_just_before_counts_though_the_load_average_lags(monkeypatch):
+    """A process spinning for a second barely moves the 1-minute load average; /proc/stat sees its core busy."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)  # interpreter start-up, then it spins
+        busy = busy_cores(0.3)
+        assert busy is not None and busy >= 0.8, busy  # at least its own core (more if the machine is loaded)
+        if available_cores() == os.cpu_count() == 2:  # this project's machine and CI: one core left
+            torch.set_num_threads(2)
+            assert default_threads() == 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+        torch.set_num_threads(1)
 
 
 @pytest.mark.parametrize("bad", [0, -2, True, 1.5])
