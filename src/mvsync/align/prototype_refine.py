@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
 from .banded_dtw import banded_dtw_path
 from .dtw import path_to_frame_map
 
@@ -70,26 +71,36 @@ def refine_frame_maps(
         Coarse to fine: when the timeline or a clip is longer than this, the ``n_iter`` rounds run on the clips and
         the timeline averaged over blocks of ``s`` frames (``s`` the smallest stride that brings every one within
         this length), then at most :data:`FINE_ROUNDS` rounds on every frame, within ``FINE_BAND`` blocks of the
-        coarse result. The wide search then costs ``s^2`` times less; the fine rounds search a few blocks only.
+        coarse result (times the clip's frames per timeline step, when it has more than one). The wide search then costs ``s^2`` times less; the fine rounds search a few blocks only.
         None: every round on every frame.
 
     Returns the refined monotone maps ``(T,)`` (no NaN; the caller masks frames without content).
     """
     initial = [np.asarray(f, np.float64) for f in frame_maps]
     longest = max(len(initial[0]), *(len(s) for s in seqs))
+    if coarse_length is not None and (not isinstance(coarse_length, (int, np.integer)) or coarse_length < 2):
+        raise ConfigError(f"coarse_length: must be an int >= 2 or None (got {coarse_length!r})")
     stride = 1 if coarse_length is None or n_iter == 0 else -(-longest // coarse_length)
     if stride == 1:
         return _dba(seqs, masks, initial, [_band_window(f, len(s), band * len(s)) for f, s in zip(initial, seqs)],
                     n_iter)
     coarse_seqs, coarse_masks = zip(*(_block_means(s, m, stride) for s, m in zip(seqs, masks)))
-    coarse_initial = [_coarse_map(f, len(s), stride) for f, s in zip(initial, coarse_seqs)]
+    n_steps = len(initial[0])
+    step_centres = _block_centres(n_steps, stride)  # (T',) the fine step each coarse step stands for
+    coarse_initial = [_to_blocks(_block_means(f[:, None], np.ones(n_steps, bool), stride)[0][:, 0], len(s), stride)
+                      for f, s in zip(initial, seqs)]
     coarse = _dba(list(coarse_seqs), list(coarse_masks), coarse_initial,
                   [_band_window(f, len(s), band * len(s)) for f, s in zip(coarse_initial, coarse_seqs)], n_iter)
-    steps = (np.arange(len(initial[0])) - (stride - 1) / 2) / stride  # each fine step in coarse step units
-    guess = [np.maximum.accumulate(np.clip(np.interp(steps, np.arange(len(c)), c) * stride + (stride - 1) / 2, 0,
-                                           len(s) - 1)) for c, s in zip(coarse, seqs)]
-    windows = [_band_window(g, len(s), FINE_BAND * stride) for g, s in zip(guess, seqs)]
-    return _dba(seqs, masks, guess, windows, FINE_ROUNDS)
+    guesses, windows = [], []
+    for c, seq in zip(coarse, seqs):
+        frames = _from_blocks(c, len(seq), stride)  # (T',) in the clip's frames, at the coarse steps' centres
+        # the path's ends are fixed (frame 0 at step 0, the last at the last), so they anchor the ends
+        guess = np.interp(np.arange(n_steps), [0, *step_centres, n_steps - 1], [0, *frames, len(seq) - 1])
+        guesses.append(np.maximum.accumulate(np.clip(guess, 0, len(seq) - 1)))
+        # a coarse match is good to about a block of the clip per coarse step, so the band grows with the slope
+        frames_per_step = max(1.0, (len(seq) - 1) / max(n_steps - 1, 1))
+        windows.append(_band_window(guesses[-1], len(seq), FINE_BAND * stride * frames_per_step))
+    return _dba(seqs, masks, guesses, windows, FINE_ROUNDS)
 
 
 def _dba(seqs: list[np.ndarray], masks: list[np.ndarray], maps: list[np.ndarray],
@@ -108,11 +119,23 @@ def _dba(seqs: list[np.ndarray], masks: list[np.ndarray], maps: list[np.ndarray]
     return maps
 
 
-def _coarse_map(frames: np.ndarray, n_blocks: int, stride: int) -> np.ndarray:
-    """A map ``(T,)`` in frames as a map in blocks: the mean over each block of ``stride`` steps, in block units (a
-    block's centre frame ``b * stride + (stride - 1) / 2`` is block ``b``)."""
-    mean = _block_means(frames[:, None], np.ones(len(frames), bool), stride)[0][:, 0]
-    return np.maximum.accumulate(np.clip((mean - (stride - 1) / 2) / stride, 0, n_blocks - 1))
+def _block_centres(length: int, stride: int) -> np.ndarray:
+    """The centre frame of each block of ``stride`` frames ``(ceil(length / stride),)``; the last block may be
+    shorter, and its centre is its own."""
+    starts = np.arange(0, length, stride)
+    return (starts + np.minimum(starts + stride, length) - 1) / 2.0
+
+
+def _to_blocks(frames: np.ndarray, length: int, stride: int) -> np.ndarray:
+    """Fractional frames of a clip of ``length`` frames as fractional block indices (monotone)."""
+    centres = _block_centres(length, stride)
+    return np.maximum.accumulate(np.interp(frames, centres, np.arange(len(centres), dtype=float)))
+
+
+def _from_blocks(blocks: np.ndarray, length: int, stride: int) -> np.ndarray:
+    """Fractional block indices back to fractional frames of a clip of ``length`` frames."""
+    centres = _block_centres(length, stride)
+    return np.interp(blocks, np.arange(len(centres), dtype=float), centres)
 
 
 def _block_means(seq: np.ndarray, mask: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:

@@ -208,7 +208,7 @@ class TPLAligner(VideoAligner):
                 raise ConfigError(f"{name}: must be True or False (got {getattr(self, name)!r})")
         for name in ("fit_length", "refine_length"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2):
                 raise ConfigError(f"{name}: must be an int >= 2 or None (got {value!r})")
         if not isinstance(self.widths, (tuple, list)):
             raise ConfigError(f"widths: must be a tuple of positive ints (got {self.widths!r})")

@@ -64,3 +64,10 @@ def test_refuses_a_state_for_another_model():
         opt.load_state_dict(AdamW(list(model.parameters())[:2]).state_dict())
     with pytest.raises(ConfigError, match="empty"):
         AdamW([])
+    other = torch.nn.Sequential(torch.nn.Conv1d(3, 5, 5), torch.nn.GELU(), torch.nn.Conv1d(5, 2, 3))  # same count
+    train(other, other_opt := AdamW(other.parameters(), lr=0.5), 2)
+    train(model, opt, 3)
+    before = {k: {n: v.clone() for n, v in s.items() if n != "step"} for k, s in opt.state.items()}
+    with pytest.raises(ConfigError, match="has shape"):
+        opt.load_state_dict(other_opt.state_dict())
+    assert opt.lr == 1e-3 and all(torch.equal(opt.state[k]["exp_avg"], before[k]["exp_avg"]) for k in before)

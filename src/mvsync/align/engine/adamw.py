@@ -95,12 +95,18 @@ class AdamW:
         group = groups[0]
         if group.get("amsgrad") or group.get("maximize") or not group.get("decoupled_weight_decay", True):
             raise ConfigError("optimizer state: not plain AdamW (amsgrad, maximize or coupled weight decay)")
-        self.lr, self.betas, self.eps = group["lr"], tuple(group["betas"]), group["eps"]
-        self.weight_decay = group["weight_decay"]
-        self.state = {}
+        state_by_param = {}
         for index, saved in state["state"].items():
+            if int(index) not in group["params"]:
+                raise ConfigError(f"optimizer state: moments for parameter {index}, which its group does not list")
             k = group["params"].index(int(index))
             p = self.params[k]
-            self.state[k] = {"step": int(round(float(saved["step"]))),
-                             "exp_avg": saved["exp_avg"].to(device=p.device, dtype=p.dtype).clone(),
-                             "exp_avg_sq": saved["exp_avg_sq"].to(device=p.device, dtype=p.dtype).clone()}
+            if saved["exp_avg"].shape != p.shape:
+                raise ConfigError(f"optimizer state: parameter {k} has shape {tuple(p.shape)}, the saved moments "
+                                  f"{tuple(saved['exp_avg'].shape)}")
+            state_by_param[k] = {"step": int(round(float(saved["step"]))),
+                                 "exp_avg": saved["exp_avg"].to(device=p.device, dtype=p.dtype).clone(),
+                                 "exp_avg_sq": saved["exp_avg_sq"].to(device=p.device, dtype=p.dtype).clone()}
+        self.lr, self.betas, self.eps = group["lr"], tuple(group["betas"]), group["eps"]
+        self.weight_decay = group["weight_decay"]
+        self.state = state_by_param  # only once every entry is read: a bad state leaves the optimizer as it was
