@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "time (long clips; default: every frame); sync.json still "
                                                           "maps the clips' own frames")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="method_params",
-                   help="an option of the method's aligner, repeatable (e.g. --set seed=1, or --set epochs=100 for a "
-                        "faster tpl fit; docs/command_line.md)")
+                   help="an option of the method's aligner, repeatable (e.g. --set seed=1, or --set epochs=300 for "
+                        "tpl's longer fit of before; docs/command_line.md)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
                    help="smooth the features over time (a Gaussian of SIGMA frames) before aligning: for jittery pose "
                         "on still subjects, e.g. 1 (default: 0, off)")

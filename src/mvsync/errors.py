@@ -28,3 +28,17 @@ class OutputExistsError(OutputError):
     """An output already exists and the caller did not ask to overwrite it (``overwrite=True`` / ``force=True``).
 
     The message names the file only; the command line adds its own flag (``--force``) to it."""
+
+
+def check_int_or_none(name: str, value: object, minimum: int) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is None or an int (numpy's too, not a bool) >= ``minimum``.
+
+    >>> check_int_or_none("fit_length", 1, 2)
+    Traceback (most recent call last):
+    ...
+    mvsync.errors.ConfigError: fit_length: must be an int >= 2 or None (got 1)
+    """
+    import numbers
+
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum):
+        raise ConfigError(f"{name}: must be an int >= {minimum} or None (got {value!r})")

@@ -91,12 +91,13 @@ def default_threads() -> int | None:
 
     if os.environ.get("OMP_NUM_THREADS"):
         return None
-    cap = min(torch.get_num_threads(), available_cores())
+    usable = available_cores()
+    cap = min(torch.get_num_threads(), usable)
     if cap <= 1:  # nothing to decide: no need to watch the machine
         return cap
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     busy = busy_cores()
-    return min(cap, idle_cores(available_cores(), os.cpu_count() or 1, max(load, busy or 0.0)))
+    return min(cap, idle_cores(usable, os.cpu_count() or 1, max(load, busy or 0.0)))
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 Why: the prototype refinement (:mod:`~mvsync.align.prototype_refine`) searches each clip's frames within a band
 around a map it already has. Filling the whole ``(T, L)`` matrix and pricing the cells outside out of reach costs
 ``T * L`` cells however narrow the band; here row ``t`` holds only the frames ``lo[t] .. hi[t]``, so a band of ``W``
-frames costs ``T * W``. The rows are ragged (each its own offset), filled one at a time with the same vectorised
-recurrence as :func:`~mvsync.align.dtw.dtw_path`.
+frames costs ``T * W``. The rows are ragged (each its own offset), filled one at a time by a vectorised recurrence.
+:func:`~mvsync.align.dtw.dtw_path` is the same DP with every window the whole row (:func:`dtw_rows`).
 
 Steps (1, 0), (0, 1), (1, 1), from (0, 0) to (T - 1, L - 1). The windows must be non-decreasing, start at frame 0,
 end at frame ``L - 1``, and each must reach the previous one (``lo[t] <= hi[t - 1] + 1``), so a path exists.
@@ -35,8 +35,14 @@ def banded_dtw_path(
     _check_windows(lo, hi, len(a), len(b))
     rows = [np.linalg.norm(b[lo[t]:hi[t] + 1] - a[t], axis=1) for t in range(len(a))]
     _neutralise_invalid(rows, mask_a, mask_b, lo, hi)
+    return dtw_rows(rows, lo, hi)[1]
+
+
+def dtw_rows(rows, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(total cost, path (K, 2))`` of DTW over cost rows: row ``t`` (an array, or a row of a full matrix) holds the
+    costs of frames ``lo[t] .. hi[t]``. Ties go to the diagonal step, then the step from the row above."""
     acc = _fill(rows, lo, hi)
-    return _backtrack(acc, lo, hi)
+    return float(acc[-1][-1]), _backtrack(acc, lo, hi)
 
 
 def _check_windows(lo: np.ndarray, hi: np.ndarray, n_rows: int, n_cols: int) -> None:
@@ -58,18 +64,19 @@ def _neutralise_invalid(rows: list[np.ndarray], mask_a, mask_b, lo: np.ndarray, 
         r[bad] = neutral
 
 
-def _fill(rows: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+def _fill(rows, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
     """Accumulated costs, one array per row over its window.
 
     With ``m[j] = min(D[t-1, j-1], D[t-1, j])`` (inf outside the previous window), ``D[t, j] = c[t, j] + min(m[j],
     D[t, j-1])`` unrolls to the row's cumulative cost plus a prefix minimum, one vectorised pass per row.
     """
+    lo, hi = lo.tolist(), hi.tolist()  # plain ints: numpy scalars cost more than the row's arithmetic
     acc = [np.cumsum(rows[0])]
     for t in range(1, len(rows)):
-        prev, start = acc[-1], lo[t - 1]
-        ext = np.full(hi[t] - lo[t] + 2, np.inf)  # previous row at frames lo[t] - 1 .. hi[t]
-        first, last = max(lo[t] - 1, start), min(hi[t], hi[t - 1])
-        ext[first - lo[t] + 1:last - lo[t] + 2] = prev[first - start:last - start + 1]
+        prev, start, first_col, last_col = acc[-1], lo[t - 1], lo[t], hi[t]
+        ext = np.full(last_col - first_col + 2, np.inf)  # previous row at frames lo[t] - 1 .. hi[t]
+        first, last = max(first_col - 1, start), min(last_col, hi[t - 1])
+        ext[first - first_col + 1:last - first_col + 2] = prev[first - start:last - start + 1]
         best_from_above = np.minimum(ext[:-1], ext[1:])
         cost = rows[t]
         row_cum = np.cumsum(cost)
@@ -78,10 +85,12 @@ def _fill(rows: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> list[np.nda
 
 
 def _backtrack(acc: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    lo, hi = lo.tolist(), hi.tolist()
+
     def at(t: int, j: int) -> float:
         return acc[t][j - lo[t]] if lo[t] <= j <= hi[t] else np.inf
 
-    t, j = len(acc) - 1, int(hi[-1])
+    t, j = len(acc) - 1, hi[-1]
     path = [(t, j)]
     while t > 0 or j > 0:
         if t == 0:

@@ -15,6 +15,7 @@ from scipy.spatial.distance import cdist
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, InputError
+from .banded_dtw import dtw_rows
 from .base import ALIGNERS, VideoAligner
 from .standardizer import standardize_set
 
@@ -25,36 +26,15 @@ def dtw_path(cost: np.ndarray) -> tuple[float, np.ndarray]:
     Returns ``(total cost, path (K, 2))`` from (0, 0) to (N-1, M-1). Each row is filled in one
     vectorised pass: with ``m[j] = min(D[i-1, j-1], D[i-1, j])`` the recurrence
     ``D[i, j] = c[i, j] + min(m[j], D[i, j-1])`` unrolls to a prefix minimum of
-    ``m[k] - C[k-1]`` plus the row's cumulative cost ``C[j]``.
+    ``m[k] - C[k-1]`` plus the row's cumulative cost ``C[j]`` (:func:`~.banded_dtw.dtw_rows`, with
+    every row's window the whole row).
 
     >>> total, path = dtw_path(np.array([[0., 1.], [1., 0.]]))
     >>> total, path.tolist()
     (0.0, [[0, 0], [1, 1]])
     """
     n, m = cost.shape
-    acc = np.empty((n, m))
-    acc[0] = np.cumsum(cost[0])
-    for i in range(1, n):
-        prev = acc[i - 1]
-        best_from_above = np.minimum(prev, np.concatenate([[np.inf], prev[:-1]]))  # (M,)
-        row_cum = np.cumsum(cost[i])
-        acc[i] = row_cum + np.minimum.accumulate(best_from_above - (row_cum - cost[i]))
-    return float(acc[-1, -1]), _backtrack(acc)
-
-
-def _backtrack(acc: np.ndarray) -> np.ndarray:
-    i, j = acc.shape[0] - 1, acc.shape[1] - 1
-    path = [(i, j)]
-    while i > 0 or j > 0:
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            step = np.argmin((acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]))
-            i, j = (i - 1, j - 1) if step == 0 else (i - 1, j) if step == 1 else (i, j - 1)
-        path.append((i, j))
-    return np.array(path[::-1])
+    return dtw_rows(cost, np.zeros(n, int), np.full(n, m - 1))
 
 
 def path_to_frame_map(path: np.ndarray, length: int) -> np.ndarray:

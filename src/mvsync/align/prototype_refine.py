@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import check_int_or_none
 from .banded_dtw import banded_dtw_path
 from .dtw import path_to_frame_map
 
@@ -78,19 +78,17 @@ def refine_frame_maps(
     """
     initial = [np.asarray(f, np.float64) for f in frame_maps]
     longest = max(len(initial[0]), *(len(s) for s in seqs))
-    if coarse_length is not None and (not isinstance(coarse_length, (int, np.integer)) or coarse_length < 2):
-        raise ConfigError(f"coarse_length: must be an int >= 2 or None (got {coarse_length!r})")
+    check_int_or_none("coarse_length", coarse_length, 2)
     stride = 1 if coarse_length is None or n_iter == 0 else -(-longest // coarse_length)
     if stride == 1:
-        return _dba(seqs, masks, initial, [_band_window(f, len(s), band * len(s)) for f, s in zip(initial, seqs)],
-                    n_iter)
+        return _dba(seqs, masks, initial, _windows(initial, seqs, band), n_iter)
     coarse_seqs, coarse_masks = zip(*(_block_means(s, m, stride) for s, m in zip(seqs, masks)))
     n_steps = len(initial[0])
     step_centres = _block_centres(n_steps, stride)  # (T',) the fine step each coarse step stands for
     coarse_initial = [_to_blocks(_block_means(f[:, None], np.ones(n_steps, bool), stride)[0][:, 0], len(s), stride)
                       for f, s in zip(initial, seqs)]
-    coarse = _dba(list(coarse_seqs), list(coarse_masks), coarse_initial,
-                  [_band_window(f, len(s), band * len(s)) for f, s in zip(coarse_initial, coarse_seqs)], n_iter)
+    coarse = _dba(list(coarse_seqs), list(coarse_masks), coarse_initial, _windows(coarse_initial, coarse_seqs, band),
+                  n_iter)
     guesses, windows = [], []
     for c, seq in zip(coarse, seqs):
         frames = _from_blocks(c, len(seq), stride)  # (T',) in the clip's frames, at the coarse steps' centres
@@ -101,6 +99,11 @@ def refine_frame_maps(
         frames_per_step = max(1.0, (len(seq) - 1) / max(n_steps - 1, 1))
         windows.append(_band_window(guesses[-1], len(seq), FINE_BAND * stride * frames_per_step))
     return _dba(seqs, masks, guesses, windows, FINE_ROUNDS)
+
+
+def _windows(maps: list[np.ndarray], seqs, band: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each clip's search window: ``band`` of its length either side of its map."""
+    return [_band_window(f, len(s), band * len(s)) for f, s in zip(maps, seqs)]
 
 
 def _dba(seqs: list[np.ndarray], masks: list[np.ndarray], maps: list[np.ndarray],

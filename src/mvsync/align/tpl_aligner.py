@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, check_int_or_none
 from .base import ALIGNERS, VideoAligner
 from .engine import DTAN, TPL, JointAligner, load_checkpoint
 from .prototype_refine import prototype_residual, refine_frame_maps
@@ -207,9 +207,7 @@ class TPLAligner(VideoAligner):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ConfigError(f"{name}: must be True or False (got {getattr(self, name)!r})")
         for name in ("fit_length", "refine_length"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2):
-                raise ConfigError(f"{name}: must be an int >= 2 or None (got {value!r})")
+            check_int_or_none(name, getattr(self, name), 2)
         if not isinstance(self.widths, (tuple, list)):
             raise ConfigError(f"widths: must be a tuple of positive ints (got {self.widths!r})")
         if self.model is None:

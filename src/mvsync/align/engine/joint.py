@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ...errors import ConfigError, InputError, NotFittedError
+from ...errors import ConfigError, InputError, NotFittedError, check_int_or_none
 from .dtan import DTANet, own_grid, prior_precision
 from .sequences import Series, as_padded, to_numpy_padded
 from .tpl_losses import class_prototypes
@@ -241,10 +241,7 @@ class JointAligner:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"{name}: must be a number >= 0 (got {value!r})")
-        loc_length = self.loc_length  # DTAN's and TPL's
-        if loc_length is not None and (isinstance(loc_length, bool) or not isinstance(loc_length, int)
-                                       or loc_length < 2):
-            raise ConfigError(f"loc_length: must be an int >= 2 or None (got {loc_length!r})")
+        check_int_or_none("loc_length", self.loc_length, 2)  # DTAN's and TPL's
         if not self.prior_length_scale > 0:
             raise ConfigError(f"prior_length_scale: must be > 0 (got {self.prior_length_scale!r})")
         FitConfig(**{k: getattr(self, k) for k in _FIT_PARAMS}).check()
