@@ -44,7 +44,7 @@ RETIMINGS = tuple(Retiming(tempo=t, lead_in=l, tail=tl, ease=e) for t, l, tl, e 
 
 
 # label -> (method, aligner options): "tpl (no refine)" is the smooth TPL warps alone, "tpl" the default (refined).
-METHODS = {"dtw": ("dtw", {}), "tpl (no refine)": ("tpl", {"refine": 0}), "tpl": ("tpl", {})}
+METHODS = {"dtw": ("dtw", {}), "consensus": ("consensus", {}), "tpl (no refine)": ("tpl", {"refine": 0}), "tpl": ("tpl", {})}
 
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples/data")

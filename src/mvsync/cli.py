@@ -188,16 +188,26 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def _confidence_table(result) -> str:
-    """How well each clip matches the others after sync: one row per clip, outliers marked."""
+    """How well each clip matches the others after sync, and, where the method reports it, how far its map departs
+    from a linear stretch and how uncertain it is: one row per clip, outliers and uncertain clips marked."""
+    from .sync import UNCERTAIN_PCT
+
     mismatch = result.extra.get("mismatch") or []
     known = [m for m in mismatch if m is not None]
     median = statistics.median(known) if known else None
     outliers = set(result.extra.get("outliers", []))
-    lines = ["clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"]
-    for track, m in zip(result.videos, mismatch):
+    summary = result.extra.get("aligner", {})
+    warp, spread = summary.get("warp_pct"), summary.get("disagreement_pct")
+    header = "clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"
+    lines = [header + (" warp (% of timeline) | uncertainty (%) |" if spread else "")]
+    for k, (track, m) in enumerate(zip(result.videos, mismatch)):
         relative = f"{m / median:.1f}" if m is not None and median else "-"
-        flag = "  <- does not match the others" if track.path in outliers else ""
-        lines.append(f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}{flag}")
+        row = f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}"
+        if spread:
+            row += f" | {warp[k]:.1f} | {spread[k]:.1f}"
+        flags = (["does not match the others"] if track.path in outliers else []) + \
+            (["timing uncertain"] if spread and spread[k] > UNCERTAIN_PCT else [])
+        lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ registries' names, so a new extractor, aligner, trainer, dataset or writer that 
 
 FEATURE_NAMES = ("appearance", "clip", "dino", "pose", "resnet50")  # mvsync.features.FEATURES
 AUTO_FEATURES = "auto"  # not an extractor: pose where a person is found, else appearance (mvsync.features.auto)
-ALIGNER_NAMES = ("dtw", "tpl")  # mvsync.align.ALIGNERS
+ALIGNER_NAMES = ("consensus", "dtw", "tpl")  # mvsync.align.ALIGNERS
 REFERENCE_ALIGNERS = ("dtw",)  # the aligners whose timeline is one clip's (they take a reference)
 TRAINER_NAMES = ("dtan", "sal", "tcc", "tcc+sal", "tcc+tcn", "tcn", "tpl")  # mvsync.train.TRAINERS
 DATASET_NAMES = ("gen_mvs", "penn_action", "pouring")  # mvsync.datasets.DATASETS

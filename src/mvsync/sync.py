@@ -117,6 +117,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     if config.method_options:
         extra["method_options"] = dict(config.method_options)  # the aligner's options the user set (sync --set)
     extra.update(_confidence(features, aligner.frame_maps_))
+    _warn_uncertain(features, extra.get("aligner", {}))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
                         infos=[infos.get(f.path) for f in features])
@@ -137,15 +138,31 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray]) -> dict[
     return {"mismatch": mismatch, "outliers": [str(features[i].path) for i in report.outliers]}
 
 
-def default_method(model: str | Path | None) -> str:
-    """``dtw``, the more accurate method on real unseen clips and on Penn Action today (README, "Methods");
-    ``tpl`` when a trained model is given, since only tpl uses one."""
-    return "tpl" if model is not None else "dtw"
+UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning
+
+
+def _warn_uncertain(features: list[Features], summary: dict[str, Any]) -> None:
+    """A warning naming each clip whose map the method could not pin down: the references it was aligned to place
+    it more than ``UNCERTAIN_PCT`` % of the timeline apart (``consensus``'s ``disagreement_pct``)."""
+    for f, spread in zip(features, summary.get("disagreement_pct", [])):
+        if spread > UNCERTAIN_PCT:
+            log.warning("%s: timing uncertain: the clips it was aligned to place it %.1f%% of the timeline apart "
+                        "(its moments may be off by about that much)", f.path, spread)
+
+
+def default_method(model: str | Path | None, reference: int | None = None) -> str:
+    """``consensus``: on clips of different performers it is the only method that places human-annotated moments
+    better than no warping (``benchmarks/bench_performers.py``), and on retimed copies it stays within a frame or
+    two; ``dtw`` when a reference clip is named (only dtw's timeline is one clip's); ``tpl`` when a trained model is
+    given, since only tpl uses one."""
+    if model is not None:
+        return "tpl"
+    return "dtw" if reference is not None else "consensus"
 
 
 def resolve_config(config: SyncConfig) -> SyncConfig:
     """Fill in the default method and features; a trained model brings its own feature kind, and only tpl takes one."""
-    method = default_method(config.model) if config.method is None else config.method
+    method = default_method(config.model, config.reference) if config.method is None else config.method
     if config.model is None:
         return replace(config, method=method, features=config.features or AUTO_FEATURES)
     from .align.trained_model import load_model
