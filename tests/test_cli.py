@@ -33,7 +33,7 @@ def test_sync_writes_json_and_video(capsys, tmp_path, retimed):
     code, stdout, _ = run(capsys, "sync", *map(str, paths), "-o", str(out), "--features", "appearance", "--cell-size", "96")
     assert code == 0
     data = json.loads((out / "sync.json").read_text())
-    assert data["method"] == "dtw" and len(data["videos"]) == 4  # the default method
+    assert data["method"] == "consensus" and len(data["videos"]) == 4  # the default method
     info = probe(out / "synced.mp4")
     assert info.num_frames == data["timeline"]["length"]
     assert info.fps == pytest.approx(data["timeline"]["fps"])
@@ -283,12 +283,13 @@ def test_outputs_choose_what_sync_writes_and_render_adds_the_rest_without_aligni
     assert sorted(p.name for p in out.iterdir()) == ["alignment.png", "sync.json"]  # json is always written
     data = json.loads((out / "sync.json").read_text())
 
-    from mvsync.align.dtw import DTWAligner
+    from mvsync.align import ALIGNERS
 
     def no_aligning(*args, **kwargs):
         raise AssertionError("mvsync render aligned again")
 
-    monkeypatch.setattr(DTWAligner, "fit", no_aligning)
+    for name in ALIGNERS.names():
+        monkeypatch.setattr(ALIGNERS.get(name), "fit", no_aligning)
     again = tmp_path / "again"
     code, stdout, _ = run(capsys, "render", str(out / "sync.json"), "-o", str(again), "--outputs", "grid",
                           "--cell-size", "64")
@@ -456,8 +457,10 @@ def test_set_passes_aligner_options_checked_by_name_before_any_output(capsys, tm
                           ("fit_length=1", "fit_length: must be an int >= 2")):  # values too, by the aligner's rules
         code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--method", "tpl", "--set", item)
         assert code == 2 and f"--set: {message}" in err and not out.exists(), err
-    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "sample_size=0")  # dtw's
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--method", "dtw", "--set", "sample_size=0")
     assert code == 2 and "--set: sample_size: expected a positive number of clips, got 0" in err
+    code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--set", "penalty=-1")  # the default's option
+    assert code == 2 and "--set: penalty: expected a number from 0 to 100, got -1" in err and not out.exists()
     code, _, err = run(capsys, "sync", *clips, "-o", str(out), "--features", "appearance", "--outputs", "json",
                        "--method", "tpl", "--set", "epochs=3", "--set", "refine=0")
     assert code == 0, err

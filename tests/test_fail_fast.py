@@ -86,7 +86,7 @@ def test_the_library_checks_before_loading_any_model(tmp_path, two_clips):
         "print(sorted(m for m in ('torch', 'mediapipe', 'sklearn') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert out == ["dtw auto [30, 27]", "[]"]
+    assert out == ["consensus auto [30, 27]", "[]"]
     from mvsync import sync
 
     with pytest.raises(ConfigError, match="features: unknown 'posture'; choose one of appearance, .*auto"):
@@ -113,7 +113,10 @@ def _stage_fails(monkeypatch, stage: str, error: type[Exception]) -> None:
     if stage == "features":
         monkeypatch.setattr(sys.modules["mvsync.features"], "extract_features", boom)
     elif stage == "alignment":
-        monkeypatch.setattr(sys.modules["mvsync.align.dtw"].DTWAligner, "fit", boom)
+        from mvsync.align import ALIGNERS
+        from mvsync.sync import default_method
+
+        monkeypatch.setattr(ALIGNERS.get(default_method(None)), "fit", boom)
     elif stage == "render":
         monkeypatch.setattr(sys.modules["mvsync.render.timeline_frames"].TrackCursor, "image_at", boom)
     else:

@@ -23,7 +23,8 @@ def test_sampled_sync_maps_source_frames(retimed):
         info = probe(path)
         assert track.num_frames == info.num_frames == len(content)
         frames = track.source_frame[np.isfinite(track.source_frame)]
-        assert np.all(np.diff(frames) >= 0) and frames.max() >= len(content) - 3  # spans the clip, not its samples
+        # spans the clip (about 200 frames), not its samples (100): the last step shows the mean of a held tail
+        assert np.all(np.diff(frames) >= 0) and frames.max() >= len(content) - 5
         np.testing.assert_allclose(track.source_time, track.source_frame / info.fps, atol=1e-6)
     reference = result.videos[result.extra["reference"]]  # its timeline steps are its samples: every other frame
     np.testing.assert_array_equal(reference.source_frame, np.arange(result.length) * 2)

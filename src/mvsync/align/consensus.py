@@ -5,12 +5,16 @@ fits its noise. On human-annotated repetitions (RepCount) and Penn Action with r
 placed the annotated moments worse than no warping at all (1.3-1.6x its spread). Three changes, each measured on
 those sets (``benchmarks/bench_performers.py``, ``docs/benchmarks.md``):
 
-1. Every clip is first stretched linearly to the common length ``T`` (the median clip length), so that the DTW
-   runs in the space where "no warping" is the diagonal, and the features are smoothed over ``smooth`` steps.
-2. The central clips are found by their distance under that linear stretch (cheap: no DTW), not by DTW cost.
-3. Every clip is aligned to each of the ``references`` most central clips, each map is carried onto the most
-   central clip's time, and the maps' median is kept. Where the references disagree, one reference's noise does
-   not decide the map, and the disagreement itself says how much evidence the clip's map has.
+1. Every clip is stretched linearly to one length, so that the DTW runs in the space where "no warping" is the
+   diagonal, and the central clips are found by their distance under that stretch (cheap: no DTW), not by DTW cost.
+   The timeline is the most central clip's own frames (as ``dtw``'s reference), every clip stretched to its length.
+2. Frame distances are put on one scale per pair with a fixed penalty per step off the stretch
+   (:func:`relative_cost`), where the pair's evidence is weak.
+3. Every clip is aligned to each of the ``references`` most central clips (features smoothed over ``smooth``
+   steps), each map carried onto the most central clip's time, and the maps' median kept: one reference's noise
+   does not decide a map, and the references' disagreement says how much evidence the clip's map has.
+4. A clip that matches the central clip frame for frame (a retimed copy: evidence ratio below ``GATE[0]``) keeps
+   its own unsmoothed DTW map to it instead, the precise one; between the gate's ends the two maps are blended.
 
 Fitted ``summary_`` (saved in ``sync.json`` as ``extra.aligner``): per clip, ``warp_pct``, how far its map departs
 from the linear stretch (mean, % of the timeline), and ``disagreement_pct``, how far the references' maps for it
@@ -20,8 +24,10 @@ warped on weak evidence.
 >>> rng = np.random.default_rng(0)
 >>> base = np.cumsum(rng.normal(size=(60, 3)), axis=0)
 >>> aligner = ConsensusAligner().fit([base, base[::2], np.repeat(base, 2, axis=0)])
->>> [len(m) for m in aligner.frame_maps_], float(np.round(aligner.frame_maps_[2][30]))  # frames 60, 61 show base[30]
-([60, 60, 60], 61.0)
+>>> aligner.reference_, [len(m) for m in aligner.frame_maps_]  # the timeline: clip 0's 60 frames
+(0, [60, 60, 60])
+>>> [float(np.round(m[30])) for m in aligner.frame_maps_]  # base[30] is frame 15 of clip 1, 60 and 61 of clip 2
+[30.0, 15.0, 61.0]
 """
 
 from __future__ import annotations
@@ -45,16 +51,20 @@ class ConsensusAligner(VideoAligner):
         How many of the most central clips every clip is aligned to (at most the number of clips).
     smooth
         Gaussian smoothing of the stretched features over time, sigma in timeline steps (0: off).
+    penalty
+        What a step off the linear stretch costs, in units of a typical frame distance of the pair (see
+        :func:`relative_cost`): 0 lets DTW follow any difference; larger keeps maps closer to the linear stretch.
     length
         Timeline steps (None: the median clip length).
     progress
         Unused (the fit takes ``N * references`` DTWs); accepted like every aligner's.
     """
 
-    def __init__(self, *, references: int = 5, smooth: float = 1.0, length: int | None = None,
+    def __init__(self, *, references: int = 5, smooth: float = 1.0, penalty: float = 1.0, length: int | None = None,
                  progress: bool = False) -> None:
         self.references = references
         self.smooth = smooth
+        self.penalty = penalty
         self.length = length
         self.progress = progress
 
@@ -65,6 +75,8 @@ class ConsensusAligner(VideoAligner):
             raise ConfigError(f"references: expected a positive number of clips, got {self.references!r}")
         if isinstance(self.smooth, bool) or not isinstance(self.smooth, (int, float)) or not 0 <= self.smooth <= 20:
             raise ConfigError(f"smooth: expected a sigma in steps from 0 to 20, got {self.smooth!r}")
+        if isinstance(self.penalty, bool) or not isinstance(self.penalty, (int, float)) or not 0 <= self.penalty <= 100:
+            raise ConfigError(f"penalty: expected a number from 0 to 100, got {self.penalty!r}")
         if self.length is not None and (isinstance(self.length, bool) or not isinstance(self.length, (int, np.integer))
                                         or self.length < 2):
             raise ConfigError(f"length: expected at least 2 timeline steps or None, got {self.length!r}")
@@ -74,22 +86,34 @@ class ConsensusAligner(VideoAligner):
         _check_inputs(seqs, masks)
         self.check_params()
         lengths = [len(s) for s in seqs]
-        steps = int(self.length if self.length is not None else np.median(lengths))
         data = standardize_set(seqs, masks)
-        stretched = [stretch(x, steps) for x in data]  # (T, C) each
-        stretched_masks = [stretch(m[:, None].astype(float), steps)[:, 0] > 0.5 for m in masks]
-        if self.smooth:
-            stretched = [gaussian_filter1d(x, self.smooth, axis=0, mode="nearest") for x in stretched]
-        order = central_order(stretched, stretched_masks)
+        order = central_order(*self._stretch(data, masks, int(np.median(lengths)), smooth=False))
+        first = int(order[0])  # the most central clip: its own pace is the timeline, as dtw's reference
+        steps = int(self.length if self.length is not None else lengths[first])
+        exact, stretched_masks = self._stretch(data, masks, steps, smooth=False)
+        smoothed = self._stretch(data, masks, steps, smooth=True)[0]
         refs = order[: min(self.references, len(seqs))]
-        maps = self._maps_through(refs, stretched, stretched_masks)  # (K, N, T) in stretched frames
-        fused = np.median(maps, axis=0)  # (N, T)
+        maps = self._maps_through(refs, smoothed, stretched_masks)  # (K, N, T) stretched frames
+        direct, ratios = zip(*[_dtw_map(exact, stretched_masks, first, i, self.penalty) if i != first
+                               else (np.arange(steps, dtype=float), 0.0) for i in range(len(seqs))])
+        weight = evidence_gate(np.array(ratios))[:, None]  # (N, 1): 0 where a clip matches the central one closely
+        fused = (1 - weight) * np.array(direct) + weight * np.median(maps, axis=0)  # (N, T)
         scale = (np.asarray(lengths, float) - 1) / (steps - 1)  # stretched frame -> source frame
         self.frame_maps_ = [np.clip(np.maximum.accumulate(m) * s, 0, n - 1) for m, s, n in zip(fused, scale, lengths)]
-        self.reference_ = None
+        self.reference_ = first if self.length is None else None
         self.central_ = [int(r) for r in refs]
         self.summary_ = evidence_summary(fused, maps, steps)
+        self.summary_["evidence_ratio"] = [round(float(r), 3) for r in ratios]
         return self
+
+    def _stretch(self, data: list[np.ndarray], masks: list[np.ndarray], steps: int, *, smooth: bool
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Every clip's features and valid frames stretched linearly to ``steps`` (features smoothed by
+        ``self.smooth`` if ``smooth``)."""
+        stretched = [stretch(x, steps) for x in data]  # (T, C) each
+        if smooth and self.smooth:
+            stretched = [gaussian_filter1d(x, self.smooth, axis=0, mode="nearest") for x in stretched]
+        return stretched, [stretch(m[:, None].astype(float), steps)[:, 0] > 0.5 for m in masks]
 
     def _maps_through(self, refs: np.ndarray, stretched: list[np.ndarray], masks: list[np.ndarray]) -> np.ndarray:
         """``(K, N, T)``: each clip's stretched frame at every step of the first reference's time, through each
@@ -97,11 +121,12 @@ class ConsensusAligner(VideoAligner):
         steps = len(stretched[0])
         first = refs[0]
         out = np.empty((len(refs), len(stretched), steps))
+        identity = np.arange(steps, dtype=float)
         for k, r in enumerate(refs):
-            to_first = np.arange(steps, dtype=float) if r == first else _dtw_map(stretched, masks, first, r)
+            to_first = identity if r == first else _dtw_map(stretched, masks, first, r, self.penalty)[0]
             for i in range(len(stretched)):
-                own = np.arange(steps, dtype=float) if i == r else _dtw_map(stretched, masks, r, i)
-                out[k, i] = np.interp(to_first, np.arange(steps), own)
+                own = identity if i == r else _dtw_map(stretched, masks, r, i, self.penalty)[0]
+                out[k, i] = np.interp(to_first, identity, own)
         return out
 
 
@@ -127,10 +152,47 @@ def central_order(stretched: list[np.ndarray], masks: list[np.ndarray]) -> np.nd
     return np.argsort(total, kind="stable")
 
 
-def _dtw_map(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int) -> np.ndarray:
-    """Clip i's stretched frame at each stretched frame of clip ``ref`` (DTW path, then a monotone map)."""
-    cost = pairwise_cost(stretched[ref], stretched[i], masks[ref], masks[i])
-    return path_to_frame_map(dtw_path(cost)[1], len(stretched[ref]))
+def _dtw_map(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int, penalty: float
+             ) -> tuple[np.ndarray, float]:
+    """Clip i's stretched frame at each stretched frame of clip ``ref`` (DTW path, then a monotone map), and the
+    pair's evidence ratio (:func:`relative_cost`)."""
+    cost, ratio = relative_cost(pairwise_cost(stretched[ref], stretched[i], masks[ref], masks[i]), penalty)
+    return path_to_frame_map(dtw_path(cost)[1], len(stretched[ref])), ratio
+
+
+GATE = (0.25, 0.5)  # evidence ratio (see relative_cost) where the penalty starts, and where it is whole
+
+
+def evidence_gate(ratios: np.ndarray) -> np.ndarray:
+    """0 where the evidence ratio is below ``GATE[0]`` (the clips match frame for frame), 1 above ``GATE[1]``,
+    linear between."""
+    return np.clip((np.asarray(ratios, float) - GATE[0]) / (GATE[1] - GATE[0]), 0.0, 1.0)
+
+
+def relative_cost(cost: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
+    """The pair's frame distances on one scale, with a penalty per step off the linear stretch that grows as the
+    evidence for a warp shrinks; returns ``(cost, evidence ratio)``.
+
+    The evidence ratio is the mean over the first clip's frames of the distance to its closest frame of the other
+    clip, over the pair's median distance: about 0.03-0.3 for retimed copies of one clip (every frame has an exact
+    match), 0.4-1 for two different performers. Across performers every distance carries a large constant (body,
+    camera) that acts as a step penalty of its own, different for every pair: some pairs never leave the diagonal,
+    others follow noise. So the constant (the mean closest distance) is taken out, the rest measured in units of
+    the median distance above it, and a fixed ``penalty`` put in,
+    scaled by ``gate``: 0 below ``GATE[0]`` (copies keep plain DTW's precision), whole above ``GATE[1]``. A DTW
+    path over a square matrix has one cell per step plus one per step off the diagonal, so a constant per cell is a
+    penalty per step.
+
+    >>> cost, ratio = relative_cost(np.array([[5.0, 9.0], [9.0, 5.0]]), 1.0)
+    >>> cost.round(2).tolist(), round(ratio, 2)  # closest 5, median 7: ratio 0.71, the whole penalty of 1
+    ([[1.0, 3.0], [3.0, 1.0]], 0.71)
+    """
+    median = max(float(np.median(cost)), 1e-12)
+    closest = float(cost.min(axis=1).mean())
+    ratio = closest / median
+    gate = float(evidence_gate(np.array([ratio]))[0])
+    floor = gate * closest
+    return np.maximum(cost - floor, 0.0) / max(median - floor, 1e-12) + gate * penalty, ratio
 
 
 def evidence_summary(fused: np.ndarray, maps: np.ndarray, steps: int) -> dict:
