@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", choices=(AUTO_FEATURES, *FEATURE_NAMES),
                    help="per-frame features (default: auto: pose when a person is in most frames of every clip, "
                         "else appearance; or the model's)")
-    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw; tpl when --model is given)")
-    p.add_argument("--reference", type=int, metavar="N", help="dtw: index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: consensus; dtw when --reference is given, tpl when --model is)")
+    p.add_argument("--reference", type=int, metavar="N", help="dtw (implies --method dtw): index (0-based, as given) of the clip whose pace is the timeline (default: the medoid)")
     p.add_argument("--model", metavar="CKPT", help="tpl: a checkpoint from mvsync train (default: fit on the clips)")
     p.add_argument("--fps", type=float, metavar="R", help="sample R frames per second of each clip by presentation "
                                                           "time (long clips; default: every frame); sync.json still "

@@ -1,6 +1,8 @@
 """Issue 10, section 1: every output is a writer in ``WRITERS`` with one signature, and ``render_outputs`` runs the
 chosen ones so that a failure changes nothing."""
 
+import fnmatch
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ def test_every_writer_writes_its_files_inside_out_dir_and_never_overwrites(tmp_p
         assert path.is_file() and path.stat().st_size > 0, path
         assert path.resolve().is_relative_to(tmp_path.resolve()), path  # in out_dir, or a folder of its own there
     written = {p.relative_to(tmp_path).parts[0] for p in paths}
+    assert all(any(fnmatch.fnmatch(top, pattern) for pattern in write.outputs) for top in written), write.outputs
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)  # nothing else left behind
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert sorted(files) == sorted(paths)
@@ -81,3 +84,16 @@ def test_an_existing_output_without_overwrite_changes_nothing(tmp_path, small_re
         render_outputs(small_result, tmp_path, ["json", "alignment"], options=SMALL)
     assert [p.name for p in tmp_path.iterdir()] == ["alignment.png"]  # sync.json was staged, not published
     assert (tmp_path / "alignment.png").read_bytes() == b"my plot"
+
+
+def test_a_run_into_another_results_folder_removes_that_results_outputs(tmp_path, small_result):
+    """A 2-clip result rendered with --force into a 3-clip run's folder leaves no 3-clip output behind; the user's
+    own files stay, and rendering more of the SAME result keeps its other outputs."""
+    render_outputs(small_result, tmp_path, ["alignment", "json"], options=SMALL)
+    (tmp_path / "notes.txt").write_text("mine")
+    render_outputs(small_result, tmp_path, ["json"], options=SMALL, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alignment.png", "notes.txt", "sync.json"]
+    two_clips = replace(small_result, videos=small_result.videos[:2])
+    render_outputs(two_clips, tmp_path, ["json"], options=SMALL, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sync.json"]
+    assert '"videos"' in (tmp_path / "sync.json").read_text()

@@ -6,7 +6,7 @@ placed the annotated moments worse than no warping at all (1.3-1.6x its spread).
 those sets (``benchmarks/bench_performers.py``, ``docs/benchmarks.md``):
 
 1. Every clip is stretched linearly to one length, so that the DTW runs in the space where "no warping" is the
-   diagonal, and the central clips are found by their distance under that stretch (cheap: no DTW), not by DTW cost.
+   diagonal; the central clips are those closest to the others along these DTW paths.
    The timeline is the most central clip's own frames (as ``dtw``'s reference), every clip stretched to its length.
 2. Frame distances are put on one scale per pair with a fixed penalty per step off the stretch
    (:func:`relative_cost`), where the pair's evidence is weak.
@@ -87,7 +87,7 @@ class ConsensusAligner(VideoAligner):
         self.check_params()
         lengths = [len(s) for s in seqs]
         data = standardize_set(seqs, masks)
-        order = central_order(*self._stretch(data, masks, int(np.median(lengths)), smooth=False))
+        order = central_order(*self._stretch(data, masks, int(np.median(lengths)), smooth=True), self.penalty)
         first = int(order[0])  # the most central clip: its own pace is the timeline, as dtw's reference
         steps = int(self.length if self.length is not None else lengths[first])
         exact, stretched_masks = self._stretch(data, masks, steps, smooth=False)
@@ -139,14 +139,25 @@ def stretch(values: np.ndarray, steps: int) -> np.ndarray:
     return (1 - frac) * values[lower] + frac * values[upper]
 
 
-def central_order(stretched: list[np.ndarray], masks: list[np.ndarray]) -> np.ndarray:
-    """Clip indices from the most central: smallest mean frame distance to the other clips, linearly stretched."""
+EXACT_CENTRAL_MAX = 64  # up to this many clips the central ones are ranked by DTW; beyond, by the linear stretch
+
+
+def central_order(stretched: list[np.ndarray], masks: list[np.ndarray], penalty: float) -> np.ndarray:
+    """Clip indices from the most central: the smallest mean distance to the other clips, frame against frame
+    along each pair's DTW path (:func:`relative_cost`), or, past ``EXACT_CENTRAL_MAX`` clips, along the linear
+    stretch (no DTW). Along the linear stretch alone, a still clip of other content looked more central than four
+    retimed copies of a moving one, whose frames only meet once aligned."""
     n = len(stretched)
     total = np.zeros(n)
     for i in range(n):
         for j in range(i + 1, n):
             both = masks[i] & masks[j]
-            d = float(np.linalg.norm(stretched[i] - stretched[j], axis=1)[both].mean()) if both.any() else np.inf
+            if n <= EXACT_CENTRAL_MAX:
+                cost = pairwise_cost(stretched[i], stretched[j], masks[i], masks[j])
+                path = dtw_path(relative_cost(cost, penalty)[0])[1]
+                d = float(cost[path[:, 0], path[:, 1]].mean())
+            else:
+                d = float(np.linalg.norm(stretched[i] - stretched[j], axis=1)[both].mean()) if both.any() else np.inf
             total[i] += d
             total[j] += d
     return np.argsort(total, kind="stable")

@@ -13,7 +13,7 @@ def add_parser(sub, common) -> None:
                                    "render the grid video and print the error against the truth.")
     p.add_argument("-o", "--output", default="mvsync-demo", metavar="DIR", help="output folder (default: ./mvsync-demo)")
     p.add_argument("--features", default="appearance", choices=FEATURE_NAMES, help="per-frame features (default: appearance)")
-    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: dtw, as mvsync sync)")
+    p.add_argument("--method", choices=ALIGNER_NAMES, help="alignment method (default: consensus, as mvsync sync)")
     p.add_argument("--cache-dir", help="feature cache folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing, non-empty DIR")
     p.set_defaults(run=run)

@@ -4,6 +4,7 @@ the chosen ones so that a failure changes nothing in the output folder.
 A writer is one function with one signature (issue 10, section 1)::
 
     @WRITERS.register("name")
+    @writes("name.mp4")  # what it puts at the top of out_dir (fnmatch patterns): an earlier run's are replaced
     def write_name(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool, progress: bool) -> list[Path]
 
 It writes its files inside ``out_dir`` and returns them. Adding an output is one new module with such a function,
@@ -13,6 +14,7 @@ choices from there.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 from pathlib import Path
@@ -25,6 +27,24 @@ from .options import RenderOptions
 
 Writer = Callable[..., list[Path]]
 WRITERS: Registry[Writer] = Registry("writer")
+RESULT_FILE = "sync.json"  # the json writer's file: every run writes it, so it tells whose outputs a folder holds
+
+
+def writes(*patterns: str) -> Callable[[Writer], Writer]:
+    """Declare the names (fnmatch patterns) a writer puts at the top of its output folder, so that a later run into
+    the same folder can tell an earlier run's outputs from the user's own files."""
+    def declare(writer: Writer) -> Writer:
+        writer.outputs = patterns
+        return writer
+
+    return declare
+
+
+def stale_outputs(out_dir: Path, written: list[str]) -> list[Path]:
+    """What a writer makes at the top of ``out_dir`` that this run did not write (an earlier run's outputs)."""
+    patterns = [p for name in WRITERS for p in getattr(WRITERS.get(name), "outputs", ())]
+    return sorted(entry for entry in out_dir.iterdir() if entry.name not in written
+                  and any(fnmatch.fnmatch(entry.name, p) for p in patterns))
 
 
 def render_outputs(
@@ -57,6 +77,7 @@ def render_outputs(
         clashes = [out_dir / top for top in tops if (out_dir / top).exists() and not overwrite]
         if clashes:
             raise OutputExistsError(f"{clashes[0]}: already exists")
+        stale = stale_outputs(out_dir, tops) if overwrite and _another_result(out_dir, staging) else []
         for top in tops:
             final = out_dir / top
             if final.is_dir() and not final.is_symlink():
@@ -64,6 +85,19 @@ def render_outputs(
             elif (final.exists() or final.is_symlink()) and (staging / top).is_dir():
                 final.unlink()
             os.replace(staging / top, final)
+        for entry in stale:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return finals
+
+
+def _another_result(out_dir: Path, staging: Path) -> bool:
+    """Whether ``out_dir`` holds an earlier run's ``sync.json`` that is not the one staged now."""
+    earlier, staged = out_dir / RESULT_FILE, staging / RESULT_FILE
+    if not earlier.is_file():
+        return False
+    return not staged.is_file() or earlier.read_bytes() != staged.read_bytes()

@@ -16,7 +16,7 @@ from ..errors import OutputExistsError
 from ..io import probe
 from ..result import SyncResult
 from .audio import timeline_audio
-from .base import WRITERS
+from .base import WRITERS, writes
 from .options import RenderOptions
 from .timeline_frames import TrackCursor, encode_timeline
 
@@ -31,6 +31,7 @@ def clip_file_names(result: SyncResult) -> list[str]:
 
 
 @WRITERS.register("clips")
+@writes("clips")
 def write_clips(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                 progress: bool = False) -> list[Path]:
     """``out_dir/clips/<name>.mp4`` per clip (see the module docstring), at the timeline's rate and length, encoded

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..atomic import atomic_write
 from ..errors import OutputExistsError
 from ..result import SyncResult
-from .base import WRITERS
+from .base import WRITERS, writes
 from .options import RenderOptions
 
 
@@ -43,6 +43,7 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
 
 
 @WRITERS.register("alignment")
+@writes("alignment.png")
 def write_alignment_plot(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                          progress: bool = False) -> list[Path]:
     """The ``alignment`` writer: ``out_dir/alignment.png`` (see :func:`render_alignment_plot`)."""

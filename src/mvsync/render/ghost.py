@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..io import probe
 from ..result import SyncResult
 from .audio import pair_audio_candidates, timeline_audio
-from .base import WRITERS
+from .base import WRITERS, writes
 from .options import RenderOptions, check_render_options
 from .slowmo import playback_steps
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
@@ -31,6 +31,7 @@ def blend(first: np.ndarray, second: np.ndarray, opacity: float) -> np.ndarray:
 
 
 @WRITERS.register("ghost")
+@writes("ghost.mp4")
 def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                 progress: bool = False) -> list[Path]:
     """``out_dir/ghost.mp4``: the clips ``options.export.pair`` letterboxed into one cell of the grid's size, the

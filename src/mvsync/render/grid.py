@@ -20,7 +20,7 @@ from ..io import probe
 from ..result import SyncResult
 from ..types import VideoInfo
 from .audio import grid_audio
-from .base import WRITERS
+from .base import WRITERS, writes
 from .options import GridOptions, RenderOptions, SlowMo, check_grid_options
 from .slowmo import playback_steps
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
@@ -80,6 +80,7 @@ def render_grid(
 
 
 @WRITERS.register("grid")
+@writes("synced.mp4", "synced_*.mp4")
 def write_grid(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                progress: bool = False) -> list[Path]:
     """The ``grid`` writer: ``out_dir/synced.mp4``, and ``synced_2.mp4``... when the clips fill more than one page

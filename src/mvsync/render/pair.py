@@ -7,7 +7,7 @@ from pathlib import Path
 from ..io import probe
 from ..result import SyncResult
 from .audio import pair_audio_candidates, timeline_audio
-from .base import WRITERS
+from .base import WRITERS, writes
 from .grid import render_cells
 from .options import RenderOptions, check_render_options
 from .slowmo import playback_steps
@@ -16,6 +16,7 @@ PAIR_FILE = "pair.mp4"
 
 
 @WRITERS.register("pair")
+@writes("pair.mp4")
 def write_pair(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                progress: bool = False) -> list[Path]:
     """``out_dir/pair.mp4``: the clips ``options.export.pair`` side by side, labelled like the grid, with the slow-motion

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from ..errors import InputError, OutputExistsError
 from ..io import VideoWriter, is_browser_playable, probe, read_frames
 from ..result import SyncResult, VideoTrack
-from .base import WRITERS
+from .base import WRITERS, writes
 from .options import PlayerOptions, RenderOptions
 
 ASSETS = ("index.html", "player.js", "player.css")
@@ -37,6 +37,7 @@ KEYFRAME_EVERY_S = 0.5  # transcoded clips get a keyframe this often, so that se
 
 
 @WRITERS.register("player")
+@writes("player")
 def write_player(result: SyncResult, out_dir: Path, *, options: RenderOptions, overwrite: bool = False,
                  progress: bool = False) -> list[Path]:
     """The ``player`` writer: the folder ``out_dir/player`` (see :func:`render_player`); returns its files, the page
