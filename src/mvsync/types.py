@@ -17,10 +17,11 @@ class VideoInfo:
     fps: float  # average frames per second
     num_frames: int  # decodable video frames (counted, not guessed, when the container does not say)
     duration_s: float
-    width: int
+    width: int  # as displayed: the container's rotation (phone clips) applied
     height: int
     has_audio: bool
     codec: str
+    rotation: int = 0  # degrees counter-clockwise (0, 90, 180, 270) the decoder's pictures are turned for display
 
 
 @dataclass(frozen=True)

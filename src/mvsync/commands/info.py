@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
                       "num_frames_container": info.num_frames}
             print(json.dumps({**vars(info), **counts, "path": str(info.path)}))
         else:
-            print(f"{info.path}: {info.width}x{info.height} {info.codec}, {info.fps:.3f} fps, {_frame_count(info, decoded)}, "
+            turned = f" (turned {info.rotation} degrees for display)" if info.rotation else ""
+            print(f"{info.path}: {info.width}x{info.height}{turned} {info.codec}, {info.fps:.3f} fps, "
+                  f"{_frame_count(info, decoded)}, "
                   f"{info.duration_s:.2f} s, audio: {'yes' if info.has_audio else 'no'}")
     return 2 if bad else 0
 

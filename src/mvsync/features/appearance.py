@@ -36,7 +36,7 @@ class AppearanceExtractor(FeatureExtractor):
     """
 
     name = "appearance"
-    version = "2"  # 2: the cached rows are the uint8 thumbnails (1: float32 z-scored rows)
+    version = "3"  # 3: frames read upright (display rotation); 2: the cached rows are the uint8 thumbnails
 
     @dataclasses.dataclass(frozen=True)
     class Config(FeatureExtractor.Config):

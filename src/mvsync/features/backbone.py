@@ -97,7 +97,7 @@ class BackboneExtractor(FeatureExtractor):
     """Shared machinery: config checks, weight loading, frame batching. Subclasses set the class
     attributes and :meth:`build`; :meth:`embed` and :meth:`select_state` have defaults."""
 
-    version = "1"
+    version = "2"  # 2: frames read upright (the container's display rotation applied)
     execution_fields = ("batch_size", "device")
     source: ClassVar[WeightSource]
     preprocess: ClassVar[Preprocess]

@@ -38,7 +38,7 @@ class PoseExtractor(FeatureExtractor):
     """
 
     name = "pose"
-    version = "1"
+    version = "2"  # 2: frames read upright (the container's display rotation applied)
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
 
     @dataclasses.dataclass(frozen=True)

@@ -57,19 +57,41 @@ def probe(path: str | Path) -> VideoInfo:
         duration_s = _duration_s(container, stream)
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else (num_frames / duration_s if duration_s else 0.0)
+        rotation = _display_rotation(container, stream)
+        width, height = (ctx.height, ctx.width) if rotation in (90, 270) else (ctx.width, ctx.height)
         info = VideoInfo(
             path=path,
             fps=fps,
             num_frames=int(num_frames),
             duration_s=duration_s or (num_frames / fps if fps else 0.0),
-            width=int(ctx.width),
-            height=int(ctx.height),
+            width=int(width),
+            height=int(height),
             has_audio=bool(container.streams.audio),
             codec=ctx.name,
+            rotation=rotation,
         )
     if info.num_frames == 0 or info.width == 0:
         raise InputError(f"{path}: the video stream has no frames")
     return info
+
+
+def quarter_turns(degrees: float | None) -> int:
+    """A display rotation (degrees counter-clockwise, as FFmpeg's display matrix states it) as the ``k`` of
+    ``np.rot90(image, k)`` that shows the picture upright: 0, 1, 2 or 3."""
+    return int(round((degrees or 0) / 90)) % 4
+
+
+def _display_rotation(container: av.container.InputContainer, stream) -> int:
+    # PyAV exposes the display matrix on decoded frames only: decode the first one (milliseconds), then rewind.
+    try:
+        frame = next(container.decode(stream), None)
+    except av.FFmpegError:  # an undecodable stream: the caller's checks and the reader say why
+        frame = None
+    try:
+        container.seek(0)
+    except av.FFmpegError:
+        pass
+    return 90 * quarter_turns(getattr(frame, "rotation", 0)) if frame is not None else 0
 
 
 def _count_packets(container: av.container.InputContainer, stream, path: Path) -> int:

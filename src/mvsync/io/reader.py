@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..types import Frame
 from .images import is_image_folder, read_image_frames
-from .probe import _reason, open_container
+from .probe import _reason, open_container, quarter_turns
 
 log = logging.getLogger(__name__)
 
@@ -163,12 +163,17 @@ class _TimeSampler:
 
 
 def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    """The frame as displayed: RGB, turned upright by the container's rotation (phone clips), at ``size`` (the
+    displayed ``(width, height)``) when given."""
     # A copy: PyAV's array is a view on the frame's buffer, which FFmpeg's pools hand out again to later frames
     # (with threaded decoding, while the caller may still hold the array: kept frames then change under it).
+    turns = quarter_turns(frame.rotation)
     if size is None:
-        return frame.to_ndarray(format="rgb24").copy()
-    width, height = size
-    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray().copy()
+        image = frame.to_ndarray(format="rgb24")
+    else:
+        width, height = size if turns % 2 == 0 else size[::-1]  # scaled before turning: the coded picture's axes
+        image = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image.copy()
 
 
 def _time_s(frame: av.VideoFrame, start: int, time_base: Fraction, index: int, stream) -> float:
