@@ -18,8 +18,8 @@ from mvsync.cli import main
 from mvsync.datasets.collection import load_collection
 from mvsync.features import save_features
 
-PENN = Path(__file__).resolve().parents[2] / "shared" / "data" / "penn_action"
-pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
+from .data_paths import PENN
+pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason=f"{PENN} is not here (set MVSYNC_DATA)")
 
 # 10 clips of 2 actions (26-132 frames), batches of 7 then 3: slices of 4 + 3, then 2 + 1 rows of different lengths.
 OPTIONS = ["--epochs", "2", "--set", "batch_size=7", "-q"]

@@ -64,3 +64,13 @@ def test_clip_moments_before_the_first_mapped_frame_map_to_the_first_step():
     np.testing.assert_allclose(result.frame_map(1, 0)[:3], [0, 0, 0])
     assert result.frame_map(1, 0)[-1] == pytest.approx(4)  # b's last frame: the timeline's end
     assert np.isnan(result.map_time(-1.0, 1, 0)) and np.isnan(result.map_time(5.0, 1, 0))
+
+
+def test_library_writers_create_the_folders_they_write_into(tmp_path, retimed):
+    """The README's example: ``result.save("out/sync.json")`` and a grid into a folder that does not exist yet."""
+    from mvsync import sync
+    from mvsync.render import render_grid
+
+    result = sync(retimed[0][:2], features="appearance")
+    assert result.save(tmp_path / "new" / "deeper" / "sync.json").exists()
+    assert render_grid(result, tmp_path / "other" / "synced.mp4").stat().st_size > 0

@@ -15,8 +15,8 @@ from mvsync.sync import sync
 
 from .datasets.test_penn_action import write_mat
 
-PENN = Path(__file__).resolve().parents[2] / "shared" / "data" / "penn_action"
-needs_penn = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
+from .data_paths import PENN
+needs_penn = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason=f"{PENN} is not here (set MVSYNC_DATA)")
 
 
 @pytest.fixture(scope="module")
@@ -304,3 +304,17 @@ def test_a_clip_whose_last_frame_has_no_keypoints_gets_a_position_for_every_fram
     positions = model.embed(clip.features)
     assert positions.shape == (clip.features.num_frames, 1) and np.isfinite(positions).all()
     assert (np.diff(positions[:, 0]) >= -1e-6).all()  # still a monotone map
+
+
+@pytest.mark.parametrize("given", [["--action", "ride", "--action", "pedal"], ["--action", "ride,pedal"]])
+def test_several_actions_are_kept_repeated_or_comma_separated(capsys, tmp_path, feature_folder, given):
+    assert main(["train", str(feature_folder), "-o", str(tmp_path / "m.pt"), "--algo", "tcn", "--epochs", "1", "-q",
+                 *given]) == 0
+    assert "of 2 action(s)" in capsys.readouterr().out
+    assert {s.action for s in load_collection(feature_folder, action=["ride", "pedal"])} == {"ride", "pedal"}
+
+
+def test_an_unknown_action_lists_the_actions_there(capsys, tmp_path, feature_folder):
+    assert main(["train", str(feature_folder), "-o", str(tmp_path / "m.pt"), "--action", "ride,squat"]) != 0
+    err = capsys.readouterr().err
+    assert "no clips of action squat; the actions there: pedal, ride" in err and len(err.strip().splitlines()) == 1

@@ -14,14 +14,25 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 
+def ensure_parent(path: str | Path) -> Path:
+    """Create the folder ``path`` is written into (and its parents), or raise :class:`OutputError` naming it."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{path.parent}: cannot create this folder ({err.strerror or err})") from None
+    return path
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on a clean exit it replaces ``path``, otherwise it is removed.
+    """Open a temporary file beside ``path`` (its folder is created if missing); on a clean exit it replaces
+    ``path``, otherwise it is removed.
 
     >>> with atomic_write("/tmp/out.json") as handle:  # doctest: +SKIP
     ...     handle.write("{}")
     """
-    path = Path(path)
+    path = ensure_parent(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     except OSError as err:

@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
                    help="smooth the features over time (a Gaussian of SIGMA frames) before aligning: for jittery pose "
                         "on still subjects, e.g. 1 (default: 0, off)")
+    p.add_argument("--whole", action="store_true",
+                   help="map every clip end to end (default: a clip much shorter than the longest that matches a "
+                        "part of it, e.g. one rep cut from a long recording, is placed on that part, with no content "
+                        "elsewhere)")
     _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as given")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (same as leaving grid out of --outputs)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
@@ -155,7 +159,7 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                           model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps,
-                          smooth=args.smooth, method_options=parse_params(args.method_params))
+                          smooth=args.smooth, partial=not args.whole, method_options=parse_params(args.method_params))
     except ConfigError as err:
         if str(err).startswith("method_options:"):
             raise as_option(err, "--set") from None
@@ -198,15 +202,20 @@ def _confidence_table(result) -> str:
     outliers = set(result.extra.get("outliers", []))
     summary = result.extra.get("aligner", {})
     warp, spread = summary.get("warp_pct"), summary.get("disagreement_pct")
+    partial = result.extra.get("partial", {})
     header = "clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"
     lines = [header + (" warp (% of timeline) | uncertainty (%) |" if spread else "")]
     for k, (track, m) in enumerate(zip(result.videos, mismatch)):
         relative = f"{m / median:.1f}" if m is not None and median else "-"
         row = f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}"
         if spread:
-            row += f" | {warp[k]:.1f} | {spread[k]:.1f}"
+            row += " | - | -" if spread[k] is None else f" | {warp[k]:.1f} | {spread[k]:.1f}"
         flags = (["does not match the others"] if track.path in outliers else []) + \
-            (["timing uncertain"] if spread and spread[k] > UNCERTAIN_PCT else [])
+            (["timing uncertain"] if spread and spread[k] is not None and spread[k] > UNCERTAIN_PCT else [])
+        if track.path in partial:
+            part = partial[track.path]
+            flags.append(f"a part of {Path(part['inside']).name} ({part['from_s']:.1f}-{part['to_s']:.1f} s); "
+                         "no content elsewhere")
         lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
     return "\n".join(lines)
 

@@ -37,6 +37,8 @@ class SyncConfig:
     skip_bad: bool = False  # drop unusable clips with a warning instead of stopping
     fps: float | None = None  # sample each clip at this rate by presentation time (long clips); None: every frame
     smooth: float = 0.0  # Gaussian smoothing of the features over time before aligning, sigma in frames (0: off)
+    partial: bool = True  # look for clips that cover only part of the longest one and place them there (see
+    # mvsync.align.placement); False maps every clip end to end
     feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
     method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
 
@@ -108,8 +110,11 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     failures = list(plan.failures) if config.skip_bad else None
     features, kind, reason = _extract(plan, failures, progress)
     require_two(len(features), len(plan.paths), failures or [])
-    aligner = _fit(features, plan, progress)
+    placements = _placements(features, config)
+    aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
+    if placements:
+        extra["partial"] = _partial_report(features, placements, aligner, plan)
     if getattr(aligner, "summary_", None):
         extra["aligner"] = dict(aligner.summary_)
     if config.smooth:
@@ -121,6 +126,75 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
                         infos=[infos.get(f.path) for f in features])
+
+
+def _placements(features: list[Features], config: SyncConfig) -> dict:
+    """``{clip: Placement}`` for the clips that lie inside the longest one (none with ``partial=False``, or with a
+    trained model or a reference clip, whose timeline the user chose), each named in a log line."""
+    if not config.partial or config.model is not None or config.reference is not None or len(features) < 2:
+        return {}
+    from .align.placement import place_partial_clips
+    from .features import FEATURES
+
+    kind = features[0].kind
+    centred = kind in FEATURES.names() and FEATURES.get(kind).centred_per_clip
+    placed = place_partial_clips([f.values for f in features], [f.valid for f in features],
+                                 [f.times_s for f in features], centred=centred)
+    for i, found in placed.items():
+        host = features[found.host]
+        log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: matched %.2fx as closely as end to end); "
+                    "placed there, no content elsewhere on the timeline", features[i].path,
+                    *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
+                    found.closeness)
+    return placed
+
+
+def _fit_with_placements(features: list[Features], placements: dict, plan: SyncPlan, progress: bool):
+    """The aligner fitted on the clips that cover the whole action, with each placed clip carried onto the timeline
+    through the clip it lies in. With one whole clip left, its own frames are the timeline."""
+    if not placements:
+        return _fit(features, plan, progress)
+    from types import SimpleNamespace
+
+    whole = [i for i in range(len(features)) if i not in placements]
+    host = next(iter(placements.values())).host
+    if len(whole) >= 2:
+        fitted = _fit([features[i] for i in whole], plan, progress)
+        maps = dict(zip(whole, fitted.frame_maps_))
+        ref = getattr(fitted, "reference_", None)
+        reference = whole[ref] if ref is not None else None
+        summary = {key: _spread_over(value, whole, len(features)) if isinstance(value, list) else value
+                   for key, value in (getattr(fitted, "summary_", None) or {}).items()}
+    else:
+        maps, reference, summary = {host: np.arange(features[host].num_frames, dtype=float)}, host, {}
+    for i, found in placements.items():
+        maps[i] = found.rows_at(maps[host])
+    return SimpleNamespace(frame_maps_=[maps[i] for i in range(len(features))], reference_=reference,
+                           summary_=summary)
+
+
+def _spread_over(values: list, whole: list[int], n: int) -> list:
+    """A per-clip list over the whole clips spread over all ``n`` clips (None for a placed clip)."""
+    out: list = [None] * n
+    for i, value in zip(whole, values):
+        out[i] = value
+    return out
+
+
+def _partial_report(features: list[Features], placements: dict, aligner, plan: SyncPlan) -> dict[str, dict]:
+    """``extra.partial``: per placed clip, the clip it lies in, the seconds of that clip it covers, and the stretch
+    of the timeline it has content on."""
+    fps = features[aligner.reference_].fps if aligner.reference_ is not None else features[0].fps
+    report = {}
+    for i, found in placements.items():
+        host = features[found.host]
+        steps = np.flatnonzero(np.isfinite(aligner.frame_maps_[i]))
+        start_s, end_s = np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s)
+        report[str(features[i].path)] = {
+            "inside": str(host.path), "from_s": round(float(start_s), 3), "to_s": round(float(end_s), 3),
+            "timeline_steps": [int(steps[0]), int(steps[-1])] if len(steps) else None,
+            "closeness": round(found.closeness, 3)}
+    return report
 
 
 def _confidence(features: list[Features], frame_maps: list[np.ndarray]) -> dict[str, Any]:
@@ -145,7 +219,7 @@ def _warn_uncertain(features: list[Features], summary: dict[str, Any]) -> None:
     """A warning naming each clip whose map the method could not pin down: the references it was aligned to place
     it more than ``UNCERTAIN_PCT`` % of the timeline apart (``consensus``'s ``disagreement_pct``)."""
     for f, spread in zip(features, summary.get("disagreement_pct", [])):
-        if spread > UNCERTAIN_PCT:
+        if spread is not None and spread > UNCERTAIN_PCT:
             log.warning("%s: timing uncertain: the clips it was aligned to place it %.1f%% of the timeline apart "
                         "(its moments may be off by about that much)", f.path, spread)
 

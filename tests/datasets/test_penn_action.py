@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,9 @@ from mvsync.datasets import DATASETS, PennAction, create_dataset, derived_key_ev
 from mvsync.datasets.penn_action import read_keypoints
 from mvsync.errors import ConfigError, InputError
 
-REAL_LABELS = Path("/work/shared/data/penn_action/labels")
+from ..data_paths import PENN
+
+REAL_LABELS = PENN / "labels"
 # 0001 baseball_pitch, 0789 golf_swing, 1659 squat (a side view without shoulders), 1154 pullup (bbox one row short)
 REAL_CLIPS = ("0001", "0789", "1154", "1659")
 

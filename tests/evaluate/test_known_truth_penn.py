@@ -3,7 +3,6 @@ warps (tempo 0.7-1.4x, lead-ins, pauses, tails, speed changes, different lengths
 trained, must recover the warps: the derived key event lands at the same timeline moment in every copy."""
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,9 @@ from mvsync.evaluate.metrics_events import timeline_position
 from mvsync.evaluate.retiming import VARIED_RETIMINGS, retime_values
 from mvsync.train import train
 
-PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
-pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason="../shared/data/penn_action is not here")
+from ..data_paths import PENN
+
+pytestmark = pytest.mark.skipif(not (PENN / "labels").is_dir(), reason=f"{PENN} is not here (set MVSYNC_DATA)")
 
 
 

@@ -1,6 +1,5 @@
 """The multi-performer protocol: its scoring on constructed maps, and a small real RepCount case."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,10 @@ from mvsync.evaluate.performer_sets import repcount_sets
 from mvsync.evaluate.performers import (event_spread, linear_maps, oracle_maps, oracle_spread, random_retiming,
                                         retime_cut)
 
-REPCOUNT = Path(__file__).resolve().parents[3] / "shared" / "data" / "repcount"
+from ..data_paths import REPCOUNT
+
 needs_repcount = pytest.mark.skipif(not (REPCOUNT / "annotations.csv").is_file(),
-                                    reason="../shared/data/repcount is not here")
+                                    reason=f"{REPCOUNT} is not here (set MVSYNC_DATA)")
 
 
 def test_oracle_maps_score_zero_and_no_warping_scores_its_offsets():

@@ -33,7 +33,7 @@ def test_a_person_in_every_clip_chooses_pose_extracted_once(tmp_path, carphone, 
     clips = [write_av_clip(tmp_path / f"talk{k}.mp4", frames[k * 6 : k * 6 + 45], fps=30) for k in range(2)]
     choice = choose_features(clips)
     assert choice.kind == "pose" and [f.kind for f in choice.features] == ["pose", "pose"]
-    assert choice.reason.startswith("pose: a person in ") and "of the frames of every clip" in choice.reason
+    assert choice.reason.startswith("pose: one person in ") and "of the frames of every clip" in choice.reason
     assert len(count_pose_runs) == 2  # one pose run per clip, kept as the result
     again = choose_features(clips)  # the cache serves the second run
     assert len(count_pose_runs) == 2 and np.array_equal(again.features[0].values, choice.features[0].values)

@@ -20,7 +20,8 @@ def add_data_options(p: argparse.ArgumentParser, *, default_split: str) -> None:
     p.add_argument("--features", help="feature kind (default: keypoints for Penn Action, what the files hold, or "
                                       "pose); 'frames' trains/evaluates a TCC frame encoder on the RGB frames")
     p.add_argument("--split", default=default_split, help=f"which clips (default: {default_split}; 'all' for every clip)")
-    p.add_argument("--action", help="only this action")
+    p.add_argument("--action", action="append", metavar="NAME[,NAME...]",
+                   help="only these actions: repeat the option or separate names by commas (default: every action)")
     p.add_argument("--max-per-action", type=int, metavar="N", help="at most N clips per action (quick runs)")
     p.add_argument("--phase-labels", metavar="FILE", help="per-frame phase labels (Penn Action; see README)")
     p.add_argument("--cache-dir", help="feature cache folder")

@@ -69,7 +69,7 @@ def load_collection(
     dataset: str | None = None,
     features: str | None = None,
     split: str | None = None,
-    action: str | None = None,
+    action: str | list[str] | None = None,
     max_per_action: int | None = None,
     phase_labels: str | Path | None = None,
     cache_dir: str | Path | None = None,
@@ -80,29 +80,55 @@ def load_collection(
     ``features`` defaults to ``keypoints`` for Penn Action, to what the files hold for a feature
     folder, and to ``pose`` for video datasets; ``"frames"`` gives pixel stand-ins (see the module notes) and
     any extractor name (``pose``, ``appearance``, ``resnet50``...) extracts from the RGB frames.
-    ``max_per_action`` keeps the first N clips of each
+    ``action`` keeps one action or several (a list, or names separated by commas); a name the data does not hold
+    raises :class:`InputError` listing the ones it does. ``max_per_action`` keeps the first N clips of each
     action (in name order) for quick runs.
 
     >>> seqs = load_collection("Penn_Action", split="train", max_per_action=20)  # doctest: +SKIP
     """
     data = Path(data)
     layout = dataset or detect_layout(data)
+    actions = action_names(action)
     if layout == "features":
         seqs = _from_feature_folder(data, features)
+        _check_actions(data, actions, {s.action for s in seqs})
     else:
         options = {"phase_labels": phase_labels} if layout == "penn_action" and phase_labels else {}
         source = create_dataset(layout, data, **options)
-        clips = _first_per_action(source.clips(split=split, action=action), max_per_action)
+        every = source.clips(split=split)
+        _check_actions(data, actions, {c.action for c in every})
+        clips = _first_per_action([c for c in every if actions is None or c.action in actions], max_per_action)
         if layout == "penn_action":
             seqs = _from_penn(source, clips, features, cache_dir, progress)
         else:
             seqs = _from_videos(clips, features or "pose", cache_dir, progress)
-    seqs = [s for s in seqs if (split is None or s.split in (split, "all")) and (action is None or s.action == action)]
+    seqs = [s for s in seqs if (split is None or s.split in (split, "all")) and (actions is None or s.action in actions)]
     if layout == "features":
         seqs = _first_per_action(seqs, max_per_action)
     if not seqs:
         raise InputError(f"{data}: no clips (split={split}, action={action})")
     return seqs
+
+
+def action_names(action: str | list[str] | None) -> list[str] | None:
+    """``"squat,golf_swing"``, ``["squat", "golf_swing"]`` or ``["squat,golf_swing"]`` as a list of names (None:
+    every action).
+
+    >>> action_names(["squat,golf_swing", "pullup"])
+    ['squat', 'golf_swing', 'pullup']
+    """
+    if action is None:
+        return None
+    items = [action] if isinstance(action, str) else list(action)
+    names = [name.strip() for item in items for name in str(item).split(",") if name.strip()]
+    return list(dict.fromkeys(names)) or None
+
+
+def _check_actions(data: Path, actions: list[str] | None, available: set[str]) -> None:
+    unknown = [a for a in actions or () if a not in available]
+    if unknown:
+        raise InputError(f"{data}: no clips of action {', '.join(unknown)}; the actions there: "
+                         f"{', '.join(sorted(available)) or 'none'}")
 
 
 def _from_feature_folder(data: Path, features: str | None) -> list[LabeledSequence]:

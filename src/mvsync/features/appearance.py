@@ -36,6 +36,7 @@ class AppearanceExtractor(FeatureExtractor):
     """
 
     name = "appearance"
+    centred_per_clip = True  # the clip's mean frame is removed
     version = "3"  # 3: frames read upright (display rotation); 2: the cached rows are the uint8 thumbnails
 
     @dataclasses.dataclass(frozen=True)

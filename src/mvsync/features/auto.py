@@ -1,5 +1,10 @@
-"""``features="auto"``, the default of :func:`mvsync.sync` (issue 13): pose when a person is found in most frames of
-every clip, otherwise appearance, which works on any content (a ball throw, a puck on a table).
+"""``features="auto"``, the default of :func:`mvsync.sync`: pose when ONE person is found in most frames of every
+clip, otherwise appearance, which works on any content (a ball throw, a puck on a table).
+
+Several people (a street, a gym with bystanders): mediapipe's pose follows one person per frame, and nothing makes
+it the same person in every clip; on pedestrians, pose synced copies of one scene up to 2 s apart where appearance
+was within 0.06 s. So a clip where a second person shows in ``SEVERAL_PEOPLE`` of the frames checked (the pose
+extractor's ``several_people``) makes ``auto`` choose appearance; ``--features pose`` still uses pose, with a warning.
 
 Pose is extracted once, for the choice, and kept when chosen (and cached either way), so choosing costs nothing
 more than pose itself when the clips show people.
@@ -13,6 +18,7 @@ from pathlib import Path
 
 from ..types import Features
 from .extract import extract_features
+from .pose import SEVERAL_PEOPLE
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ def choose_features(
 
     >>> choice = choose_features(["a.mp4", "b.mp4"])  # doctest: +SKIP
     >>> choice.kind, choice.reason  # doctest: +SKIP
-    ('pose', 'pose: a person in at least 97% of the frames of every clip')
+    ('pose', 'pose: one person in at least 97% of the frames of every clip')
     """
     pose = extract_features(paths, kind="pose", min_detected=0.0, cache_dir=cache_dir, progress=progress,
                             failures=failures, fps=fps)
@@ -50,12 +56,19 @@ def choose_features(
         return FeatureChoice([], "pose", "pose: no usable clip")
     shares = [f.meta["detected"] / f.num_frames for f in pose]
     worst = min(range(len(pose)), key=shares.__getitem__)
-    if shares[worst] > min_person_share:
-        reason = f"pose: a person in at least {shares[worst]:.0%} of the frames of every clip"
+    crowd = max(range(len(pose)), key=lambda i: pose[i].meta.get("several_people", 0.0))
+    several = pose[crowd].meta.get("several_people", 0.0)
+    if shares[worst] > min_person_share and several < SEVERAL_PEOPLE:
+        reason = f"pose: one person in at least {shares[worst]:.0%} of the frames of every clip"
         return FeatureChoice(pose, "pose", reason)
-    low = pose[worst]
-    reason = (f"appearance: pose found a person in only {low.meta['detected']} of {low.num_frames} frames of "
-              f"{low.path.name} (pose needs more than {min_person_share:.0%} in every clip)")
+    if shares[worst] > min_person_share:
+        reason = (f"appearance: several people in {pose[crowd].path.name} (a second person in {several:.0%} of the "
+                  "frames checked); pose follows one person and may follow different people in different clips "
+                  "(--features pose to use it anyway)")
+    else:
+        low = pose[worst]
+        reason = (f"appearance: pose found a person in only {low.meta['detected']} of {low.num_frames} frames of "
+                  f"{low.path.name} (pose needs more than {min_person_share:.0%} in every clip)")
     log.info("%s", reason)
     features = extract_features([f.path for f in pose], kind="appearance", cache_dir=cache_dir, progress=progress,
                                 failures=failures, fps=fps)

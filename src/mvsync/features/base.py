@@ -31,6 +31,9 @@ class FeatureExtractor:
     version: ClassVar[str]
     # Config fields that change how, not what, is computed (left out of the cache key).
     execution_fields: ClassVar[tuple[str, ...]] = ()
+    # True when each clip's features are centred on the clip's own mean (appearance): a part cut from a clip then
+    # differs from it by a constant, which finding one inside the other must take out (mvsync.align.placement).
+    centred_per_clip: ClassVar[bool] = False
 
     @dataclasses.dataclass(frozen=True)
     class Config:

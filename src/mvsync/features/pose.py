@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 NUM_LANDMARKS = 33
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
+PEOPLE_SAMPLES = 12  # frames per clip checked for a second person (the tracked one masked out)
+SEVERAL_PEOPLE = 0.3  # a clip shows several people when a second one is found in this share of those frames
+JUMP = 1.0  # the tracked hips moving more than this many torso lengths from one detection to the next: another person
 
 
 @FEATURES.register("pose")
@@ -38,7 +41,7 @@ class PoseExtractor(FeatureExtractor):
     """
 
     name = "pose"
-    version = "2"  # 2: frames read upright (the container's display rotation applied)
+    version = "3"  # 3: detections of another person dropped, people counted; 2: frames read upright
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
 
     @dataclasses.dataclass(frozen=True)
@@ -52,26 +55,39 @@ class PoseExtractor(FeatureExtractor):
         info = probe(path)
         scale = min(1.0, self.config.max_side / max(info.width, info.height))
         size = (_even(info.width * scale), _even(info.height * scale))
-        values, found, times = [], [], []
-        with _pose_model(self.config.min_detection_confidence) as model:
+        values, found, times, others = [], [], [], []
+        check_every = max(1, round(info.num_frames / PEOPLE_SAMPLES))
+        with _pose_model(self.config.min_detection_confidence) as model, \
+                _pose_model(self.config.min_detection_confidence, static=True) as finder:
             frames = self.frames(path, size=size)
-            for frame in tqdm(frames, total=self.expected_frames(info), desc=f"pose {path.name}", disable=not progress, leave=False):
+            for k, frame in enumerate(tqdm(frames, total=self.expected_frames(info), desc=f"pose {path.name}",
+                                           disable=not progress, leave=False)):
                 # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
                 # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level (GLOG_minloglevel
                 # and absl's are not read), so C-level stderr is closed until a person has been found.
                 with _quiet_stderr() if not any(found) else contextlib.nullcontext():
                     landmarks = _landmarks(model, frame.image)
+                    if landmarks is not None and k % check_every == 0:
+                        others.append(another_person(finder, frame.image, landmarks))
                 found.append(landmarks is not None)
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
                 times.append(frame.time_s)
-        found = np.asarray(found)
+        detected = np.asarray(found)
+        found = detected & one_performer(np.stack(values), detected, size)
         coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
         valid = fill_gaps(coords, found, self.config.max_gap)
         meta = {
             "detected": int(found.sum()),
             "interpolated": int(valid.sum() - found.sum()),
             "missing": int((~valid).sum()),
+            "other_person_frames": int(detected.sum() - found.sum()),  # the tracker had switched to someone else
+            "several_people": round(float(np.mean(others)), 3) if others else 0.0,  # share of checked frames
         }
+        if meta["other_person_frames"] or meta["several_people"] >= SEVERAL_PEOPLE:
+            log.warning("%s: several people (a second person in %.0f%% of the frames checked; %d frames on another "
+                        "person dropped): pose follows the one seen longest, and may mix them up; --features "
+                        "appearance may sync a fixed camera better", path, 100 * meta["several_people"],
+                        meta["other_person_frames"])
         if meta["missing"] or meta["interpolated"]:
             log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found), meta["interpolated"])
         return Features(coords.reshape(len(coords), -1).astype(np.float32), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
@@ -111,6 +127,49 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
+def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Which detections are of the performer: mediapipe's tracker follows one person, but when it loses them it may
+    pick up a bystander. Detections are cut into runs wherever the hips jump more than ``JUMP`` torso lengths; the
+    longest run is the performer, and so is every run whose median hip position lies within a torso length of its.
+
+    >>> marks = np.zeros((6, 33, 4), np.float32)
+    >>> marks[:, [11, 12], 1], marks[:, [23, 24], 1] = 0.4, 0.6  # shoulders above hips: a torso of 0.2
+    >>> marks[:, [23, 24], 0] = marks[:, [11, 12], 0] = [[.2], [.2], [.2], [.8], [.8], [.2]]  # frames 3-4 elsewhere
+    >>> one_performer(marks, np.ones(6, bool), (100, 100)).tolist()
+    [True, True, True, False, False, True]
+    """
+    keep = detected.copy()
+    idx = np.flatnonzero(detected)
+    if len(idx) < 2:
+        return keep
+    scale = np.array(size, float)
+    hips = landmarks[idx][:, [LEFT_HIP, RIGHT_HIP], :2].mean(axis=1) * scale
+    torso = np.linalg.norm(landmarks[idx][:, [LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(axis=1) * scale - hips, axis=1)
+    jumps = np.linalg.norm(np.diff(hips, axis=0), axis=1) > JUMP * np.maximum(torso[1:], 1e-6)
+    run = np.concatenate([[0], np.cumsum(jumps)])  # run number of each detection
+    if run[-1] == 0:
+        return keep
+    longest = np.bincount(run).argmax()
+    anchor, reach = np.median(hips[run == longest], axis=0), np.median(torso[run == longest])
+    for r in range(run[-1] + 1):
+        if np.linalg.norm(np.median(hips[run == r], axis=0) - anchor) > reach:
+            keep[idx[run == r]] = False
+    return keep
+
+
+def another_person(finder, image: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether a second person is in ``image``: the pose model (static) run again with the tracked person's box,
+    grown by a quarter, painted gray."""
+    h, w = image.shape[:2]
+    seen = landmarks[landmarks[:, 3] > 0.5] if (landmarks[:, 3] > 0.5).sum() >= 4 else landmarks
+    x0, x1 = np.clip([seen[:, 0].min(), seen[:, 0].max()], 0, 1) * w
+    y0, y1 = np.clip([seen[:, 1].min(), seen[:, 1].max()], 0, 1) * h
+    pad_x, pad_y = 0.25 * (x1 - x0) + 0.05 * w, 0.25 * (y1 - y0) + 0.05 * h
+    masked = image.copy()
+    masked[max(0, int(y0 - pad_y)):int(y1 + pad_y) + 1, max(0, int(x0 - pad_x)):int(x1 + pad_x) + 1] = 127
+    return _landmarks(finder, masked) is not None
+
+
 def _normalize(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixel-aspect coordinates, centred on the hip midpoint, in units of torso size."""
     out = landmarks.copy()
@@ -136,7 +195,7 @@ def _even(value: float) -> int:
 
 
 @contextlib.contextmanager
-def _pose_model(min_detection_confidence: float):
+def _pose_model(min_detection_confidence: float, *, static: bool = False):
     try:
         with _quiet_stderr():
             from mediapipe.python.solutions import pose as mp_pose
@@ -146,7 +205,7 @@ def _pose_model(min_detection_confidence: float):
         ) from None
     with _quiet_stderr():  # the C++ graph logs a screenful of warnings while it starts
         model = mp_pose.Pose(
-            static_image_mode=False,
+            static_image_mode=static,  # static: every image searched afresh (another_person)
             model_complexity=1,  # the only model shipped inside the wheel (0 and 2 download)
             smooth_landmarks=True,
             min_detection_confidence=min_detection_confidence,

@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..atomic import ensure_parent
 from ..errors import OutputError, OutputExistsError
 from .images import is_image_folder
 from .probe import _reason, open_container, probe
@@ -34,7 +35,7 @@ def write_with_audio(video: str | Path, path: str | Path, audio: tuple[np.ndarra
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: already exists")
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}.mp4")
+    tmp = ensure_parent(path).with_name(f".{path.name}.partial-{os.getpid()}.mp4")
     try:
         if not is_image_folder(Path(video)):
             try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..atomic import ensure_parent
 from ..errors import OutputError, OutputExistsError
 
 AUDIO_RATE = 48000
@@ -58,7 +59,7 @@ class VideoWriter:
         self.size = size
         self.audio = audio
         self.num_frames = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.partial-{os.getpid()}.mp4")
+        self._tmp = ensure_parent(self.path).with_name(f".{self.path.name}.partial-{os.getpid()}.mp4")
         try:
             self._container = av.open(str(self._tmp), mode="w", format="mp4")
         except (av.FFmpegError, OSError) as err:

@@ -1,0 +1,53 @@
+"""Several people in view: pose follows the performer seen longest, says when there are several, and ``auto`` does
+not choose pose for such clips (it may follow different people in different clips)."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from mvsync.features import choose_features, create_extractor
+from mvsync.io import VideoWriter, read_all_frames
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory, carphone):
+    """Real frames of carphone (one man): alone; two of him side by side, 20 frames apart; and the same pair with the
+    right one gone (gray) for frames 30-49, so that the tracker loses him and picks up the other."""
+    frames, _ = read_all_frames(carphone)
+    pair = np.concatenate([frames[:100], frames[20:120]], axis=2)
+    gone = pair.copy()
+    gone[30:50, :, frames.shape[2]:] = 127
+    folder = tmp_path_factory.mktemp("people")
+    clips = {}
+    for name, clip in (("one", frames[:100]), ("two", pair), ("gone", gone)):
+        with VideoWriter(folder / f"{name}.mp4", fps=30, size=(clip.shape[2], clip.shape[1]), crf=0) as writer:
+            for image in clip:
+                writer.write(image)
+        clips[name] = folder / f"{name}.mp4"
+    return clips
+
+
+def test_a_second_person_is_counted(people, caplog):
+    with caplog.at_level(logging.WARNING, logger="mvsync.features.pose"):
+        one = create_extractor("pose").extract(people["one"])
+        two = create_extractor("pose").extract(people["two"])
+    assert one.meta["several_people"] == 0.0 and one.meta["other_person_frames"] == 0
+    assert two.meta["several_people"] >= 0.75
+    assert f"{people['two']}: several people" in caplog.text and f"{people['one']}" not in caplog.text
+
+
+def test_pose_keeps_the_person_seen_longest(people):
+    """The tracker moves to the left man while the right one is gone and stays there: his 70 frames are the
+    performer, the first 30 (the right man) are dropped rather than mixed in."""
+    feats = create_extractor("pose").extract(people["gone"])
+    assert feats.meta["other_person_frames"] >= 25
+    assert not feats.valid[:25].any() and feats.valid[55:].all()
+
+
+def test_auto_does_not_choose_pose_with_several_people(people):
+    choice = choose_features([people["two"], people["gone"]])
+    assert choice.kind == "appearance"
+    assert choice.reason.startswith("appearance: several people in two.mp4")
+    alone = choose_features([people["one"], people["one"]])
+    assert alone.kind == "pose" and alone.reason.startswith("pose: one person")
