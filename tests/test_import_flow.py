@@ -83,3 +83,46 @@ def test_the_align_checker_catches_an_engine_importing_the_face(tmp_path):
                                                              "from .. import trained_model\n")
     assert sorted(_align_violations(tmp_path)) == ["align/engine/joint -> align.base",
                                                    "align/tcc/embedder -> align.trained_model"]
+
+
+def _module_cycles(root: Path) -> list[list[str]]:
+    """Import circles between modules (any import: top level, inside a function, or for type checking only)."""
+    modules = {".".join(p.relative_to(root).with_suffix("").parts): p for p in root.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for target in _imports(path, root):
+            # "align.tcc.bases" is a module; "features.FEATURES" names something in the package features/__init__
+            while target and target not in modules and f"{target}.__init__" not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                targets.add(target if target in modules else f"{target}.__init__")
+        graph[name] = targets
+    cycles, state = [], {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                if not (node.endswith("__init__") or nxt.endswith("__init__")):  # re-exports close no circle
+                    cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    return cycles
+
+
+def test_no_two_modules_import_each_other():
+    """Each file uses only what is below it: no circle of imports between modules (a package's __init__, which
+    re-exports its modules, is left out)."""
+    assert _module_cycles(PACKAGE) == []
+
+
+def test_the_cycle_checker_finds_a_circle_through_a_type_checking_import(tmp_path):
+    (tmp_path / "a.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\n")
+    (tmp_path / "b.py").write_text("from .a import A\n")
+    assert _module_cycles(tmp_path) == [["a", "b", "a"]]

@@ -191,7 +191,7 @@ class CPAB:
 
     def theta_covariance(self, *, length_scale: float = 0.1, variance: float = 1.0) -> Tensor:
         """Covariance ``(dim, dim)`` of the smoothness prior; see :func:`~.cpab_prior.theta_covariance`."""
-        return theta_covariance(self, length_scale=length_scale, variance=variance)
+        return theta_covariance(self.knot_map, self.zero_boundary, length_scale=length_scale, variance=variance)
 
     def sample_theta(
         self,
@@ -209,7 +209,7 @@ class CPAB:
         torch.Size([4, 15])
         """
         kwargs = dict(length_scale=length_scale, variance=variance, generator=generator, dtype=dtype, device=device)
-        return sample_theta(self, n, **kwargs)
+        return sample_theta(self.knot_map, self.zero_boundary, n, **kwargs)
 
     def _check_theta(self, theta: Tensor) -> Tensor:
         if not isinstance(theta, Tensor) or theta.dim() != 2 or theta.shape[1] != self.dim:

@@ -13,15 +13,15 @@ Frame bases take RGB frames ``(N, 3, H, W)`` as floats in [0, 255] and normalise
 
 Example
 -------
->>> from mvsync.align.tcc.encoders import EncoderConfig
->>> base = BASES.get("vggm")(EncoderConfig(base="vggm"), pretrained=False)
+>>> from types import SimpleNamespace
+>>> base = BASES.get("vggm")(SimpleNamespace(in_channels=3), pretrained=False)  # or an encoders.EncoderConfig
 >>> base(torch.zeros(1, 3, 224, 224)).shape
 torch.Size([1, 512, 14, 14])
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -29,8 +29,16 @@ from torch import Tensor, nn
 from ...errors import ConfigError
 from ...registry import Registry
 
-if TYPE_CHECKING:
-    from .encoders import EncoderConfig
+
+class BaseSettings(Protocol):
+    """What a base reads of its encoder's configuration (``encoders.EncoderConfig`` has these fields and more)."""
+
+    in_channels: int
+    width: int
+    weights: str
+    train_base: str
+    resnet_blocks: int
+
 
 BASES: Registry[Callable[..., nn.Module]] = Registry("tcc base")
 TRAIN_BASE = ("only_bn", "frozen", "all")  # resnet50 fine-tuning modes (TCC's CONFIG.MODEL.TRAIN_BASE)
@@ -63,7 +71,7 @@ class ResNetBase(nn.Module):
     spatial = True  # output: a feature map (N, C, h, w)
     out_channels = 1024
 
-    def __init__(self, config: EncoderConfig, *, pretrained: bool = True) -> None:
+    def __init__(self, config: BaseSettings, *, pretrained: bool = True) -> None:
         super().__init__()
         if config.train_base not in TRAIN_BASE:
             raise ConfigError(f"train_base: {config.train_base!r} is unknown; choose one of {', '.join(TRAIN_BASE)}")
@@ -99,7 +107,7 @@ class VGGMBase(nn.Module):
     spatial = True
     out_channels = 512
 
-    def __init__(self, config: EncoderConfig, *, pretrained: bool = True) -> None:
+    def __init__(self, config: BaseSettings, *, pretrained: bool = True) -> None:
         super().__init__()
         self.normalize = FrameNormalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
         self.conv1 = nn.Sequential(*_conv_bn_relu(config.in_channels, 64, 7, stride=2), nn.MaxPool2d(3, 2, padding=1))
@@ -125,7 +133,7 @@ class FeatureBase(nn.Module):
     takes_frames = False  # input: (N, C_in) features
     spatial = False  # output: (N, width, 1, 1)
 
-    def __init__(self, config: EncoderConfig, *, pretrained: bool = True) -> None:
+    def __init__(self, config: BaseSettings, *, pretrained: bool = True) -> None:
         super().__init__()
         self.out_channels = config.width
         # momentum=None: the running statistics are the plain average over all training batches
