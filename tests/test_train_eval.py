@@ -61,6 +61,11 @@ def test_penn_action_keypoints_train_and_eval(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "| squat |" in out and "DERIVED from keypoints" in out and "event_err_pct" in out
     assert "| identity | tau" in out and "| raw | tau" in out and "| tpl |" in out  # one table per method
+    # Penn's keypoints come from label files, not from videos: refused before any clip is opened
+    assert main(["sync", "a.mp4", "b.mp4", "-o", str(tmp_path / "out"), "--model", str(ckpt)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"model: {ckpt} was trained on 'keypoints' features, which are not extracted from " \
+        "videos" in err[0] and "--features appearance or clip or dino or pose or resnet50" in err[0]
 
 
 @needs_penn
@@ -318,3 +323,28 @@ def test_an_unknown_action_lists_the_actions_there(capsys, tmp_path, feature_fol
     assert main(["train", str(feature_folder), "-o", str(tmp_path / "m.pt"), "--action", "ride,squat"]) != 0
     err = capsys.readouterr().err
     assert "no clips of action squat; the actions there: pedal, ride" in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_names_models_of_one_algorithm_by_their_files(capsys, tmp_path, feature_folder):
+    for name in ("short.pt", "long.pt"):
+        assert main(["train", str(feature_folder), "-o", str(tmp_path / name), "--algo", "tcn", "--epochs", "1",
+                     "-q"]) == 0
+    assert main(["eval", str(feature_folder), "--model", str(tmp_path / "short.pt"), "--model",
+                 str(tmp_path / "long.pt"), "--split", "all", "--train-split", "all", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "| tcn (short.pt) |" in out and "| tcn (long.pt) |" in out and "#1" not in out
+
+
+@needs_penn
+def test_train_compares_itself_with_no_warping_as_eval_does(caplog):
+    """What `mvsync eval` reports for the model and for no warping, on the training clips; a warning when it loses."""
+    from mvsync.evaluate.protocol import identity_embedder, model_embedder
+    from mvsync.train import against_no_warping, train
+
+    seqs = load_collection(PENN, split="train", action="squat", max_per_action=5)
+    with caplog.at_level("WARNING", logger="mvsync.train"):
+        model = train(seqs, algo="tcn", epochs=1)
+    mine, none = against_no_warping(model, seqs)
+    assert mine == evaluate(seqs, embedder=model_embedder(model), method="tcn").macro["event_err_pct"]
+    assert none == evaluate(seqs, embedder=identity_embedder(), method="identity").macro["event_err_pct"]
+    assert ("worse than no warping on its own training clips" in caplog.text) == (mine > none)

@@ -245,6 +245,14 @@ def resolve_config(config: SyncConfig) -> SyncConfig:
         wrong = f"method {method}" if config.reference is None else "a reference clip (a dtw option)"
         raise ConfigError(f"model: only the tpl method uses a trained model (got {wrong})")
     trained = load_model(config.model)
+    if trained.features not in FEATURE_NAMES:  # e.g. Penn Action's annotated joints, or a run-time registered kind
+        from .features import FEATURES
+
+        if trained.features not in FEATURES.names():
+            raise ConfigError(
+                f"model: {config.model} was trained on {trained.features!r} features, which are not extracted from "
+                f"videos (Penn Action's keypoints come from its label files); to sync videos, train on features "
+                f"mvsync extracts from them (mvsync train DATA --features {' or '.join(FEATURE_NAMES)})")
     if config.features is not None and config.features != trained.features:
         raise ConfigError(f"model: {config.model} was trained on {trained.features} features, not {config.features}")
     _warn_set_fitted_features(trained, config.model)

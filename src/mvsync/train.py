@@ -92,7 +92,32 @@ def train(
         close_process_group()
     if joint and is_main_process():
         _check_joint(model, X, seqs, algo)
-    return TrainedModel(algo, kinds.pop(), standardizer, actions, model, training_feature_state(seqs))
+    trained = TrainedModel(algo, kinds.pop(), standardizer, actions, model, training_feature_state(seqs))
+    if is_main_process():
+        against_no_warping(trained, seqs)
+    return trained
+
+
+def against_no_warping(model: TrainedModel, seqs: list[LabeledSequence]) -> tuple[float, float] | None:
+    """``(model, no warping)``: the key-event error ``mvsync eval`` reports (% of the timeline, after DTW on the
+    embeddings), on the clips the model was trained on, with a warning when the model's is the larger; None when
+    the clips have no key events (or are raw frames, which would be decoded again)."""
+    if not any(s.events for s in seqs) or model.features == FRAMES:
+        return None
+    from .evaluate.protocol import evaluate, identity_embedder, model_embedder
+
+    try:
+        mine = evaluate(seqs, embedder=model_embedder(model), method=model.algo).macro.get("event_err_pct")
+        none = evaluate(seqs, embedder=identity_embedder(), method="no warping").macro.get("event_err_pct")
+    except InputError:  # no action with 2 clips: nothing to compare
+        return None
+    if mine is None or none is None:
+        return None
+    if mine > none:
+        log.warning("%s: worse than no warping on its own training clips: key events %.2f%% of the timeline apart "
+                    "against %.2f%% with every clip stretched linearly (mvsync eval's event_err_pct); train longer, "
+                    "with other options, or sync without the model", model.algo, mine, none)
+    return mine, none
 
 
 def training_feature_state(seqs: list[LabeledSequence]) -> dict[str, np.ndarray] | None:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).exists() and not args.force:
         raise OutputExistsError(f"{args.output}: already exists")
     models = [load_model(path) for path in args.model]
-    names = _method_names(models)
+    names = method_names(models, args.model)
     reports, clips = [], {}  # clips: feature kind -> (validation, train) sequences, read once per kind
     for name, model in [*zip(names, models), *((baseline, None) for baseline in dict.fromkeys(args.baseline))]:
         kind = args.features or (model.features if model is not None else None)  # a model says what it reads
@@ -59,8 +59,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _method_names(models) -> list[str]:
-    """Row names: the algorithm, with the feature kind (and a number) where that alone is ambiguous."""
-    names = [m.algo for m in models]
-    names = [f"{m.algo} ({m.features})" if names.count(m.algo) > 1 else m.algo for m in models]
-    return [f"{n} #{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+def method_names(models, paths: list[str]) -> list[str]:
+    """Row names: the algorithm; where several models share it, the algorithm and the checkpoint's file name (its
+    path, where file names repeat too).
+
+    >>> from types import SimpleNamespace as M
+    >>> method_names([M(algo="tpl"), M(algo="tpl"), M(algo="tcc")], ["runs/tpl30.pt", "runs/tpl5.pt", "tcc.pt"])
+    ['tpl (tpl30.pt)', 'tpl (tpl5.pt)', 'tcc']
+    """
+    algos = [m.algo for m in models]
+    files = [Path(p).name for p in paths]
+    return [m.algo if algos.count(m.algo) == 1 else f"{m.algo} ({f if files.count(f) == 1 else p})"
+            for m, f, p in zip(models, files, paths)]
