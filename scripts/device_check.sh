@@ -6,13 +6,15 @@
 #      (--baselines-from; CPU work, the same on any machine: recomputed on the 2-core CPU, 7.04 and 6.63 again);
 #   A. the seed's TPL train step, eager, against the source before the CPAB op-count work (6c881b5^), and with
 #      loc_length=64;
-#   C. the train step with compile=True.
-# B comes first. The device tool returns only a few files, so everything lands in $OUT/all.log, $OUT/penn_all.md
+#   C. the train step with compile=True;
+#   D. the unit tests that need CUDA (pytest -m gpu: CPAB and the TPL/DTAN estimators on the device), first, ~1 min.
+# D, then B. The device tool returns only a few files, so everything lands in $OUT/all.log, $OUT/penn_all.md
 # and $OUT/models.tar.
 # Prepare on the development machine, in the repo root (all three folders are ignored by git):
 #   mkdir -p .gpu/base && git archive 6c881b5^ src | tar -x -C .gpu/base      # the "before" source
 #   cp -r ../shared/data/penn_action .penn                                     # the data (11 MB)
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 -d .whl av
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl pytest pluggy iniconfig packaging
 # then run it with the device tool, carrying .whl .penn .gpu: bash scripts/device_check.sh
 set -u
 export PYTHONUNBUFFERED=1
@@ -23,6 +25,8 @@ LOG=$OUT/all.log
 R=/tmp/r
 mkdir -p $R
 { nvidia-smi --query-gpu=name,memory.total --format=csv; nproc; python3 -c "import torch, av; print(torch.__version__, torch.cuda.get_device_name())"; } 2>&1 | tee -a $LOG
+echo "== D: unit tests that need CUDA ($(date +%T))" | tee -a $LOG
+timeout 180 python3 -m pytest -q --noconftest -p no:cacheprovider -m gpu tests/align/engine 2>&1 | tail -15 | tee -a $LOG
 echo "== B: Penn, four processes side by side ($(date +%T))" | tee -a $LOG
 P="timeout ${PENN_SECONDS:-400} python3 benchmarks/bench_penn.py --device cuda"
 S="--baselines-from benchmarks/results/penn_full_h200_test_time.json --skip"
@@ -41,3 +45,4 @@ timeout 150 python3 benchmarks/bench_train_step.py --device cuda --steps 20 --co
 echo "== summary ($(date +%T))"
 grep -h -A15 "^| action" $OUT/penn_all.md
 grep -h "speed-up\|^| this\|^| baseline" $LOG
+grep -h "passed\|failed\|error" $LOG | head -3

@@ -96,8 +96,8 @@ def test_coarse_to_fine_refinement_with_missing_frames():
 def test_coarse_to_fine_keeps_the_ends_of_a_clip_much_longer_than_the_timeline():
     """A clip of 2048 frames on a 64-step timeline (32 frames a step): the coarse result is read back at each block's
     own centre, the ends are pinned, and the fine band grows with the frames per step, so the ends stay right
-    (measured: 8.5 frames off at worst, every-frame DBA 9.0; the first version, which took every block as full and
-    held the ends flat, was 58.5 off)."""
+    (measured: 4.7 frames off at worst, every-frame DBA 1.4, with the maps' open ends; 8.5 and 9.0 before them; the
+    first version, which took every block as full and held the ends flat, was 58.5 off)."""
     def motion(n):
         tau = np.linspace(0, 1, n)
         return np.stack([np.sin(6 * tau), np.cos(9 * tau), tau], 1)
@@ -108,7 +108,7 @@ def test_coarse_to_fine_keeps_the_ends_of_a_clip_much_longer_than_the_timeline()
     exact = [np.linspace(0, n - 1, 64) for n in lengths]
     full = refine_frame_maps(seqs, masks, exact, coarse_length=None)
     coarse = refine_frame_maps(seqs, masks, exact, coarse_length=256)  # blocks of 8 frames
-    assert np.abs(coarse[2] - exact[2]).max() <= np.abs(full[2] - exact[2]).max() + 1.0
+    assert np.abs(full[2] - exact[2]).max() <= np.abs(coarse[2] - exact[2]).max() <= 8.0  # a quarter of a step
 
 
 @pytest.mark.parametrize("bad", [0, 1, -5, 2.5])

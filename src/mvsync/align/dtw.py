@@ -43,13 +43,32 @@ def path_to_frame_map(path: np.ndarray, length: int) -> np.ndarray:
     Frames matched to the same reference frame give their mean; where several reference
     frames share one frame of the other clip (it is slower there), the map runs linearly
     between the centres of those runs instead of standing still. The result is monotone.
+
+    The ends are open: a path must start at both clips' first frames and end at both last ones, so where one clip
+    starts earlier (a lead-in, a late start of the other) its extra frames pile up on the other's first frame. Those
+    have no counterpart: the first reference frame shows the LAST frame of the other matched to it, the last reference
+    frame the FIRST one, and a run at either end is anchored where it meets the rest of the path, not at its centre.
+
+    >>> path_to_frame_map(np.array([[0, 0], [0, 1], [0, 2], [1, 3], [2, 4], [3, 5]]), 4).tolist()  # other starts 2 early
+    [2.0, 3.0, 4.0, 5.0]
+    >>> path_to_frame_map(np.array([[0, 0], [1, 0], [2, 0], [3, 1], [4, 2]]), 5).tolist()  # reference starts 2 early
+    [0.0, 0.0, 0.0, 1.0, 2.0]
     """
     ref, other = path[:, 0], path[:, 1]
-    mean_other = np.bincount(ref, weights=other, minlength=length) / np.bincount(ref, minlength=length)
+    counts = np.bincount(ref, minlength=length)
+    mean_other = np.bincount(ref, weights=other, minlength=length) / counts
+    if length > 2:  # the pace inside: other frames per reference frame (2 for a clip at half speed)
+        half = (np.median(counts[1:-1]) - 1) / 2
+        mean_other[0] = min(other[ref == 0].max() - half, mean_other[1])
+        mean_other[-1] = max(other[ref == length - 1].min() + half, mean_other[-2])
     change = np.flatnonzero(np.diff(mean_other)) + 1
     starts = np.concatenate([[0], change])
     stops = np.concatenate([change, [length]])
     centres = (starts + stops - 1) / 2.0
+    if len(starts) > 2:  # the end runs meet the path where it leaves them, less the pace inside (run length)
+        half_run = (np.median(stops[1:-1] - starts[1:-1]) - 1) / 2
+        centres[0] = max(stops[0] - 1 - half_run, centres[0])
+        centres[-1] = min(starts[-1] + half_run, centres[-1])
     frame_map = np.interp(np.arange(length), centres, mean_other[starts])
     return np.maximum.accumulate(frame_map)
 
