@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mvsync.features import choose_features, create_extractor
+from mvsync.features.pose import one_performer
 from mvsync.io import VideoWriter, read_all_frames
 
 
@@ -51,3 +52,16 @@ def test_auto_does_not_choose_pose_with_several_people(people):
     assert choice.reason.startswith("appearance: several people in two.mp4")
     alone = choose_features([people["one"], people["one"]])
     assert alone.kind == "pose" and alone.reason.startswith("pose: one person")
+
+
+def test_a_performer_who_walks_on_during_a_missed_stretch_is_kept():
+    """Hips at x = 0.2 for 20 frames, no detection for 30 frames, then at x = 0.6 (two torso lengths on, a walk):
+    the same person. A bystander appearing at x = 0.9 right after the last detection is not."""
+    marks = np.zeros((70, 33, 4), np.float32)
+    marks[:, [11, 12], 1], marks[:, [23, 24], 1] = 0.4, 0.6  # torso 0.2 of the height
+    x = np.where(np.arange(70) < 20, 0.2, 0.6)
+    x[60:63] = 0.9  # three frames on someone else
+    marks[:, [11, 12, 23, 24], 0] = x[:, None]
+    detected = (np.arange(70) < 20) | (np.arange(70) >= 50)
+    keep = one_performer(marks, detected, (100, 100))
+    assert keep[:20].all() and keep[50:60].all() and not keep[60:63].any() and keep[63:].all()

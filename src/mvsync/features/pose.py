@@ -27,6 +27,7 @@ LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
 PEOPLE_SAMPLES = 12  # frames per clip checked for a second person (the tracked one masked out)
 SEVERAL_PEOPLE = 0.3  # a clip shows several people when a second one is found in this share of those frames
 JUMP = 1.0  # the tracked hips moving more than this many torso lengths from one detection to the next: another person
+WALK = 0.1  # torso lengths a performer may move per frame between two detections (a brisk walk at 30 fps)
 
 
 @FEATURES.register("pose")
@@ -83,11 +84,14 @@ class PoseExtractor(FeatureExtractor):
             "other_person_frames": int(detected.sum() - found.sum()),  # the tracker had switched to someone else
             "several_people": round(float(np.mean(others)), 3) if others else 0.0,  # share of checked frames
         }
-        if meta["other_person_frames"] or meta["several_people"] >= SEVERAL_PEOPLE:
+        if meta["several_people"] >= SEVERAL_PEOPLE:
             log.warning("%s: several people (a second person in %.0f%% of the frames checked; %d frames on another "
                         "person dropped): pose follows the one seen longest, and may mix them up; --features "
                         "appearance may sync a fixed camera better", path, 100 * meta["several_people"],
                         meta["other_person_frames"])
+        elif meta["other_person_frames"]:
+            log.warning("%s: the tracked person changed: %d frames on someone else dropped (pose follows the person "
+                        "seen longest)", path, meta["other_person_frames"])
         if meta["missing"] or meta["interpolated"]:
             log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found), meta["interpolated"])
         return Features(coords.reshape(len(coords), -1).astype(np.float32), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
@@ -129,8 +133,10 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Which detections are of the performer: mediapipe's tracker follows one person, but when it loses them it may
-    pick up a bystander. Detections are cut into runs wherever the hips jump more than ``JUMP`` torso lengths; the
-    longest run is the performer, and so is every run whose median hip position lies within a torso length of its.
+    pick up a bystander. Detections are cut into runs wherever the hips jump more than ``JUMP`` torso lengths from
+    one detection to the next; each run joins the track (a person) whose last position it starts near (within
+    ``JUMP`` torso lengths, plus ``WALK`` per frame of the gap between them), or starts a new one. The track with the
+    most detections is the performer.
 
     >>> marks = np.zeros((6, 33, 4), np.float32)
     >>> marks[:, [11, 12], 1], marks[:, [23, 24], 1] = 0.4, 0.6  # shoulders above hips: a torso of 0.2
@@ -145,15 +151,25 @@ def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, 
     scale = np.array(size, float)
     hips = landmarks[idx][:, [LEFT_HIP, RIGHT_HIP], :2].mean(axis=1) * scale
     torso = np.linalg.norm(landmarks[idx][:, [LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(axis=1) * scale - hips, axis=1)
+    reach = max(float(np.median(torso)), 1e-6)
     jumps = np.linalg.norm(np.diff(hips, axis=0), axis=1) > JUMP * np.maximum(torso[1:], 1e-6)
     run = np.concatenate([[0], np.cumsum(jumps)])  # run number of each detection
     if run[-1] == 0:
         return keep
-    longest = np.bincount(run).argmax()
-    anchor, reach = np.median(hips[run == longest], axis=0), np.median(torso[run == longest])
+    tracks: list[dict] = []  # per person: last hip position, last frame, detections, runs
     for r in range(run[-1] + 1):
-        if np.linalg.norm(np.median(hips[run == r], axis=0) - anchor) > reach:
-            keep[idx[run == r]] = False
+        members = np.flatnonzero(run == r)
+        first, last = members[0], members[-1]
+        near = [t for t in tracks if np.linalg.norm(hips[first] - t["hip"])
+                <= reach * (JUMP + WALK * (idx[first] - t["frame"]))]
+        track = min(near, key=lambda t: np.linalg.norm(hips[first] - t["hip"])) if near else None
+        if track is None:
+            track = {"count": 0, "runs": []}
+            tracks.append(track)
+        track.update(hip=hips[last], frame=idx[last], count=track["count"] + len(members))
+        track["runs"].append(r)
+    performer = max(tracks, key=lambda t: t["count"])
+    keep[idx[~np.isin(run, performer["runs"])]] = False
     return keep
 
 
