@@ -1,8 +1,9 @@
 """mvsync: synchronize many videos of the same action onto one common timeline.
 
 >>> import mvsync
->>> result = mvsync.sync(["a.mp4", "b.mp4"], features="appearance")  # doctest: +SKIP
->>> result.save("out/sync.json")  # doctest: +SKIP
+>>> result = mvsync.sync(["a.mp4", "b.mp4"], features="appearance")
+>>> result.save("mine/sync.json")
+PosixPath('mine/sync.json')
 """
 
 __version__ = "0.1.0"

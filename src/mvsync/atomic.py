@@ -14,14 +14,20 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 
-def ensure_parent(path: str | Path) -> Path:
-    """Create the folder ``path`` is written into (and its parents), or raise :class:`OutputError` naming it."""
-    path = Path(path)
+def ensure_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) if missing, or raise :class:`OutputError` naming it."""
+    folder = Path(folder)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"{path.parent}: cannot create this folder ({err.strerror or err})") from None
-    return path
+        raise OutputError(f"{folder}: cannot create this folder ({err.strerror or err})") from None
+    return folder
+
+
+def ensure_parent(path: str | Path) -> Path:
+    """Create the folder ``path`` is written into (see :func:`ensure_folder`); returns ``path``."""
+    ensure_folder(Path(path).parent)
+    return Path(path)
 
 
 @contextlib.contextmanager
@@ -29,8 +35,9 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside ``path`` (its folder is created if missing); on a clean exit it replaces
     ``path``, otherwise it is removed.
 
-    >>> with atomic_write("/tmp/out.json") as handle:  # doctest: +SKIP
+    >>> with atomic_write("new/out.json") as handle:
     ...     handle.write("{}")
+    2
     """
     path = ensure_parent(path)
     try:

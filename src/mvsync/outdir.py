@@ -39,8 +39,9 @@ def output_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     removed again (files and folders that were not there before, the user's files stay), and so are the folders
     it created, the output folder included: a failed run leaves nothing behind.
 
-    >>> with output_dir("out", force=False) as out:  # doctest: +SKIP
+    >>> with output_dir("new", force=False) as out:
     ...     (out / "sync.json").write_text("{}")
+    2
     """
     path = Path(path)
     created = _missing_folders(path)

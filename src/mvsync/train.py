@@ -63,8 +63,12 @@ def train(
     :mod:`~mvsync.align.engine.distributed`). Save the result on rank 0 only
     (:func:`~mvsync.align.engine.distributed.is_main_process`).
 
-    >>> model = train(load_collection("feats/"), algo="tpl", epochs=50)  # doctest: +SKIP
-    >>> model.save("tpl.pt")  # doctest: +SKIP
+    >>> from mvsync.datasets.collection import load_collection
+    >>> model = train(load_collection("feats/"), algo="tpl", epochs=2)
+    >>> model.algo, model.actions
+    ('tpl', ['pedal', 'ride'])
+    >>> model.save("tpl.pt")
+    PosixPath('tpl.pt')
     """
     if len(seqs) < 2:
         raise InputError(f"training data: {len(seqs)} clip(s); need at least 2")

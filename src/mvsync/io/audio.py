@@ -73,7 +73,8 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
 def write_wav(path: str | Path, samples: np.ndarray, rate: int, *, overwrite: bool = False) -> Path:
     """Write ``samples (N, channels)`` in [-1, 1] as 16-bit PCM WAV, atomically (nothing under ``path`` on failure).
 
-    >>> write_wav("out/tone.wav", np.zeros((48000, 1), np.float32), 48000)  # doctest: +SKIP
+    >>> write_wav("out/tone.wav", np.zeros((48000, 1), np.float32), 48000)
+    PosixPath('out/tone.wav')
     """
     path = Path(path)
     if path.exists() and not overwrite:

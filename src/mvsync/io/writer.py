@@ -36,7 +36,7 @@ class VideoWriter:
         Frames between keyframes (None: x264's default, up to 250). Short intervals make seeking fast (a player
         seeks all the time) at some cost in size.
 
-    >>> with VideoWriter("out.mp4", fps=25, size=(64, 48)) as writer:  # doctest: +SKIP
+    >>> with VideoWriter("new/black.mp4", fps=25, size=(64, 48)) as writer:
     ...     writer.write(np.zeros((48, 64, 3), np.uint8))
     """
 

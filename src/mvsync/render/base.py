@@ -62,7 +62,8 @@ def render_outputs(
     all writers succeeded, so a failing writer (or an existing file without ``overwrite``) changes nothing. A writer's
     own folder (``clips/``, ``player/``) replaces an earlier one whole, so no file of an earlier run is left in it.
 
-    >>> render_outputs(SyncResult.load("out/sync.json"), "again", ["grid", "alignment"])  # doctest: +SKIP
+    >>> [p.name for p in render_outputs(SyncResult.load("out/sync.json"), "again", ["grid", "alignment"])]
+    ['synced.mp4', 'alignment.png']
     """
     writers = [(name, WRITERS.get(name)) for name in dict.fromkeys(names)]  # unknown names fail before any work
     out_dir = Path(out_dir)

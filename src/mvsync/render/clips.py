@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import ensure_folder
 from ..errors import OutputExistsError
 from ..io import probe
 from ..result import SyncResult
@@ -37,15 +38,16 @@ def write_clips(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
     """``out_dir/clips/<name>.mp4`` per clip (see the module docstring), at the timeline's rate and length, encoded
     at the grid's quality (``options.grid.crf``).
 
-    >>> write_clips(SyncResult.load("out/sync.json"), Path("again"), options=RenderOptions())  # doctest: +SKIP
-    [PosixPath('again/clips/a.mp4'), PosixPath('again/clips/b.mp4')]
+    >>> from mvsync.render.options import RenderOptions
+    >>> write_clips(SyncResult.load("out/sync.json"), Path("again"), options=RenderOptions())
+    [PosixPath('again/clips/a.mp4'), PosixPath('again/clips/b.mp4'), PosixPath('again/clips/c.mp4')]
     """
     folder = Path(out_dir) / CLIPS_FOLDER
     targets = [folder / name for name in clip_file_names(result)]
     clashes = [target for target in targets if target.exists() and not overwrite]
     if clashes:  # before any clip is encoded
         raise OutputExistsError(f"{clashes[0]}: already exists")
-    folder.mkdir(exist_ok=True)
+    ensure_folder(folder)
     steps = np.arange(result.length, dtype=float)  # every timeline step once: the map, not a slowed copy of it
     for k, (track, target) in enumerate(zip(result.videos, targets)):
         info = probe(track.path)

@@ -17,7 +17,8 @@ def render_alignment_plot(result: SyncResult, path: str | Path, *, overwrite: bo
     A straight 45-degree line is a clip playing at the timeline's pace; flatter stretches are
     slower, steeper ones faster, and a late start shows as a gap on the left.
 
-    >>> render_alignment_plot(SyncResult.load("out/sync.json"), "out/alignment.png")  # doctest: +SKIP
+    >>> render_alignment_plot(SyncResult.load("out/sync.json"), "out/alignment.png")
+    PosixPath('out/alignment.png')
     """
     path = Path(path)
     if path.exists() and not overwrite:

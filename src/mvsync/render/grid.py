@@ -65,7 +65,8 @@ def render_grid(
     ``clips`` picks the result's videos to show (default: all), at most ``options.max_cells`` of them (see
     :func:`grid_pages`); the sound follows ``options.audio_from`` whichever clips are shown.
 
-    >>> render_grid(SyncResult.load("out/sync.json"), "out/synced.mp4")  # doctest: +SKIP
+    >>> render_grid(SyncResult.load("out/sync.json"), "out/synced.mp4")
+    PosixPath('out/synced.mp4')
     """
     clips = clips if clips is not None else range(len(result.videos))
     if len(clips) > options.max_cells:

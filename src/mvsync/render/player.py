@@ -55,7 +55,8 @@ def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOpti
     The folder is built beside its final place and renamed into it at the end, so a failure leaves nothing and an
     existing player is replaced only with ``overwrite``.
 
-    >>> render_player(SyncResult.load("out/sync.json"), "out/player")  # doctest: +SKIP
+    >>> sorted(p.name for p in render_player(SyncResult.load("out/sync.json"), "out/player").iterdir())
+    ['index.html', 'media', 'player.css', 'player.js', 'sync-data.js']
     """
     folder = Path(folder)
     if folder.exists() and not overwrite:
