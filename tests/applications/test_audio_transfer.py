@@ -155,3 +155,17 @@ def test_cli_refuses_bad_input_in_one_line_before_writing(toned, tmp_path, capsy
     assert main(["transfer-audio", "--from", str(source), "--to", target, "-o", str(out), "-q"]) == 2
     assert "--force" in _error_line(capsys.readouterr().err)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_the_default_transfer_syncs_first_and_follows_the_map(toned, tmp_path, capsys):
+    """No --sync and no embedding option: the clips are synced first (measured: median 0, p95 1 source frame, as
+    through a sync.json), and the command says so."""
+    source, copies = toned
+    errors = frame_errors(transfer_audio(source, [p for p, _ in copies], tmp_path / "out"), copies)
+    assert np.median(errors) <= 1 and np.percentile(errors, 95) <= 2
+    assert main(["transfer-audio", "--from", str(source), "--to", str(copies[0][0]), "-o", str(tmp_path / "cli"),
+                 "-q"]) == 0
+    assert "(synced first, then the sync map)" in capsys.readouterr().out
+    assert main(["transfer-audio", "--from", str(source), "--to", str(copies[0][0]), "-o", str(tmp_path / "near"),
+                 "--nearest", "-q"]) == 0
+    assert "(nearest neighbours, blocks of 5 frames)" in capsys.readouterr().out

@@ -1,10 +1,13 @@
 """Sound transfer (TCC supp. section 2): give silent clips the sound of another clip of the same action.
 
 A target clip is cut into blocks, and each block gets the source's sound from the moment that matches it, as long as
-the block lasts. The match comes either from nearest neighbours in embedding space, as TCC does it (supp. section
-2: a block is ``context`` consecutive frames, matched by their average embedding to the source's window of
-``context`` frames with the nearest average; fewer block edges, fewer artifacts), or from a sync map (``sync.json``:
-the TPL way, no pairwise search; a block is one frame). Blocks are joined with short linear cross-fades, so that a
+the block lasts. The match comes from a sync map (the TPL way; a block is one frame): ``sync.json`` when given,
+otherwise the source and the targets are synced first (``mvsync.sync``'s defaults), the accurate default. Or, with
+``nearest=True`` (or an embedding option: features, a model, a context), from nearest neighbours in embedding space,
+as TCC does it (supp. section 2: a block is ``context`` consecutive frames, matched by their average embedding to
+the source's window of ``context`` frames with the nearest average), faster but blind to the order of moments:
+on real retimed copies (``benchmarks/bench_precision.py``) its p95 reached 32 source frames where the sync map's
+stayed within 4. Blocks are joined with short linear cross-fades, so that a
 jump between source moments does not click. Each target is written as ``<name>.mp4`` (its video bitstream copied, the
 new sound as its only audio track) and ``<name>.wav``.
 
@@ -37,8 +40,9 @@ class TransferPlan:
 
     source: VideoInfo  # the clip whose sound is transferred (it has an audio track)
     targets: list[VideoInfo]  # the clips that get it
-    sync: SyncResult | None  # the sync map giving the correspondence, or None: nearest neighbours
+    sync: SyncResult | None  # the sync map giving the correspondence (None: synced first, or nearest neighbours)
     sync_clips: list[int] | None  # with a sync map: the index there of the source, then of every target
+    nearest: bool = False  # nearest neighbours in embedding space instead of a sync map
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,14 @@ class Transfer:
 
 
 def check_transfer(source: str | Path, targets: list[str | Path], *, sync: str | Path | None = None,
-                   features: str | None = None, model: str | Path | None = None, context: int | None = None
-                   ) -> TransferPlan:
+                   features: str | None = None, model: str | Path | None = None, context: int | None = None,
+                   nearest: bool = False) -> TransferPlan:
     """Check every option and clip (probe only, no decoding): the source has sound, the targets are videos with
     distinct file names, a sync map holds all of them. Raises :class:`ConfigError` or :class:`InputError`."""
-    if sync is not None and (model is not None or features is not None or context is not None):
-        raise ConfigError(f"sync: {sync} gives the correspondence; features, a model and a context are for nearest "
-                          "neighbours, give one or the other")
+    if sync is not None and (model is not None or features is not None or context is not None or nearest):
+        raise ConfigError(f"sync: {sync} gives the correspondence; nearest neighbours, features, a model and a "
+                          "context are for matching by embedding, give one or the other")
+    nearest = nearest or model is not None or features is not None or context is not None
     check_embedding_options(features=features, model=model)
     if context is not None and (isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 1):
         raise ConfigError(f"context: must be a positive number of frames, got {context!r}")
@@ -85,7 +90,7 @@ def check_transfer(source: str | Path, targets: list[str | Path], *, sync: str |
         raise InputError(f"{source}: no audio track; the source of a sound transfer needs sound")
     target_infos = [probe(t) for t in targets]
     if sync is None:
-        return TransferPlan(source_info, target_infos, None, None)
+        return TransferPlan(source_info, target_infos, None, None, nearest=nearest)
     result = SyncResult.load(Path(sync) / "sync.json" if Path(sync).is_dir() else sync)
     return TransferPlan(source_info, target_infos, result, [clip_index(result, c, sync) for c in [source, *targets]])
 
@@ -99,6 +104,7 @@ def transfer_audio(
     features: str | None = None,
     model: str | Path | None = None,
     context: int | None = None,
+    nearest: bool = False,
     fade_s: float = FADE_S,
     cache_dir: str | Path | None = None,
     overwrite: bool = False,
@@ -110,7 +116,10 @@ def transfer_audio(
     ----------
     sync
         A ``sync.json`` (or its folder) holding the source and the targets: the correspondence comes from it.
-        Without it, each block of ``context`` target frames takes the source window nearest by embedding.
+        Without it (and without ``nearest``), the source and the targets are synced first.
+    nearest
+        Match each block of ``context`` target frames to the source window nearest by embedding instead of syncing
+        (implied by ``features``, ``model`` or ``context``).
     features, model
         The embedding for nearest neighbours (see :func:`~mvsync.applications.embedding.embed_clips`).
     context
@@ -119,7 +128,8 @@ def transfer_audio(
     fade_s
         Length of the cross-fade between consecutive blocks, in seconds.
     """
-    plan = check_transfer(source, targets, sync=sync, features=features, model=model, context=context)
+    plan = check_transfer(source, targets, sync=sync, features=features, model=model, context=context,
+                          nearest=nearest)
     samples, rate = read_audio(plan.source.path)
     if len(samples) == 0:
         raise InputError(f"{plan.source.path}: the audio track holds no sound")
@@ -222,9 +232,16 @@ def clip_index(result: SyncResult, clip: str | Path, sync: str | Path) -> int:
 
 def _blocks(plan: TransferPlan, features, model, context: int | None, cache_dir, progress: bool) -> list[Blocks]:
     """Each target's blocks, from the sync map or by nearest neighbours."""
-    if plan.sync is not None:
-        source, *targets = plan.sync_clips
-        return [match_by_sync(plan.sync, source, target, frame_times(info.path))
+    if plan.sync is not None or not plan.nearest:
+        result, clips = plan.sync, plan.sync_clips
+        if result is None:  # the accurate default: sync the source and the targets, then follow the map
+            from ..sync import sync as sync_clips
+
+            result = sync_clips([plan.source.path, *[t.path for t in plan.targets]], cache_dir=cache_dir,
+                                progress=progress)
+            clips = list(range(len(plan.targets) + 1))
+        source, *targets = clips
+        return [match_by_sync(result, source, target, frame_times(info.path))
                 for info, target in zip(plan.targets, targets)]
     embs = embed_clips([plan.source.path, *[t.path for t in plan.targets]], features=features, model=model,
                        cache_dir=cache_dir, progress=progress)
