@@ -135,7 +135,8 @@ def main() -> None:
                      f"{r['start_error']} | {r['seconds']} |")
     reps = rep_rows(args.data / "repcount")
     lines += ["", "### Repetitions 2-3 searched for inside the whole RepCount video (same performer)", "",
-              "| excerpt | videos | placed | start error, median (frames) | placed within 5 frames |", "|---|---|---|---|---|"]
+              "| excerpt | videos | placed | start error, median (frames) | placed within 5 frames |",
+              "|---|---|---|---|---|"]
     for retime, found in reps.items():
         errors = np.array([f["start_error"] for f in found if f["placed"]], float)
         lines.append(f"| {'retimed 0.6-1.4x' if retime else 'as cut'} | {len(found)} | "

@@ -96,8 +96,10 @@ def event_errors(result, copies, fps: float, n_frames: int) -> list[np.ndarray]:
         for fraction in EVENTS:
             frame = int(round(fraction * (n_frames - 1)))
             time_s = float(result.transfer(frame / fps, 0)[k])
-            shown = content[int(np.clip(round(time_s * copy_fps), 0, len(content) - 1))] if np.isfinite(time_s) else np.nan
-            errors.append(abs(shown - frame))
+            if not np.isfinite(time_s):
+                errors.append(np.nan)
+                continue
+            errors.append(abs(content[int(np.clip(round(time_s * copy_fps), 0, len(content) - 1))] - frame))
         out.append(np.array(errors, float))
     return out
 

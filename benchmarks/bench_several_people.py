@@ -59,9 +59,10 @@ def main() -> None:
                              "max": float(errors.max()), "seconds": round(time.perf_counter() - start, 1)})
                 print(f"  {scene}, {features}: done", flush=True)
     lines = ["# Several people in view (error in source frames, 4 retimed copies)", "",
-             "| scene | features | chosen | median | p95 | max | time (s; auto reads pose from the cache) |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['scene']} | {r['features']} | {r['chosen']} | {r['median']:.2f} | {r['p95']:.2f} | {r['max']:.0f} | "
-              f"{r['seconds']} |" for r in rows]
+             "| scene | features | chosen | median | p95 | max | time (s; auto reads pose from the cache) |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['scene']} | {r['features']} | {r['chosen']} | {r['median']:.2f} | {r['p95']:.2f} | "
+              f"{r['max']:.0f} | {r['seconds']} |" for r in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     results = ROOT / "benchmarks" / "results"

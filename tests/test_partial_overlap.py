@@ -86,3 +86,28 @@ def test_the_grid_shows_no_content_outside_the_part(long_and_short, tmp_path):
     before, during = grid[10, LABEL_HEIGHT + 4:LABEL_HEIGHT + 40, 4:cell - 4], grid[120, LABEL_HEIGHT + 4:LABEL_HEIGHT + 40, 4:cell - 4]
     assert np.abs(before.astype(int) - EMPTY_GRAY).max() <= 3  # flat gray: no content at 0.4 s
     assert before.std() < 2 < during.std()
+
+
+def test_a_part_at_another_frame_rate_is_placed_where_it_was_cut():
+    """A 60 s recording at 50 fps and 10 s of it from 20 s on, at 20 fps (2.5x fewer frames per second: beyond the
+    full-rate match's slope limit, the 10-samples-per-second match stands)."""
+    from mvsync.align.placement import find_inside
+
+    def motion(t):
+        return np.stack([np.sin(t), np.cos(t / 3), np.sin(t / 7)], axis=1)
+
+    long_t, short_t = np.arange(3000) / 50, 20 + np.arange(200) / 20
+    found = find_inside(motion(short_t), motion(long_t), short_t - 20, long_t)
+    assert abs(found.start - 1000) <= 5 and abs(found.end - 1497) <= 5 and found.closeness < 0.1
+    shown = found.rows_at(np.arange(3000.0))
+    assert np.nanmax(np.abs(shown - (np.arange(3000) - 1000) / 2.5)) <= 2.0  # short rows, where it has content
+
+
+def test_the_subsequence_path_runs_through_the_cells_it_paid_for():
+    from mvsync.align.placement import subsequence_path
+
+    cost = np.full((5, 6), 5.0)
+    for cell in [(0, 1), (1, 2), (2, 2), (3, 3), (4, 3)]:
+        cost[cell] = 0.0
+    path = subsequence_path(cost)
+    assert cost[path[:, 0], path[:, 1]].sum() == 0.0

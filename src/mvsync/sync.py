@@ -79,8 +79,8 @@ def sync(paths: list[str | Path], *, progress: bool = False, threads: int | None
 
 
 def check_sync(paths: list[str | Path], **options: Any) -> SyncPlan:
-    """Check every option and probe every clip (no decoding): raises :class:`ConfigError` or :class:`InputError`
-    within about a second per file, before any expensive work.
+    """Check every option and probe every clip (its first frame decoded, no more): raises :class:`ConfigError` or
+    :class:`InputError` within about a second per file, before any expensive work.
 
     >>> plan = check_sync(["a.mp4", "missing.mp4"])
     Traceback (most recent call last):
@@ -118,7 +118,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
     if placements:
-        extra["partial"] = _partial_report(features, placements, aligner, plan)
+        extra["partial"] = _partial_report(features, placements, aligner)
     if getattr(aligner, "summary_", None):
         extra["aligner"] = dict(aligner.summary_)
     if config.smooth:
@@ -146,8 +146,9 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
                                  [f.times_s for f in features], centred=centred)
     for i, found in placed.items():
         host = features[found.host]
-        log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: matched %.2fx as closely as end to end); "
-                    "placed there, no content elsewhere on the timeline", features[i].path,
+        log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: that match costs %.2fx the end-to-end "
+                    "match's); placed there, no content elsewhere on the timeline (--whole: end to end)",
+                    features[i].path,
                     *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
                     found.closeness)
     return placed
@@ -185,10 +186,9 @@ def _spread_over(values: list, whole: list[int], n: int) -> list:
     return out
 
 
-def _partial_report(features: list[Features], placements: dict, aligner, plan: SyncPlan) -> dict[str, dict]:
+def _partial_report(features: list[Features], placements: dict, aligner) -> dict[str, dict]:
     """``extra.partial``: per placed clip, the clip it lies in, the seconds of that clip it covers, and the stretch
     of the timeline it has content on."""
-    fps = features[aligner.reference_].fps if aligner.reference_ is not None else features[0].fps
     report = {}
     for i, found in placements.items():
         host = features[found.host]

@@ -126,3 +126,11 @@ def test_large_sets_pick_the_reference_from_a_sample_in_linear_calls():
     assert again.reference_ == aligner.reference_
     with pytest.raises(ConfigError, match="sample_size: expected a positive number of clips, got 0"):
         DTWAligner(sample_size=0).fit(seqs[:2])
+
+
+def test_the_map_stays_inside_the_other_clip():
+    """Open ends move the map's ends toward where the path leaves them, never past the frames matched there."""
+    base = np.cumsum(np.random.default_rng(0).normal(size=(60, 3)), axis=0)
+    other = np.repeat(base, 2, axis=0)[1:-1]  # 118 frames at half speed, its first and last frames cut
+    frame_map = DTWAligner(reference=0).fit([base, other]).frame_maps_[1]
+    assert frame_map.min() >= 0 and frame_map.max() <= len(other) - 1

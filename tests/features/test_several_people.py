@@ -65,3 +65,12 @@ def test_a_performer_who_walks_on_during_a_missed_stretch_is_kept():
     detected = (np.arange(70) < 20) | (np.arange(70) >= 50)
     keep = one_performer(marks, detected, (100, 100))
     assert keep[:20].all() and keep[50:60].all() and not keep[60:63].any() and keep[63:].all()
+
+
+def test_a_jogger_read_at_5_fps_is_one_person():
+    """Frames read 0.2 s apart (--fps 5): a jogger moving 1.2 torso lengths between them is not someone else."""
+    marks = np.zeros((20, 33, 4), np.float32)
+    marks[:, [11, 12], 1], marks[:, [23, 24], 1] = 0.4, 0.6  # a torso of 20 px on a 1000 x 100 frame
+    marks[:, [11, 12, 23, 24], 0] = (0.02 + 0.024 * np.arange(20))[:, None]  # 24 px (1.2 torso) from read to read
+    assert one_performer(marks, np.ones(20, bool), (1000, 100), np.arange(20) / 5).all()
+    assert not one_performer(marks, np.ones(20, bool), (1000, 100), np.arange(20) / 30).all()  # 30 fps: jumps

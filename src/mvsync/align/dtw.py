@@ -49,7 +49,7 @@ def path_to_frame_map(path: np.ndarray, length: int) -> np.ndarray:
     have no counterpart: the first reference frame shows the LAST frame of the other matched to it, the last reference
     frame the FIRST one, and a run at either end is anchored where it meets the rest of the path, not at its centre.
 
-    >>> path_to_frame_map(np.array([[0, 0], [0, 1], [0, 2], [1, 3], [2, 4], [3, 5]]), 4).tolist()  # other starts 2 early
+    >>> path_to_frame_map(np.array([[0, 0], [0, 1], [0, 2], [1, 3], [2, 4], [3, 5]]), 4).tolist()  # other: 2 early
     [2.0, 3.0, 4.0, 5.0]
     >>> path_to_frame_map(np.array([[0, 0], [1, 0], [2, 0], [3, 1], [4, 2]]), 5).tolist()  # reference starts 2 early
     [0.0, 0.0, 0.0, 1.0, 2.0]
@@ -59,8 +59,9 @@ def path_to_frame_map(path: np.ndarray, length: int) -> np.ndarray:
     mean_other = np.bincount(ref, weights=other, minlength=length) / counts
     if length > 2:  # the pace inside: other frames per reference frame (2 for a clip at half speed)
         half = (np.median(counts[1:-1]) - 1) / 2
-        mean_other[0] = min(other[ref == 0].max() - half, mean_other[1])
-        mean_other[-1] = max(other[ref == length - 1].min() + half, mean_other[-2])
+        first, last = other[ref == 0], other[ref == length - 1]
+        mean_other[0] = max(min(first.max() - half, mean_other[1]), first.min())  # inside the frames matched there
+        mean_other[-1] = min(max(last.min() + half, mean_other[-2]), last.max())
     change = np.flatnonzero(np.diff(mean_other)) + 1
     starts = np.concatenate([[0], change])
     stops = np.concatenate([change, [length]])

@@ -78,13 +78,14 @@ def find_inside(short: np.ndarray, long: np.ndarray, short_times: np.ndarray, lo
         again = subsequence_path(recost)
         if (centred_cost := float(recost[again[:, 0], again[:, 1]].mean())) < partial:
             partial, inner = centred_cost, again
-    try:
-        long_at, short_at = _refine(short, long, short_mask, long_mask, int(l_at[inner[0, 1]]), int(l_at[inner[-1, 1]]))
-    except ValueError:  # frame rates more than 2x apart: keep the match found at RATE
+    start, end = int(l_at[inner[0, 1]]), int(l_at[inner[-1, 1]])
+    if 0.5 <= (end - start + 1) / len(short) <= 2.0:  # frame for frame within the slope limit: refine at full rate
+        long_at, short_at = _refine(short, long, short_mask, long_mask, start, end)
+    else:  # frame rates (times the pace) more than 2x apart: the match found at RATE
         long_at, short_at = _monotone(l_at[inner[:, 1]].astype(float), s_at[inner[:, 0]].astype(float))
     span = (long_times[int(long_at[-1])] - long_times[int(long_at[0])]) / max(long_times[-1] - long_times[0], 1e-9)
-    return Placement(host, float(long_at[0]), float(long_at[-1]), long_at, short_at,
-                     partial / max(end_to_end, 1e-12), float(span))
+    closeness = partial / end_to_end if end_to_end > 1e-9 else 1.0  # identical or still clips: no evidence of a part
+    return Placement(host, float(long_at[0]), float(long_at[-1]), long_at, short_at, closeness, float(span))
 
 
 def _refine(short: np.ndarray, long: np.ndarray, short_mask: np.ndarray, long_mask: np.ndarray, start: int,
@@ -94,8 +95,8 @@ def _refine(short: np.ndarray, long: np.ndarray, short_mask: np.ndarray, long_ma
     only takes out a constant: appearance's mean frame, or a performer's mean pose)."""
     margin = (end - start) // 2 + 2
     lo, hi = max(0, start - margin), min(len(long), end + margin + 1)
-    window = long[lo:hi] - long[start:end + 1][long_mask[start:end + 1]].mean(axis=0) if long_mask[start:end + 1].any() \
-        else long[lo:hi]
+    seen = long[start:end + 1][long_mask[start:end + 1]]
+    window = long[lo:hi] - seen.mean(axis=0) if len(seen) else long[lo:hi]
     own = short - short[short_mask].mean(axis=0) if short_mask.any() else short
     path = subsequence_path(pairwise_cost(own, window, short_mask, long_mask[lo:hi]))
     return _monotone(path[:, 1].astype(float) + lo, path[:, 0].astype(float))
@@ -109,7 +110,7 @@ def place_partial_clips(values: list[np.ndarray], masks: list[np.ndarray], times
     host = int(np.argmax(durations))
     placed = {}
     for i in range(len(values)):
-        if i == host or durations[host] < LONGER * durations[i]:
+        if i == host or durations[i] <= 0 or durations[host] < LONGER * durations[i]:
             continue
         found = find_inside(values[i], values[host], times[i], times[host], masks[i], masks[host], host=host,
                             centred=centred)
@@ -158,7 +159,7 @@ def subsequence_path(cost: np.ndarray) -> np.ndarray:
             path.append((i, j - 1))
             i, j = i - 1, j - 2
         else:
-            path.append((i - 1, j - 1))
+            path.append((i - 1, j))
             i, j = i - 2, j - 1
         path.append((i, j))
     return np.array(path[::-1])

@@ -69,5 +69,6 @@ def method_names(models, paths: list[str]) -> list[str]:
     """
     algos = [m.algo for m in models]
     files = [Path(p).name for p in paths]
-    return [m.algo if algos.count(m.algo) == 1 else f"{m.algo} ({f if files.count(f) == 1 else p})"
-            for m, f, p in zip(models, files, paths)]
+    names = [m.algo if algos.count(m.algo) == 1 else f"{m.algo} ({f if files.count(f) == 1 else p})"
+             for m, f, p in zip(models, files, paths)]
+    return [f"{n} #{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]  # a path twice

@@ -28,6 +28,7 @@ PEOPLE_SAMPLES = 12  # frames per clip checked for a second person (the tracked 
 SEVERAL_PEOPLE = 0.3  # a clip shows several people when a second one is found in this share of those frames
 JUMP = 1.0  # the tracked hips moving more than this many torso lengths from one detection to the next: another person
 WALK = 0.1  # torso lengths a performer may move per frame between two detections (a brisk walk at 30 fps)
+WALK_RATE = 30.0  # the frame rate WALK is counted at
 
 
 @FEATURES.register("pose")
@@ -57,7 +58,7 @@ class PoseExtractor(FeatureExtractor):
         scale = min(1.0, self.config.max_side / max(info.width, info.height))
         size = (_even(info.width * scale), _even(info.height * scale))
         values, found, times, others = [], [], [], []
-        check_every = max(1, round(info.num_frames / PEOPLE_SAMPLES))
+        check_every = max(1, round(self.expected_frames(info) / PEOPLE_SAMPLES))  # frames read (fps: sampled)
         with _pose_model(self.config.min_detection_confidence) as model, \
                 _pose_model(self.config.min_detection_confidence, static=True) as finder:
             frames = self.frames(path, size=size)
@@ -74,7 +75,7 @@ class PoseExtractor(FeatureExtractor):
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
                 times.append(frame.time_s)
         detected = np.asarray(found)
-        found = detected & one_performer(np.stack(values), detected, size)
+        found = detected & one_performer(np.stack(values), detected, size, np.asarray(times))
         coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
         valid = fill_gaps(coords, found, self.config.max_gap)
         meta = {
@@ -131,12 +132,13 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
-def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, int],
+                  times_s: np.ndarray | None = None) -> np.ndarray:
     """Which detections are of the performer: mediapipe's tracker follows one person, but when it loses them it may
-    pick up a bystander. Detections are cut into runs wherever the hips jump more than ``JUMP`` torso lengths from
-    one detection to the next; each run joins the track (a person) whose last position it starts near (within
-    ``JUMP`` torso lengths, plus ``WALK`` per frame of the gap between them), or starts a new one. The track with the
-    most detections is the performer.
+    pick up a bystander. Detections are cut into runs wherever the hips move further than a person could: ``JUMP``
+    torso lengths from one frame to the next, plus ``WALK`` per frame (at 30 fps, from ``times_s``: frames read at a
+    lower rate may be further apart) of the time between them. Each run joins the track (a person) whose last
+    position it starts that near, or starts a new one. The track with the most detections is the performer.
 
     >>> marks = np.zeros((6, 33, 4), np.float32)
     >>> marks[:, [11, 12], 1], marks[:, [23, 24], 1] = 0.4, 0.6  # shoulders above hips: a torso of 0.2
@@ -152,7 +154,12 @@ def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, 
     hips = landmarks[idx][:, [LEFT_HIP, RIGHT_HIP], :2].mean(axis=1) * scale
     torso = np.linalg.norm(landmarks[idx][:, [LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(axis=1) * scale - hips, axis=1)
     reach = max(float(np.median(torso)), 1e-6)
-    jumps = np.linalg.norm(np.diff(hips, axis=0), axis=1) > JUMP * np.maximum(torso[1:], 1e-6)
+    at = (np.asarray(times_s, float) * WALK_RATE if times_s is not None else np.arange(len(detected)))[idx]
+
+    def allowed(frames_apart, scale):
+        return scale * (JUMP + WALK * np.maximum(frames_apart - 1, 0))
+
+    jumps = np.linalg.norm(np.diff(hips, axis=0), axis=1) > allowed(np.diff(at), np.maximum(torso[1:], 1e-6))
     run = np.concatenate([[0], np.cumsum(jumps)])  # run number of each detection
     if run[-1] == 0:
         return keep
@@ -160,13 +167,12 @@ def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, 
     for r in range(run[-1] + 1):
         members = np.flatnonzero(run == r)
         first, last = members[0], members[-1]
-        near = [t for t in tracks if np.linalg.norm(hips[first] - t["hip"])
-                <= reach * (JUMP + WALK * (idx[first] - t["frame"]))]
+        near = [t for t in tracks if np.linalg.norm(hips[first] - t["hip"]) <= allowed(at[first] - t["at"], reach)]
         track = min(near, key=lambda t: np.linalg.norm(hips[first] - t["hip"])) if near else None
         if track is None:
             track = {"count": 0, "runs": []}
             tracks.append(track)
-        track.update(hip=hips[last], frame=idx[last], count=track["count"] + len(members))
+        track.update(hip=hips[last], at=at[last], count=track["count"] + len(members))
         track["runs"].append(r)
     performer = max(tracks, key=lambda t: t["count"])
     keep[idx[~np.isin(run, performer["runs"])]] = False

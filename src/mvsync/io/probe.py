@@ -33,7 +33,8 @@ def open_container(path: str | Path) -> av.container.InputContainer:
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read a video's (or an image folder's, see :mod:`~mvsync.io.images`) metadata without decoding its frames.
+    """Read a video's (or an image folder's, see :mod:`~mvsync.io.images`) metadata, decoding only its first frame
+    (for the display rotation, which PyAV gives on decoded frames).
 
     The frame count comes from the container when it states one, otherwise from counting
     packets (cheap: demuxing only). Raises :class:`InputError` for a missing, empty or

@@ -169,7 +169,7 @@ def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
     displayed ``(width, height)``) when given."""
     # A copy: PyAV's array is a view on the frame's buffer, which FFmpeg's pools hand out again to later frames
     # (with threaded decoding, while the caller may still hold the array: kept frames then change under it).
-    turns = quarter_turns(frame.rotation)
+    turns = quarter_turns(getattr(frame, "rotation", 0))  # PyAV < 14 has no display matrix: read as stored
     if size is None:
         image = frame.to_ndarray(format="rgb24")
     else:
