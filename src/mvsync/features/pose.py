@@ -156,8 +156,8 @@ def one_performer(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, 
     reach = max(float(np.median(torso)), 1e-6)
     at = (np.asarray(times_s, float) * WALK_RATE if times_s is not None else np.arange(len(detected)))[idx]
 
-    def allowed(frames_apart, scale):
-        return scale * (JUMP + WALK * np.maximum(frames_apart - 1, 0))
+    def allowed(frames_apart, torso_px):  # how far a person may move in that time, in pixels
+        return torso_px * (JUMP + WALK * np.maximum(frames_apart - 1, 0))
 
     jumps = np.linalg.norm(np.diff(hips, axis=0), axis=1) > allowed(np.diff(at), np.maximum(torso[1:], 1e-6))
     run = np.concatenate([[0], np.cumsum(jumps)])  # run number of each detection
