@@ -30,9 +30,21 @@ def test_top1_match_shows_the_query_source_frame(retimed):
     assert within >= 0.9
 
 
-def test_retrieve_lists_k_matches_best_first_among_the_other_clips(retimed):
+def test_retrieve_gives_the_best_frame_of_each_clip_best_first(retimed):
+    """Not neighbouring frames of the nearest clip: one match per clip, each at the moment the query shows."""
     paths, contents = retimed
-    found = retrieve(paths[1], [*paths, paths[2]], time_s=2.0, k=4, features="appearance")  # paths[2] given twice
+    found = retrieve(paths[1], paths, time_s=2.0, k=5, features="appearance")
+    assert sorted(str(m.path) for m in found.matches) == sorted(str(p) for p in [paths[0], *paths[2:]])
+    assert [m.distance for m in found.matches] == sorted(m.distance for m in found.matches)
+    for match in found.matches:
+        assert abs(contents[paths.index(match.path)][match.frame_idx] - contents[1][50]) <= 2
+    assert len(retrieve(paths[1], paths, time_s=2.0, k=2, features="appearance").matches) == 2  # the 2 best clips
+
+
+def test_pooled_retrieve_lists_k_matches_best_first_among_the_other_clips(retimed):
+    paths, contents = retimed
+    found = retrieve(paths[1], [*paths, paths[2]], time_s=2.0, k=4, features="appearance",  # paths[2] given twice
+                     pooled=True)
     assert found.query.path == paths[1] and found.query.frame_idx == 50 and found.query.time_s == pytest.approx(2.0)
     assert len(found.matches) == 4 and paths[1] not in [m.path for m in found.matches]
     assert len({(m.path, m.frame_idx) for m in found.matches}) == 4  # a clip given twice is searched once
@@ -52,7 +64,7 @@ def test_cli_writes_the_contact_sheet_and_json(retimed, tmp_path, capsys):
     paths = [str(p) for p in retimed[0]]
     sheet = tmp_path / "sheet.png"
     code = main(["retrieve", f"{paths[0]}@f60", *paths[1:], "-k", "7", "-o", str(sheet), "--json",
-                 "--features", "appearance", "-q"])
+                 "--features", "appearance", "--pooled", "-q"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["query"]["frame_idx"] == 60 and [m["rank"] for m in data["matches"]] == list(range(1, 8))

@@ -93,8 +93,11 @@ def retrieve(
     model: str | Path | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = False,
+    pooled: bool = False,
 ) -> Retrieval:
-    """The ``k`` frames of ``clips`` nearest to the query clip's frame at ``time_s`` (or ``frame_idx``).
+    """The frame of each of ``clips`` nearest to the query clip's frame at ``time_s`` (or ``frame_idx``), the ``k``
+    best of those first; ``pooled``: the ``k`` nearest frames wherever they are (neighbouring frames of one clip may
+    fill the list).
 
     ``features``/``model`` choose the embedding (see :func:`~mvsync.applications.embedding.embed_clips`); the query
     clip is embedded with the others (raw features are standardised over the whole set) and left out of the search.
@@ -107,14 +110,19 @@ def retrieve(
     if frame >= embs[0].num_frames:  # the container promised more frames than decode
         raise InputError(f"{info.path}: frame {frame} is beyond the {embs[0].num_frames} frames that decode")
     query = Match(info.path, frame, float(embs[0].times_s[frame]))
-    return Retrieval(query, find_matches(embs[0], frame, embs[1:], k=k))
+    return Retrieval(query, find_matches(embs[0], frame, embs[1:], k=k, per_clip=not pooled))
 
 
-def find_matches(query: ClipEmbedding, frame_idx: int, others: list[ClipEmbedding], *, k: int = 5) -> list[Match]:
-    """The ``k`` frames of ``others`` (valid frames only) nearest to frame ``frame_idx`` of ``query``, best first."""
+def find_matches(query: ClipEmbedding, frame_idx: int, others: list[ClipEmbedding], *, k: int = 5,
+                 per_clip: bool = False) -> list[Match]:
+    """The ``k`` frames of ``others`` (valid frames only) nearest to frame ``frame_idx`` of ``query``, best first;
+    ``per_clip``: the nearest frame of each clip, the ``k`` best of those."""
     if not query.valid[frame_idx]:
         raise InputError(f"{query.path}: frame {frame_idx} ({query.times_s[frame_idx]:.3f} s) has no usable features "
                          "(e.g. no person found); choose another moment")
+    if per_clip:
+        best = [m for clip in others if clip.valid.any() for m in find_matches(query, frame_idx, [clip], k=1)]
+        return sorted(best, key=lambda m: m.distance)[:k]
     pooled = np.concatenate([o.values for o in others])  # (sum L, D)
     owner = np.concatenate([np.full(o.num_frames, c) for c, o in enumerate(others)])  # (sum L,) clip of each row
     offset = np.concatenate([[0], np.cumsum([o.num_frames for o in others])])

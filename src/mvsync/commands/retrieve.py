@@ -19,7 +19,10 @@ def add_parser(sub, common) -> None:
                     "frame, best first; write a contact sheet PNG (the query, then each match with clip name and time).")
     p.add_argument("query", metavar="QUERY@TIME", help="the query clip and moment: seconds (a.mp4@2.5) or a frame (a.mp4@f60)")
     p.add_argument("clips", nargs="+", metavar="CLIP", help="the clips to search (the query clip itself is left out)")
-    p.add_argument("-k", "--k", type=int, default=5, help="how many matches (default: 5)")
+    p.add_argument("-k", "--k", type=int, default=5, help="how many matches (default: 5): the best frame of each "
+                                                          "clip, best clips first")
+    p.add_argument("--pooled", action="store_true", help="the k nearest frames wherever they are, several from one "
+                                                         "clip if they are nearest")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--model", metavar="CKPT", help="embed frames with this checkpoint from mvsync train")
     how.add_argument("--features", choices=(AUTO_FEATURES, *FEATURE_NAMES), help="raw features to embed frames with "
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     check_retrieval(query, args.clips, **options)  # before anything is decoded or written
     if Path(args.output).exists() and not args.force:
         raise OutputExistsError(f"{args.output}: already exists")
-    found = retrieve(query, args.clips, cache_dir=args.cache_dir, progress=not args.quiet, **options)
+    found = retrieve(query, args.clips, cache_dir=args.cache_dir, progress=not args.quiet, pooled=args.pooled,
+                     **options)
     sheet = render_contact_sheet(found, args.output, overwrite=args.force)
     if args.json:
         print(json.dumps({**found.to_dict(), "sheet": str(sheet)}))
