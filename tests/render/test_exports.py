@@ -299,3 +299,24 @@ def test_slowmo_without_a_video_it_slows_is_refused(capsys, tmp_path, retimed):
     assert code == 2
     assert "--slowmo impact:2: slows grid, pair and ghost, and --outputs writes none of them" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("writer", ["grid", "pair", "ghost"])
+def test_a_badge_says_how_much_slower_inside_the_window(tmp_path, two_copies, writer):
+    """Steps 45..55 play 3x slower (frames 45..77 of the video): a red "3x slower" badge in the top right corner
+    there, and none before or after."""
+    from mvsync.render.timeline_frames import SLOWMO_COLOR
+
+    result = two_copies.with_event("impact", 0, 2.0)
+    slow = RenderOptions(grid=CELL, export=ExportOptions(slowmo=(SlowMo("impact", 3, 0.4),)))
+    if writer == "grid":
+        path = render_grid(result, tmp_path / "synced.mp4", options=slow.grid, slowmo=slow.export.slowmo)
+    else:
+        [path] = WRITERS.get(writer)(result, tmp_path, options=slow, overwrite=False, progress=False)
+
+    def badge_share(image):  # share of the top right corner (16 x 40 px) in the badge's red
+        corner = image[2:14, -40:-4].astype(int)
+        return float(np.mean(np.abs(corner - SLOWMO_COLOR).max(axis=2) < 40))
+
+    shares = {frame.index: badge_share(frame.image) for frame in read_frames(path)}
+    assert all(shares[n] > 0.3 for n in range(46, 77)) and all(shares[n] < 0.05 for n in [*range(0, 44), 90, 100])

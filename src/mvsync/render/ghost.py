@@ -13,8 +13,9 @@ from ..result import SyncResult
 from .audio import pair_audio_candidates, timeline_audio
 from .base import WRITERS, writes
 from .options import RenderOptions, check_render_options
-from .slowmo import playback_steps
+from .slowmo import playback_steps, slowmo_windows
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
+                              draw_slowmo_badge, slowmo_factor,
                               encode_timeline, events_at)
 
 GHOST_FILE = "ghost.mp4"
@@ -52,6 +53,7 @@ def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
     top = 2 * LABEL_HEIGHT  # one label line per clip: both names and times fit a small cell
     size = (cell[0], top + cell[1] + BAR_HEIGHT)
     under, over = (TrackCursor(result.videos[k], infos[k], cell) for k in (first, second))
+    windows = slowmo_windows(result, options.export.slowmo)
     font = ImageFont.load_default(size=13)
 
     def frame_at(step: float) -> np.ndarray:
@@ -61,6 +63,7 @@ def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
         draw.text((4, 3), under.label(step), fill=(235, 235, 235), font=font)
         draw.text((4, LABEL_HEIGHT + 3), f"+ {over.label(step)}  ({opacity:.0%})", fill=(235, 235, 235), font=font)
         draw_event_label(draw, (0, top), events_at(result, step), font)
+        draw_slowmo_badge(draw, size[0], slowmo_factor(windows, step), font)
         draw_progress(draw, size, step, result.length)
         return np.asarray(canvas)
 

@@ -22,8 +22,9 @@ from ..types import VideoInfo
 from .audio import grid_audio
 from .base import WRITERS, writes
 from .options import GridOptions, RenderOptions, SlowMo, check_grid_options
-from .slowmo import playback_steps
+from .slowmo import playback_steps, slowmo_windows
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
+                              draw_slowmo_badge, slowmo_factor,
                               encode_timeline, events_at)
 
 
@@ -77,6 +78,7 @@ def render_grid(
     steps = playback_steps(result, slowmo)
     audio = grid_audio(result, infos, options.audio_from, steps)
     return render_cells(result, path, list(clips), infos, steps=steps, audio=audio, options=options,
+                        windows=slowmo_windows(result, slowmo),
                         overwrite=overwrite, progress=progress)
 
 
@@ -102,9 +104,11 @@ def render_cells(
     options: GridOptions,
     overwrite: bool,
     progress: bool,
+    windows=(),
 ) -> Path:
     """Write ``path`` (mp4): the clips ``clips`` (indices into the result's videos; ``infos`` are all of them) in a
-    grid of labelled cells, one frame per timeline step of ``steps``, with ``audio``."""
+    grid of labelled cells, one frame per timeline step of ``steps``, with ``audio``; a badge says how much slower
+    the video plays inside the slow-motion ``windows``."""
     cell = cell_size([infos[k] for k in clips], options)
     rows, cols = grid_shape(len(clips))
     size = (cols * cell[0], rows * (cell[1] + LABEL_HEIGHT) + BAR_HEIGHT)
@@ -120,6 +124,7 @@ def render_cells(
             canvas.paste(Image.fromarray(cursor.image_at(step)), (x, y + LABEL_HEIGHT))
             draw.text((x + 4, y + 3), cursor.label(step), fill=(235, 235, 235), font=font)
             draw_event_label(draw, (x, y + LABEL_HEIGHT), near, font)
+        draw_slowmo_badge(draw, size[0], slowmo_factor(windows, step), font)
         draw_progress(draw, size, step, result.length)
         return np.asarray(canvas)
 

@@ -10,7 +10,7 @@ from .audio import pair_audio_candidates, timeline_audio
 from .base import WRITERS, writes
 from .grid import render_cells
 from .options import RenderOptions, check_render_options
-from .slowmo import playback_steps
+from .slowmo import playback_steps, slowmo_windows
 
 PAIR_FILE = "pair.mp4"
 
@@ -33,4 +33,5 @@ def write_pair(result: SyncResult, out_dir: Path, *, options: RenderOptions, ove
     sound = pair_audio_candidates(result, infos, options.grid.audio_from, pair)
     audio = timeline_audio(result, sound, PAIR_FILE, steps)
     return [render_cells(result, Path(out_dir) / PAIR_FILE, list(pair), infos, steps=steps, audio=audio,
-                         options=options.grid, overwrite=overwrite, progress=progress)]
+                         options=options.grid, overwrite=overwrite, progress=progress,
+                         windows=slowmo_windows(result, options.export.slowmo))]

@@ -29,6 +29,7 @@ LABEL_HEIGHT = 20  # the strip above a cell with the clip's name and time
 BAR_HEIGHT = 8
 EVENT_WINDOW_S = 0.5  # an event's label shows from this long before its timeline time to this long after
 EVENT_COLOR = (255, 200, 0)  # the event label's background: amber, readable over any picture
+SLOWMO_COLOR = (220, 50, 50)  # the "3x slower" badge's background: red, in the top right corner
 
 
 def sample_steps(values: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -126,6 +127,24 @@ def draw_event_label(draw: ImageDraw.ImageDraw, corner: tuple[int, int], names: 
     left, top, right, bottom = draw.textbbox((corner[0] + 4, corner[1] + 3), text, font=font)
     draw.rectangle((corner[0], corner[1], right + 4, bottom + 3), fill=EVENT_COLOR)
     draw.text((corner[0] + 4, corner[1] + 3), text, fill=(0, 0, 0), font=font)
+
+
+def slowmo_factor(windows, step: float) -> float | None:
+    """How many times slower the video plays at timeline ``step``: the factor of the slow-motion window holding it
+    (``windows``: :func:`~mvsync.render.slowmo.slowmo_windows`), None outside every window."""
+    return next((w.factor for w in windows if w.first <= step < w.stop), None)
+
+
+def draw_slowmo_badge(draw: ImageDraw.ImageDraw, width: int, factor: float | None, font) -> None:
+    """A "3x slower" badge in the top right corner while a slow-motion window plays (nothing when ``factor`` is
+    None)."""
+    if factor is None:
+        return
+    text = f"{factor:g}x slower"
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x = width - (right - left) - 8
+    draw.rectangle((x - 4, 0, width, bottom + 5), fill=SLOWMO_COLOR)
+    draw.text((x, 2), text, fill=(255, 255, 255), font=font)
 
 
 def draw_progress(draw: ImageDraw.ImageDraw, size: tuple[int, int], step: float, length: int) -> None:
