@@ -289,3 +289,22 @@ def _slowed_result(paths: list[Path], *, length: int) -> SyncResult:
         source_frame = np.minimum(0.6 * np.arange(length), info.num_frames - 1)
         tracks.append(VideoTrack(str(path), info.fps, info.num_frames, source_frame / info.fps, source_frame))
     return SyncResult("dtw", "appearance", 25.0, length, tracks)
+
+
+def test_time_ticks_under_the_scrub_bar(chromium, player, synced):
+    """Seconds under the scrub bar, evenly spaced from 0 to the timeline's end, each where that time is."""
+    page = chromium.new_page()
+    page.goto((player / "index.html").resolve().as_uri())
+    wait_until_loaded(page)
+    ticks = page.evaluate("Array.from(document.querySelectorAll('#ticks .tick')).map(t => [Number(t.dataset.seconds),"
+                          " t.textContent, parseFloat(t.style.left)])")
+    end_s = (synced.length - 1) / synced.fps
+    seconds = [t[0] for t in ticks]
+    assert 2 <= len(ticks) <= 13 and seconds[0] == 0 and seconds[-1] <= end_s + 1e-9
+    assert len(set(np.round(np.diff(seconds), 6))) == 1  # evenly spaced
+    for t, text, left in ticks:
+        assert text.endswith(" s") and float(text[:-2]) == pytest.approx(t)
+        assert left == pytest.approx(100 * t / end_s, abs=0.01)
+    box, bar = page.locator("#ticks").bounding_box(), page.locator("#position").bounding_box()
+    assert box["y"] >= bar["y"] + bar["height"] - 4  # under the bar, not over it
+    page.close()

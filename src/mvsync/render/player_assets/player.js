@@ -263,6 +263,33 @@
     $("loop").checked = clock.loop;
   }
 
+  // Time ticks under the scrub bar: every whole 0.5, 1, 2, 5, 10, 15, 30, 60... seconds, at most 12 of them.
+  function tickStep(endS) {
+    const steps = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
+    return steps.find((s) => endS / s <= 12) || Math.ceil(endS / 12 / 3600) * 3600;
+  }
+
+  function tickLabel(t) {
+    if (t < 60) return `${Number.isInteger(t) ? t : t.toFixed(1)} s`;
+    const m = Math.floor(t / 60);
+    const s = Math.round(t - 60 * m);
+    return `${m}:${String(s).padStart(2, "0")}`;
+  }
+
+  function buildTicks() {
+    if (!(END_S > 0)) return;
+    const step = tickStep(END_S);
+    for (let k = 0; k * step <= END_S + 1e-9; k++) {
+      const t = k * step;
+      const tick = document.createElement("span");
+      tick.className = "tick";
+      tick.dataset.seconds = String(t);
+      tick.textContent = tickLabel(t);
+      tick.style.left = `${(100 * t) / END_S}%`;
+      $("ticks").append(tick);
+    }
+  }
+
   function buildMarkers() {
     for (const event of DATA.events) {
       const marker = document.createElement("span");
@@ -393,6 +420,7 @@
   document.title = `mvsync player: ${clips.length} clips (${DATA.method}, ${DATA.features})`;
   buildCells();
   buildMarkers();
+  buildTicks();
   bindControls();
   setMode("grid");
   showLoop();
