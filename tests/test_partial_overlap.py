@@ -83,7 +83,8 @@ def test_the_grid_shows_no_content_outside_the_part(long_and_short, tmp_path):
     result = sync(long_and_short, features="appearance")
     grid, _ = read_all_frames(render_grid(result, tmp_path / "grid.mp4"))
     cell = grid.shape[2] // 2
-    before, during = grid[10, LABEL_HEIGHT + 4:LABEL_HEIGHT + 40, 4:cell - 4], grid[120, LABEL_HEIGHT + 4:LABEL_HEIGHT + 40, 4:cell - 4]
+    rows, cols = slice(LABEL_HEIGHT + 4, LABEL_HEIGHT + 40), slice(4, cell - 4)
+    before, during = grid[10, rows, cols], grid[120, rows, cols]
     assert np.abs(before.astype(int) - EMPTY_GRAY).max() <= 3  # flat gray: no content at 0.4 s
     assert before.std() < 2 < during.std()
 

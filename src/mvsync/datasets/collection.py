@@ -102,7 +102,8 @@ def load_collection(
             seqs = _from_penn(source, clips, features, cache_dir, progress)
         else:
             seqs = _from_videos(clips, features or "pose", cache_dir, progress)
-    seqs = [s for s in seqs if (split is None or s.split in (split, "all")) and (actions is None or s.action in actions)]
+    seqs = [s for s in seqs
+            if (split is None or s.split in (split, "all")) and (actions is None or s.action in actions)]
     if layout == "features":
         seqs = _first_per_action(seqs, max_per_action)
     if not seqs:
