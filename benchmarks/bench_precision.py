@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -43,8 +42,8 @@ from mvsync.demo import demo_clip_path
 from mvsync.evaluate import FrameTone, Retiming
 from mvsync.evaluate.frame_tone import SILENT
 from mvsync.io import VideoWriter, frame_times, probe, read_audio, read_frames
+from report import write_report  # benchmarks/report.py: run as python benchmarks/<file>.py
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ("bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4")
 TONE = FrameTone()
 RATE = 48000
@@ -168,12 +167,7 @@ def main() -> None:
     all_sync = np.concatenate([[d["sync"][1]] for d in data])
     lines += ["", f"Worst sync p95: {all_sync.max():.2f} (target 2); events worst: "
                   f"{max(max(d['events']) for d in data):.1f} (target 2)."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    results = ROOT / "benchmarks" / "results"
-    (results / "precision.md").write_text(text)
-    (results / "precision.json").write_text(json.dumps(data, indent=1))
-    print(f"written: {results / 'precision.md'} and .json")
+    write_report("precision", lines, data)
 
 
 if __name__ == "__main__":

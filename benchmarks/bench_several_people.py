@@ -12,7 +12,6 @@ retiming. Results: ``benchmarks/results/several_people.{json,md}``.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -23,8 +22,8 @@ from mvsync import sync
 from mvsync.demo import demo_clip_path
 from mvsync.evaluate import Retiming, content_error, write_retimed
 from mvsync.io import VideoWriter, read_all_frames
+from report import write_report  # benchmarks/report.py: run as python benchmarks/<file>.py
 
-ROOT = Path(__file__).resolve().parents[1]
 RETIMINGS = (Retiming(tempo=1.0), Retiming(tempo=0.8, lead_in=10, tail=3), Retiming(tempo=1.25, lead_in=4, ease=0.3),
              Retiming(tempo=0.9, lead_in=15, ease=-0.4))
 
@@ -63,12 +62,7 @@ def main() -> None:
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['scene']} | {r['features']} | {r['chosen']} | {r['median']:.2f} | {r['p95']:.2f} | "
               f"{r['max']:.0f} | {r['seconds']} |" for r in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    results = ROOT / "benchmarks" / "results"
-    (results / "several_people.md").write_text(text)
-    (results / "several_people.json").write_text(json.dumps(rows, indent=1))
-    print(f"written: {results / 'several_people.md'} and .json")
+    write_report("several_people", lines, rows)
 
 
 if __name__ == "__main__":

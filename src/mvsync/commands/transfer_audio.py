@@ -44,13 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
     options = {"sync": args.sync, "features": args.features, "model": args.model, "context": args.context,
                "nearest": args.nearest}
-    check_transfer(args.source, args.targets, **options)  # before the output folder exists
+    plan = check_transfer(args.source, args.targets, **options)  # before the output folder exists
     with output_dir(args.output, force=args.force) as out_dir:
         transfers = transfer_audio(args.source, args.targets, out_dir, cache_dir=args.cache_dir, overwrite=args.force,
                                    progress=not args.quiet, **options)
-    nearest = args.nearest or any(options[k] is not None for k in ("features", "model", "context"))
     how = ("sync map" if args.sync else f"nearest neighbours, blocks of {args.context or DEFAULT_CONTEXT} frames"
-           if nearest else "synced first, then the sync map")
+           if plan.nearest else "synced first, then the sync map")
     for t in transfers:
         silent = sum(not math.isfinite(s) for s in t.blocks.source_s)
         note = f", {silent} block(s) silent (no matching content)" if silent else ""
