@@ -3,7 +3,8 @@ import pytest
 
 from mvsync.errors import InputError
 from mvsync.features import create_extractor, extract_features
-from mvsync.features.pose import LEFT_HIP, RIGHT_HIP, fill_gaps
+from mvsync.features.joint_angles import joint_angles, mirror_invariant_angles
+from mvsync.features.pose import ANGLE_REPEATS, LEFT_HIP, RIGHT_HIP, fill_gaps
 
 from ..conftest import gradient_frames, write_clip
 
@@ -15,17 +16,39 @@ def carphone_pose(carphone):
 
 def test_finds_the_person_in_carphone(carphone_pose):
     assert carphone_pose.meta["detected"] >= 0.9 * 120
-    assert carphone_pose.values.shape == (120, 33 * 4)
+    assert carphone_pose.values.shape == (120, 33 * 4 + 8 * ANGLE_REPEATS)
     assert carphone_pose.valid.mean() >= 0.9
     assert np.isfinite(carphone_pose.values).all()
 
 
 def test_normalized_to_hips_and_torso(carphone_pose):
-    pts = carphone_pose.values.reshape(120, 33, 4)[carphone_pose.valid]
+    pts = carphone_pose.values[:, :132].reshape(120, 33, 4)[carphone_pose.valid]
     hips = pts[:, [LEFT_HIP, RIGHT_HIP], :2].mean(axis=1)
     np.testing.assert_allclose(hips, 0, atol=1e-4)
     shoulders = pts[:, [11, 12], :2].mean(axis=1)
     np.testing.assert_allclose(np.linalg.norm(shoulders, axis=1), 1.0, atol=1e-4)
+
+
+def test_angle_channels_are_the_landmarks_joint_angles(carphone_pose):
+    """After the 132 landmark channels: the 8 mirror-invariant 3-D joint angles of those landmarks, repeated."""
+    coords = carphone_pose.values[:, :132].reshape(120, 33, 4)[:, :, :3]
+    angles = carphone_pose.values[:, 132:].reshape(120, ANGLE_REPEATS, 8)
+    np.testing.assert_allclose(angles, np.repeat(mirror_invariant_angles(coords)[:, None], ANGLE_REPEATS, 1), atol=1e-5)
+    assert angles[carphone_pose.valid].std(axis=0).min() > 0.01  # they move with the body
+
+
+def test_image_landmarks_are_where_the_person_is(carphone_pose):
+    """The landmarks in frame fractions (for the skeleton overlay and mvsync angles) map onto the normalised ones:
+    the same body, only moved and scaled (the same joint angles in the image plane)."""
+    marks = carphone_pose.meta["image_landmarks"]
+    assert marks.shape == (120, 33, 3)
+    seen = marks[carphone_pose.valid]
+    assert 0.2 < np.median(seen[:, 0, 0]) < 0.8 and 0.0 < np.median(seen[:, 0, 1]) < 0.7  # the nose, in the frame
+    width, height = 176, 144  # carphone's frame size: fractions to pixels
+    pixels = seen[:, :, :2] * [width, height]
+    normalised = carphone_pose.values[:, :132].reshape(120, 33, 4)[carphone_pose.valid][:, :, :2]
+    names = ["elbow_left", "shoulder_right", "trunk_lean"]
+    np.testing.assert_allclose(joint_angles(pixels, names), joint_angles(normalised, names), atol=0.05)
 
 
 def test_no_person_is_a_clear_error(tmp_path):

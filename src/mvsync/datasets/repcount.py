@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..features.pose import pose_values
 from .base import check_root
 
 NUM_LANDMARKS = 33
@@ -85,7 +86,7 @@ def _read_video(root: Path, row: dict[str, str]) -> RepCountVideo:
 def landmark_features(landmarks: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """mvsync's ``pose`` features from image-normalised landmarks ``(T, 33, 3)``: centred on the hip midpoint,
     in units of the torso (hip to shoulder midpoint), with a visibility channel of 1 where a person was found
-    (RepCount stores none): ``(T, 132)`` float32 and the valid frames ``(T,)``.
+    (RepCount stores none), then the joint angles (:func:`~mvsync.features.pose.pose_values`): ``(T, 212)`` float32 and the valid frames ``(T,)``.
 
     Frames without a person take the nearest found frame's values (invalid, finite)."""
     out = np.zeros((len(landmarks), NUM_LANDMARKS, 4))
@@ -94,7 +95,7 @@ def landmark_features(landmarks: np.ndarray, found: np.ndarray) -> tuple[np.ndar
     torso = np.linalg.norm(shoulders[:, :2] - hips[:, :2], axis=1)  # (T,)
     out[:, :, :3] = (landmarks - hips[:, None]) / np.maximum(torso, 1e-6)[:, None, None]
     out[:, :, 3] = 1.0
-    values = out.reshape(len(out), -1)
+    values = pose_values(out)
     idx = np.flatnonzero(found)
     if len(idx) and not found.all():
         nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(values))), 0, len(idx) - 1)]

@@ -7,7 +7,7 @@ each replayed through a random retiming (:mod:`mvsync.evaluate.performers`).
 >>> video = RepCountVideo("v", "squat", rng.normal(size=(100, 33, 3)), np.ones(100, bool), marks)
 >>> cut = repcount_cut(video, np.random.default_rng(1), retime=False)
 >>> cut.values.shape[1], cut.events.round(1).tolist()  # 3 repetitions: 4 boundaries
-(132, [5.0, 25.0, 45.0, 65.0])
+(212, [5.0, 25.0, 45.0, 65.0])
 """
 
 from __future__ import annotations

@@ -92,12 +92,14 @@ class FeatureExtractor:
 
 def fitted_state(features: list[Features]) -> dict[str, np.ndarray] | None:
     """What :meth:`FeatureExtractor.finalize` fitted to a set (e.g. appearance's PCA basis): the array-valued ``meta``
-    of its clips, which all share it; None when there is none.
+    of its clips, which all share it; None when there is none or the extractor fits nothing to the set.
 
     >>> fitted_state(extract_features(paths, kind="appearance"))  # doctest: +SKIP
     {'basis_mean': array([...]), 'basis_components': array([[...]])}
     """
-    state = {k: v for k, v in features[0].meta.items() if isinstance(v, np.ndarray)} if features else {}
+    if not features or features[0].kind not in FEATURES.names() or not FEATURES.get(features[0].kind).fits_the_set():
+        return None  # per-clip arrays (pose's image landmarks) are not fitted to the set
+    state = {k: v for k, v in features[0].meta.items() if isinstance(v, np.ndarray)}
     return state or None
 
 

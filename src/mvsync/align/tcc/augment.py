@@ -74,13 +74,14 @@ def augment_features(video: Tensor, kind: str, rng: np.random.Generator) -> Tens
 
 @FEATURE_FLIPS.register("pose")
 def flip_pose(values: Tensor) -> Tensor:
-    """Mirror mediapipe pose features ``(..., 132)`` (33 landmarks x (x, y, z, visibility), hip-centred):
-    negate x and swap every left landmark with its right one, as the detector would report on a mirrored frame.
+    """Mirror mediapipe pose features ``(..., 132 + A)`` (33 landmarks x (x, y, z, visibility), hip-centred, then
+    mirror-invariant joint angles): negate x and swap every left landmark with its right one, as the detector would
+    report on a mirrored frame; the angles stay as they are.
 
     >>> x = torch.zeros(132); x[11 * 4] = 0.5  # left shoulder x
     >>> float(flip_pose(x)[12 * 4])  # now the right shoulder, mirrored
     -0.5
     """
-    landmarks = values.unflatten(-1, (33, 4))[..., POSE_MIRROR, :]  # (..., 33, 4), left <-> right
+    landmarks = values[..., :132].unflatten(-1, (33, 4))[..., POSE_MIRROR, :]  # (..., 33, 4), left <-> right
     sign = torch.tensor([-1.0, 1.0, 1.0, 1.0], dtype=values.dtype, device=values.device)
-    return (landmarks * sign).flatten(-2)
+    return torch.cat([(landmarks * sign).flatten(-2), values[..., 132:]], dim=-1)
