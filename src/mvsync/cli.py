@@ -123,6 +123,12 @@ def _add_render_options(p: argparse.ArgumentParser, *, default_outputs: tuple[st
                         "--event) FACTOR times slower, sound included (repeatable)")
     p.add_argument("--link-media", action="store_true", help="player: link browser-playable clips into player/media "
                                                              "instead of copying them (saves space; keep the originals)")
+    skeleton = p.add_mutually_exclusive_group()
+    skeleton.add_argument("--skeleton", action="store_true", default=None,
+                          help="player: draw the pose skeleton and joint angles even when the sync used other "
+                               "features (one pose pass over the clips; by default they come from the feature cache, "
+                               "where the sync or --features auto left them)")
+    skeleton.add_argument("--no-skeleton", action="store_false", dest="skeleton", help="player: no skeleton or angles")
     p.add_argument("--max-cells", type=int, metavar="N", help="clips per grid video (default: 16); more clips are "
                                                               "written as pages synced.mp4, synced_2.mp4, ...")
 
@@ -411,7 +417,8 @@ def _render_options(args: argparse.Namespace, audio_from: int | str | None, pair
         except ConfigError as err:  # the library names its field; the user typed --max-cells
             raise as_option(err, f"--max-cells {args.max_cells}") from None
     return RenderOptions(grid=grid, export=_export_options(pair, args.opacity, args.slowmo),
-                         player=PlayerOptions(link_media=args.link_media))
+                         player=PlayerOptions(link_media=args.link_media, skeleton=args.skeleton,
+                                              cache_dir=getattr(args, "cache_dir", None)))
 
 
 def _export_options(pair: tuple[int, int] | None, opacity: float | None, slowmo: list[str]):

@@ -160,7 +160,7 @@ def central_order(stretched: list[np.ndarray], masks: list[np.ndarray], penalty:
                 d = float(np.linalg.norm(stretched[i] - stretched[j], axis=1)[both].mean()) if both.any() else np.inf
             total[i] += d
             total[j] += d
-    return np.argsort(total, kind="stable")
+    return np.argsort(np.round(total, 9), kind="stable")  # ties (equal clips, up to rounding): the first given
 
 
 def _dtw_map(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int, penalty: float

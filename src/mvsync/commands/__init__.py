@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "retrieve",
     "propagate_labels",
     "anomaly",
+    "angles",
     "figures",
 )
 

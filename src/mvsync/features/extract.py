@@ -76,6 +76,21 @@ def extract_features(
     return extractor.finalize(extracted, fitted=fitted) if extracted else []
 
 
+def cached_features(paths: list[str | Path], *, kind: str, cache_dir: str | Path | None = None, **config: Any
+                    ) -> list[Features | None]:
+    """Each clip's features of ``kind`` when the cache already holds them, else None: nothing is decoded (the
+    player's skeleton when the sync, or ``auto``, extracted pose). Not finalised: for per-clip features."""
+    extractor = create_extractor(kind, **config)
+    cache = FeatureCache(cache_dir)
+    out: list[Features | None] = []
+    for path in map(Path, paths):
+        try:
+            out.append(cache.get(cache.key(path, extractor.name, extractor.version, extractor.cache_config()), path))
+        except OSError:
+            out.append(None)
+    return out
+
+
 def _collect(i: int, path: Path, failures: list[str] | None, found: dict[int, Features], step) -> None:
     """Run one clip's ``step``; keep its features, or record its error (raise it when no ``failures`` list)."""
     try:

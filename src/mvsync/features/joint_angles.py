@@ -28,6 +28,7 @@ JOINTS = {  # angle at the middle landmark, between the lines to the other two
 }
 TRUNK_LEAN = "trunk_lean"  # the hip-to-shoulder line against the image's vertical: 0 upright, 90 lying
 ANGLE_NAMES = (*JOINTS, TRUNK_LEAN)
+MIN_VISIBILITY = 0.5  # an angle is read only where every landmark it uses is at least this visible (mediapipe's score)
 PAIRS = [("knee_left", "knee_right"), ("hip_left", "hip_right"), ("elbow_left", "elbow_right"),
          ("shoulder_left", "shoulder_right")]
 
@@ -54,6 +55,26 @@ def joint_angles(landmarks: np.ndarray, names: list[str] | tuple[str, ...] = ANG
             a, b, c = JOINTS[name]
             out[:, k] = _angle(points[:, a] - points[:, b], points[:, c] - points[:, b])
     return out
+
+
+def angle_landmarks(name: str) -> tuple[int, ...]:
+    """The landmarks angle ``name`` is measured from.
+
+    >>> angle_landmarks("knee_left"), angle_landmarks("trunk_lean")
+    ((23, 25, 27), (11, 12, 23, 24))
+    """
+    return (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP) if name == TRUNK_LEAN else JOINTS[name]
+
+
+def visible_angles(landmarks: np.ndarray, names: list[str] | tuple[str, ...] = ANGLE_NAMES) -> np.ndarray:
+    """:func:`joint_angles` in the image plane of landmarks ``(T, 33, 3)`` whose last column is the visibility; NaN
+    where a landmark the angle uses is less visible than :data:`MIN_VISIBILITY` (out of the picture, hidden): what
+    ``mvsync angles`` and the player read out."""
+    angles = joint_angles(landmarks[..., :2], names)
+    for k, name in enumerate(names):
+        hidden = landmarks[:, list(angle_landmarks(name)), 2].min(axis=1) < MIN_VISIBILITY
+        angles[hidden, k] = np.nan
+    return angles
 
 
 def mirror_invariant_angles(landmarks: np.ndarray) -> np.ndarray:

@@ -149,10 +149,17 @@ class PlayerOptions:
     # browser-playable clips are linked (a hard link, else a symbolic one) instead of copied: no extra disk space,
     # but the player then depends on the original files (a symbolic link breaks when they move)
     link_media: bool = False
+    # each clip's pose skeleton and joint angles in the page, from its pose features: None takes them from the
+    # feature cache when they are there (the sync used pose, or auto looked at them) and draws none otherwise; True
+    # extracts them when missing (one pose pass); False draws none. Clips where nobody is found have none.
+    skeleton: bool | None = None
+    cache_dir: str | None = None  # the feature cache the pose features are read from (None: the default)
 
     def __post_init__(self) -> None:
         if not isinstance(self.link_media, bool):
             raise ConfigError(f"link_media: expected True or False, got {self.link_media!r}")
+        if self.skeleton is not None and not isinstance(self.skeleton, bool):
+            raise ConfigError(f"skeleton: expected True, False or None (from the cache), got {self.skeleton!r}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ What it writes::
 
     player/index.html, player.js, player.css   the page (copied from ``player_assets``)
     player/sync-data.js                        the sync map, as ``window.MVSYNC_DATA = {...}`` (file:// pages cannot
-                                               fetch JSON, they can load a script)
+                                               fetch JSON, they can load a script), with each clip's pose landmarks
+                                               (the skeleton overlay and the joint angles; ``PlayerOptions.skeleton``)
     player/media/00-<name>.mp4 ...             the clips: copied (or linked) when a browser plays them as they are,
                                                else transcoded once to H.264 mp4
 
@@ -73,7 +74,10 @@ def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOpti
         (partial / "media").mkdir(parents=True)
         media = [_media(track, source, partial / "media", k, playable[k], options, progress)
                  for k, (track, source) in enumerate(zip(result.videos, sources))]
-        data = player_data(result, [path.relative_to(partial).as_posix() for path in media], transcoded=[not p for p in playable])
+        poses = None if options.skeleton is False else player_poses(
+            result, cache_dir=options.cache_dir, extract=bool(options.skeleton), progress=progress)
+        data = player_data(result, [path.relative_to(partial).as_posix() for path in media],
+                           transcoded=[not p for p in playable], poses=poses)
         (partial / "sync-data.js").write_text(f"window.MVSYNC_DATA = {json.dumps(data)};\n", encoding="utf-8")
         assets = resources.files(__package__) / "player_assets"
         for name in ASSETS:
@@ -86,22 +90,56 @@ def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOpti
     return folder
 
 
-def player_data(result: SyncResult, media: list[str], *, transcoded: list[bool]) -> dict:
+def player_data(result: SyncResult, media: list[str], *, transcoded: list[bool], poses: list[dict | None] | None = None
+                ) -> dict:
     """What the page needs, as JSON: the timeline, and per clip its media file and the map from each timeline frame
-    to the media's own time (``media_time``; null where the clip has no content) and to the source's time.
+    to the media's own time (``media_time``; null where the clip has no content) and to the source's time, and its
+    ``pose`` (:func:`player_poses`; null: none).
 
     A copied clip's media time is its source time. A transcoded clip has frame ``i`` at ``i / fps`` (the transcoder
     writes a constant rate), so its media time is the mapped source frame divided by its rate.
     """
     clips = []
-    for track, path, recoded in zip(result.videos, media, transcoded):
+    poses = poses or [None] * len(result.videos)
+    for track, path, recoded, pose in zip(result.videos, media, transcoded, poses):
         media_time = track.source_frame / track.fps if recoded else track.source_time
         clips.append({"path": track.path, "name": Path(track.path).name, "media": path, "fps": track.fps,
                       "num_frames": track.num_frames, "transcoded": recoded,
-                      "media_time": _to_list(media_time), "source_time": _to_list(track.source_time)})
+                      "media_time": _to_list(media_time), "source_time": _to_list(track.source_time), "pose": pose})
     events = [{"name": e.name, "timeline_s": e.timeline_s} for e in result.events if np.isfinite(e.timeline_s)]
     return {"fps": result.fps, "length": result.length, "method": result.method, "features": result.features,
             "clips": clips, "events": events}
+
+
+def player_poses(result: SyncResult, *, cache_dir: str | None = None, extract: bool = False, progress: bool = False
+                 ) -> list[dict | None]:
+    """Per clip, what the skeleton overlay and the angle readout draw: ``size`` (the displayed frame, pixels),
+    ``landmarks`` (per pose row, 33 x (x, y, visibility) as fractions of the frame, flattened, 4 decimals) and
+    ``rows`` (per timeline frame, the row the clip shows there: null where it has no content or no person). None
+    for a clip where the pose model finds nobody, or whose pose features are not cached (unless ``extract``)."""
+    from ..applications.body_angles import image_landmarks, rows_shown
+    from ..features import extract_features
+    from ..features.extract import cached_features
+
+    paths = [track.path for track in result.videos]
+    if extract:
+        failures: list[str] = []
+        found = {str(f.path): f for f in extract_features(paths, kind="pose", cache_dir=cache_dir, progress=progress,
+                                                          failures=failures, min_detected=0.0)}
+        features = [found.get(str(path)) for path in paths]
+    else:
+        features = cached_features(paths, kind="pose", cache_dir=cache_dir)
+    poses: list[dict | None] = []
+    for track, feats in zip(result.videos, features):
+        if feats is None or not feats.valid.any() or "image_landmarks" not in feats.meta:
+            poses.append(None)
+            continue
+        info = probe(track.path)
+        marks = np.round(image_landmarks(feats), 4)
+        rows = rows_shown(track.source_time, feats)
+        poses.append({"size": [info.width, info.height], "landmarks": marks.reshape(len(marks), -1).tolist(),
+                      "rows": [None if r < 0 else int(r) for r in rows]})
+    return poses
 
 
 def _media(track: VideoTrack, source: Path, media_dir: Path, k: int, playable: bool, options: PlayerOptions,

@@ -232,10 +232,234 @@
       const label = document.createElement("div");
       label.className = "label";
       label.title = clip.path;
-      cell.append(video, label);
+      const canvas = document.createElement("canvas");
+      canvas.className = "skeleton";
+      cell.append(video, canvas, label);
+      if (clip.pose) {
+        const toggle = document.createElement("button");
+        toggle.className = "bones";
+        toggle.title = "this clip's skeleton on / off";
+        toggle.textContent = "skeleton";
+        toggle.addEventListener("click", () => setOverlay(!clip.overlay, clip.index));
+        cell.append(toggle);
+        clip.toggle = toggle;
+      }
       stage.append(cell);
-      Object.assign(clip, { video, label, cell });
+      Object.assign(clip, { video, label, cell, canvas, overlay: Boolean(clip.pose) });
     }
+  }
+
+  // ---- skeleton and joint angles (from each clip's pose landmarks) ---------------------------------------------
+
+  // mediapipe's 33 landmarks: the lines drawn between them (face, arms, trunk, legs, feet)
+  const BONES = [[0, 1], [1, 2], [2, 3], [3, 7], [0, 4], [4, 5], [5, 6], [6, 8], [9, 10], [11, 12], [11, 13],
+    [13, 15], [15, 17], [15, 19], [15, 21], [17, 19], [12, 14], [14, 16], [16, 18], [16, 20], [16, 22], [18, 20],
+    [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [27, 29], [29, 31], [27, 31], [24, 26], [26, 28], [28, 30],
+    [30, 32], [28, 32]];
+  // the angle at the middle landmark; the same as mvsync.features.joint_angles.JOINTS
+  const JOINTS = { knee_left: [23, 25, 27], knee_right: [24, 26, 28], hip_left: [11, 23, 25], hip_right: [12, 24, 26],
+    elbow_left: [11, 13, 15], elbow_right: [12, 14, 16], shoulder_left: [13, 11, 23], shoulder_right: [14, 12, 24] };
+  const ANGLE_NAMES = Object.keys(JOINTS).concat(["trunk_lean"]);
+  const MIN_VISIBILITY = 0.5; // as mvsync.features.joint_angles: hidden landmarks are not drawn, nor measured
+  const COLORS = ["#ff5a5a", "#4fc3ff", "#7dff6a", "#ffd24a", "#d98cff", "#ff9b3d", "#5affd9", "#ff6ad5"];
+
+  // The landmarks clip shows at timeline frame i, in pixels of its displayed frame: [[x, y, visibility]] x 33, or null.
+  function landmarksAt(clip, i) {
+    const pose = clip.pose;
+    const row = pose ? pose.rows[i] : null;
+    if (row === null || row === undefined) return null;
+    const flat = pose.landmarks[row];
+    const [w, h] = pose.size;
+    const out = [];
+    for (let j = 0; j < 33; j++) out.push([flat[3 * j] * w, flat[3 * j + 1] * h, flat[3 * j + 2]]);
+    return out;
+  }
+
+  function angleBetween(ux, uy, vx, vy) {
+    const norms = Math.hypot(ux, uy) * Math.hypot(vx, vy);
+    if (!(norms > 1e-12)) return null;
+    return (Math.acos(Math.min(Math.max((ux * vx + uy * vy) / norms, -1), 1)) * 180) / Math.PI;
+  }
+
+  // Degrees in the image plane, as mvsync.features.joint_angles.joint_angles(dims=2) measures them.
+  function angleOf(points, name) {
+    if (!points) return null;
+    const used = name === "trunk_lean" ? [11, 12, 23, 24] : JOINTS[name];
+    if (used.some((j) => points[j][2] < MIN_VISIBILITY)) return null;
+    if (name === "trunk_lean") {
+      const hx = (points[23][0] + points[24][0]) / 2;
+      const hy = (points[23][1] + points[24][1]) / 2;
+      const sx = (points[11][0] + points[12][0]) / 2;
+      const sy = (points[11][1] + points[12][1]) / 2;
+      return angleBetween(hx - sx, hy - sy, 0, 1);
+    }
+    const [a, b, c] = JOINTS[name];
+    return angleBetween(points[a][0] - points[b][0], points[a][1] - points[b][1],
+      points[c][0] - points[b][0], points[c][1] - points[b][1]);
+  }
+
+  // Where the video's picture lies inside its element (object-fit: contain), in CSS pixels of the element.
+  function pictureBox(video) {
+    const ew = video.clientWidth;
+    const eh = video.clientHeight;
+    const vw = video.videoWidth || ew;
+    const vh = video.videoHeight || eh;
+    const scale = Math.min(ew / vw, eh / vh);
+    return { left: (ew - vw * scale) / 2, top: (eh - vh * scale) / 2, width: vw * scale, height: vh * scale };
+  }
+
+  // The skeleton's joints as drawn for clip k at the current frame: page pixels, null where not drawn.
+  function drawnJoints(clip) {
+    const points = clip.overlay ? landmarksAt(clip, frameIndex(clock.t)) : null;
+    if (!points) return null;
+    const box = pictureBox(clip.video);
+    const [w, h] = clip.pose.size;
+    return points.map(([x, y, v]) => ({ x: box.left + (x / w) * box.width, y: box.top + (y / h) * box.height, v }));
+  }
+
+  function drawSkeleton(clip) {
+    const canvas = clip.canvas;
+    const ratio = window.devicePixelRatio || 1;
+    const [cw, ch] = [clip.video.clientWidth, clip.video.clientHeight];
+    if (canvas.width !== Math.round(cw * ratio) || canvas.height !== Math.round(ch * ratio)) {
+      canvas.width = Math.round(cw * ratio);
+      canvas.height = Math.round(ch * ratio);
+      canvas.style.width = `${cw}px`;
+      canvas.style.height = `${ch}px`;
+    }
+    const g = canvas.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, cw, ch);
+    const joints = drawnJoints(clip);
+    if (clip.toggle) clip.toggle.classList.toggle("on", clip.overlay);
+    if (!joints) return;
+    const color = COLORS[clip.index % COLORS.length];
+    const box = pictureBox(clip.video);
+    g.save();
+    g.beginPath();
+    g.rect(box.left, box.top, box.width, box.height); // nothing drawn on the bars around the picture
+    g.clip();
+    g.lineWidth = 2.5;
+    g.strokeStyle = color;
+    g.beginPath();
+    for (const [a, b] of BONES) {
+      if (joints[a].v < MIN_VISIBILITY || joints[b].v < MIN_VISIBILITY) continue;
+      g.moveTo(joints[a].x, joints[a].y);
+      g.lineTo(joints[b].x, joints[b].y);
+    }
+    g.stroke();
+    g.fillStyle = "#fff";
+    for (const p of joints) {
+      if (p.v < MIN_VISIBILITY) continue;
+      g.beginPath();
+      g.arc(p.x, p.y, 3, 0, 2 * Math.PI);
+      g.fill();
+    }
+    g.restore();
+  }
+
+  function setOverlay(on, k) {
+    for (const clip of clips) if (clip.pose && (k === undefined || k === null || clip.index === k)) clip.overlay = Boolean(on);
+    $("skeleton").checked = clips.some((c) => c.overlay);
+  }
+
+  // The angle readout: one row per clip, one column per angle, at the current frame.
+  function buildAngles() {
+    const withPose = clips.filter((c) => c.pose);
+    $("analysis").hidden = withPose.length === 0;
+    $("skeleton-label").hidden = withPose.length === 0;
+    if (withPose.length === 0) return;
+    const head = $("angle-table").createTHead().insertRow();
+    for (const name of ["clip"].concat(ANGLE_NAMES)) {
+      const th = document.createElement("th");
+      th.textContent = name.replace("_", " ");
+      th.dataset.angle = name;
+      head.append(th);
+    }
+    const body = $("angle-table").createTBody();
+    for (const clip of clips) {
+      const row = body.insertRow();
+      row.insertCell().textContent = clip.name;
+      row.cells[0].style.color = COLORS[clip.index % COLORS.length];
+      for (const name of ANGLE_NAMES) row.insertCell().dataset.angle = name;
+      clip.angleRow = row;
+    }
+    for (const name of ANGLE_NAMES) $("angle-joint").append(new Option(name.replace("_", " "), name));
+    $("angle-joint").value = "knee_left";
+    $("angle-joint").addEventListener("change", () => { plot.series = null; });
+    $("angle-plot").addEventListener("click", (e) => {
+      const box = $("angle-plot").getBoundingClientRect();
+      pause();
+      seek(((e.clientX - box.left) / box.width) * END_S);
+    });
+  }
+
+  function currentAngles() {
+    const i = frameIndex(clock.t);
+    return clips.map((clip) => {
+      const points = landmarksAt(clip, i);
+      const out = {};
+      for (const name of ANGLE_NAMES) out[name] = angleOf(points, name);
+      return out;
+    });
+  }
+
+  function showAngles() {
+    if ($("analysis").hidden) return;
+    const angles = currentAngles();
+    for (const clip of clips) {
+      for (const cell of Array.from(clip.angleRow.cells).slice(1)) {
+        const value = angles[clip.index][cell.dataset.angle];
+        const text = value === null ? "-" : `${value.toFixed(0)}\u00b0`;
+        if (cell.textContent !== text) cell.textContent = text;
+      }
+    }
+    drawPlot();
+  }
+
+  // The chosen angle of every clip over the whole timeline, with the playhead; a click seeks there.
+  const plot = { series: null, joint: null };
+
+  function drawPlot() {
+    const canvas = $("angle-plot");
+    const joint = $("angle-joint").value;
+    if (!plot.series || plot.joint !== joint) {
+      plot.joint = joint;
+      plot.series = clips.map((clip) => Array.from({ length: LENGTH }, (_, i) => angleOf(landmarksAt(clip, i), joint)));
+    }
+    const ratio = window.devicePixelRatio || 1;
+    const [cw, ch] = [canvas.clientWidth, canvas.clientHeight];
+    if (canvas.width !== Math.round(cw * ratio)) { canvas.width = Math.round(cw * ratio); canvas.height = Math.round(ch * ratio); }
+    const g = canvas.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, cw, ch);
+    const x = (i) => (LENGTH > 1 ? (i / (LENGTH - 1)) * cw : 0);
+    const y = (deg) => ch - 4 - (deg / 180) * (ch - 8);
+    g.strokeStyle = "#333";
+    g.lineWidth = 1;
+    g.fillStyle = "#888";
+    g.font = "10px system-ui";
+    for (const deg of [0, 90, 180]) {
+      g.beginPath(); g.moveTo(0, y(deg)); g.lineTo(cw, y(deg)); g.stroke();
+      g.fillText(`${deg}\u00b0`, 2, Math.min(Math.max(y(deg) - 2, 10), ch - 2));
+    }
+    plot.series.forEach((values, k) => {
+      g.strokeStyle = COLORS[k % COLORS.length];
+      g.lineWidth = 1.5;
+      g.beginPath();
+      let open = false;
+      values.forEach((v, i) => {
+        if (v === null) { open = false; return; }
+        if (open) g.lineTo(x(i), y(v)); else g.moveTo(x(i), y(v));
+        open = true;
+      });
+      g.stroke();
+    });
+    g.strokeStyle = "#fff";
+    g.beginPath();
+    g.moveTo(x(frameIndex(clock.t)), 0);
+    g.lineTo(x(frameIndex(clock.t)), ch);
+    g.stroke();
   }
 
   function showTime() {
@@ -247,6 +471,8 @@
       if (clip.label.textContent !== text) clip.label.textContent = text;
       clip.cell.classList.toggle("empty", empty);
     }
+    for (const clip of clips) drawSkeleton(clip);
+    showAngles();
     const clockText = `${t.toFixed(2)} s  frame ${i} / ${LENGTH - 1}`;
     if ($("clock").textContent !== clockText) $("clock").textContent = clockText;
     if (!scrubbing) $("position").value = String(i);
@@ -386,6 +612,7 @@
     $("pace").addEventListener("change", (e) => setPace(e.target.value === "" ? null : Number(e.target.value)));
     $("sound").addEventListener("change", (e) => setSound(e.target.value === "" ? null : Number(e.target.value)));
     for (const id of ["mode", "clip-a", "clip-b", "opacity"]) $(id).addEventListener("input", () => setMode($("mode").value));
+    $("skeleton").addEventListener("change", (e) => setOverlay(e.target.checked));
     document.addEventListener("keydown", onKey);
   }
 
@@ -399,6 +626,7 @@
       "[": () => $("loop-in").click(),
       "]": () => $("loop-out").click(),
       l: () => { clock.loop = !clock.loop; showLoop(); },
+      s: () => setOverlay(!clips.some((c) => c.overlay)),
       "+": () => setSpeed(clock.speed * 1.25),
       "-": () => setSpeed(clock.speed / 1.25),
     };
@@ -421,6 +649,7 @@
   buildCells();
   buildMarkers();
   buildTicks();
+  buildAngles();
   bindControls();
   setMode("grid");
   showLoop();
@@ -437,5 +666,22 @@
     },
     setPace: (k) => setPace(k),
     setSpeed: (x) => setSpeed(x),
+    // skeleton overlay: on or off for every clip, or for clip k only
+    overlay: (on, k) => setOverlay(on, k),
+    // the skeleton joints drawn for clip k now: [{x, y, v}] x 33 in page pixels (null: none drawn)
+    skeleton: (k) => {
+      const joints = drawnJoints(clips[k]);
+      if (!joints) return null;
+      const box = clips[k].canvas.getBoundingClientRect();
+      return joints.map((p) => ({ x: box.left + p.x, y: box.top + p.y, v: p.v }));
+    },
+    // per clip, every angle's readout at the current frame: {knee_left: degrees or null, ...}
+    angles: () => currentAngles(),
+    // the angle plot: which angle it shows, and each clip's curve over the timeline frames
+    anglePlot: (name) => {
+      if (name !== undefined) { $("angle-joint").value = name; drawPlot(); }
+      drawPlot();
+      return { joint: plot.joint, series: plot.series };
+    },
   };
 })();
