@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", action="append", default=[], metavar="NAME=CLIP:TIME",
                    help="a key moment marked in clip CLIP (0-based, in sync.json's order) at TIME seconds (2.5) or "
                         "frame (f120), added to the events sync.json already has (repeatable)")
+    p.add_argument("--marks", metavar="MARKS_JSON",
+                   help="lines, angles and notes drawn in the player (its save button writes marks.json beside "
+                        "sync.json): burnt into synced.mp4, pair.mp4 and ghost.mp4, and shown by the player")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty DIR")
     p.set_defaults(run=run_render)
 
@@ -394,6 +397,12 @@ def run_render(args: argparse.Namespace) -> int:
     result = _add_events(result, marks, clips)
     options = _render_options(args, _audio_from("none" if args.no_audio else args.audio_from, clips, listed),
                               _pair(args.pair, clips, listed))
+    if args.marks:
+        from dataclasses import replace
+
+        from .render.marks import load_marks
+
+        options = replace(options, marks=load_marks(args.marks, len(clips)))
     check_render_options(options, infos, [event.name for event in result.events])
     with output_dir(args.output, force=args.force) as out_dir:
         for path in render_outputs(result, out_dir, outputs, options=options, overwrite=args.force,

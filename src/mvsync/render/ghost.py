@@ -12,6 +12,7 @@ from ..io import probe
 from ..result import SyncResult
 from .audio import pair_audio_candidates, timeline_audio
 from .base import WRITERS, writes
+from .marks import draw_marks
 from .options import RenderOptions, check_render_options
 from .slowmo import playback_steps, slowmo_windows
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
@@ -60,6 +61,9 @@ def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
         canvas = Image.new("RGB", size, (0, 0, 0))
         canvas.paste(Image.fromarray(blend(under.image_at(step), over.image_at(step), opacity)), (0, top))
         draw = ImageDraw.Draw(canvas)
+        for k, cursor in ((first, under), (second, over)):  # both clips' marks, on the one picture
+            (dx, dy), fit = cursor.picture()
+            draw_marks(draw, options.marks, k, step / result.fps, (dx, top + dy), fit, font)
         draw.text((4, 3), under.label(step), fill=(235, 235, 235), font=font)
         draw.text((4, LABEL_HEIGHT + 3), f"+ {over.label(step)}  ({opacity:.0%})", fill=(235, 235, 235), font=font)
         draw_event_label(draw, (0, top), events_at(result, step), font)

@@ -21,6 +21,7 @@ from ..result import SyncResult
 from ..types import VideoInfo
 from .audio import grid_audio
 from .base import WRITERS, writes
+from .marks import Mark, draw_marks
 from .options import GridOptions, RenderOptions, SlowMo, check_grid_options
 from .slowmo import playback_steps, slowmo_windows
 from .timeline_frames import (BAR_HEIGHT, LABEL_HEIGHT, TrackCursor, cell_size, draw_event_label, draw_progress,
@@ -57,11 +58,12 @@ def render_grid(
     options: GridOptions = GridOptions(),
     slowmo: tuple[SlowMo, ...] = (),
     clips: range | None = None,
+    marks: tuple[Mark, ...] = (),
     overwrite: bool = False,
     progress: bool = False,
 ) -> Path:
     """Write ``path`` (mp4): the clips in a grid, in sync, with names, source times and a progress bar; the windows
-    ``slowmo`` around key events play slower.
+    ``slowmo`` around key events play slower; ``marks`` are drawn on their clips while they are shown.
 
     ``clips`` picks the result's videos to show (default: all), at most ``options.max_cells`` of them (see
     :func:`grid_pages`); the sound follows ``options.audio_from`` whichever clips are shown.
@@ -78,7 +80,7 @@ def render_grid(
     steps = playback_steps(result, slowmo)
     audio = grid_audio(result, infos, options.audio_from, steps)
     return render_cells(result, path, list(clips), infos, steps=steps, audio=audio, options=options,
-                        windows=slowmo_windows(result, slowmo),
+                        windows=slowmo_windows(result, slowmo), marks=marks,
                         overwrite=overwrite, progress=progress)
 
 
@@ -90,7 +92,8 @@ def write_grid(result: SyncResult, out_dir: Path, *, options: RenderOptions, ove
     (see :func:`render_grid` and :func:`grid_pages`)."""
     pages = grid_pages(len(result.videos), options.grid.max_cells)
     return [render_grid(result, Path(out_dir) / page_name(k), options=options.grid, slowmo=options.export.slowmo,
-                        clips=clips, overwrite=overwrite, progress=progress) for k, clips in enumerate(pages)]
+                        clips=clips, marks=options.marks, overwrite=overwrite, progress=progress)
+            for k, clips in enumerate(pages)]
 
 
 def render_cells(
@@ -105,6 +108,7 @@ def render_cells(
     overwrite: bool,
     progress: bool,
     windows=(),
+    marks: tuple[Mark, ...] = (),
 ) -> Path:
     """Write ``path`` (mp4): the clips ``clips`` (indices into the result's videos; ``infos`` are all of them) in a
     grid of labelled cells, one frame per timeline step of ``steps``, with ``audio``; a badge says how much slower
@@ -122,6 +126,9 @@ def render_cells(
         for k, cursor in enumerate(cursors):
             x, y = (k % cols) * cell[0], (k // cols) * (cell[1] + LABEL_HEIGHT)
             canvas.paste(Image.fromarray(cursor.image_at(step)), (x, y + LABEL_HEIGHT))
+            if marks:
+                (dx, dy), fit = cursor.picture()
+                draw_marks(draw, marks, clips[k], step / result.fps, (x + dx, y + LABEL_HEIGHT + dy), fit, font)
             draw.text((x + 4, y + 3), cursor.label(step), fill=(235, 235, 235), font=font)
             draw_event_label(draw, (x, y + LABEL_HEIGHT), near, font)
         draw_slowmo_badge(draw, size[0], slowmo_factor(windows, step), font)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..types import VideoInfo
+from .marks import Mark
 
 AUTO_AUDIO = "auto"
 MIN_CELL = 16
@@ -173,6 +174,9 @@ class RenderOptions:
     grid: GridOptions = field(default_factory=GridOptions)  # the grid video (``grid``; size and sound of all videos)
     export: ExportOptions = field(default_factory=ExportOptions)  # ``pair``, ``ghost`` and slow motion
     player: PlayerOptions = field(default_factory=PlayerOptions)  # the HTML player (``player``)
+    # lines, angles and notes drawn on clips (marks.json, :mod:`mvsync.render.marks`): burnt into grid, pair and
+    # ghost, and shown by the player
+    marks: tuple[Mark, ...] = ()
 
 
 def check_render_options(options: RenderOptions, infos: list[VideoInfo], event_names: list[str] | None = None) -> None:

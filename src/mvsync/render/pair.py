@@ -34,4 +34,4 @@ def write_pair(result: SyncResult, out_dir: Path, *, options: RenderOptions, ove
     audio = timeline_audio(result, sound, PAIR_FILE, steps)
     return [render_cells(result, Path(out_dir) / PAIR_FILE, list(pair), infos, steps=steps, audio=audio,
                          options=options.grid, overwrite=overwrite, progress=progress,
-                         windows=slowmo_windows(result, options.export.slowmo))]
+                         windows=slowmo_windows(result, options.export.slowmo), marks=options.marks)]

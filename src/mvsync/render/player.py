@@ -31,6 +31,7 @@ from ..errors import InputError, OutputExistsError
 from ..io import VideoWriter, is_browser_playable, probe, read_frames
 from ..result import SyncResult, VideoTrack
 from .base import WRITERS, writes
+from .marks import Mark, marks_record
 from .options import PlayerOptions, RenderOptions
 
 ASSETS = ("index.html", "player.js", "player.css")
@@ -43,14 +44,14 @@ def write_player(result: SyncResult, out_dir: Path, *, options: RenderOptions, o
                  progress: bool = False) -> list[Path]:
     """The ``player`` writer: the folder ``out_dir/player`` (see :func:`render_player`); returns its files, the page
     first."""
-    folder = render_player(result, Path(out_dir) / "player", options=options.player, overwrite=overwrite,
-                           progress=progress)
+    folder = render_player(result, Path(out_dir) / "player", options=options.player, marks=options.marks,
+                           overwrite=overwrite, progress=progress)
     files = sorted(path for path in folder.rglob("*") if not path.is_dir())
     return sorted(files, key=lambda path: path.name != "index.html")
 
 
 def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOptions = PlayerOptions(),
-                  overwrite: bool = False, progress: bool = False) -> Path:
+                  marks: tuple[Mark, ...] = (), overwrite: bool = False, progress: bool = False) -> Path:
     """Write the player folder ``folder``: the page, ``sync-data.js`` and the media. Returns ``folder``.
 
     The folder is built beside its final place and renamed into it at the end, so a failure leaves nothing and an
@@ -78,6 +79,7 @@ def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOpti
             result, cache_dir=options.cache_dir, extract=bool(options.skeleton), progress=progress)
         data = player_data(result, [path.relative_to(partial).as_posix() for path in media],
                            transcoded=[not p for p in playable], poses=poses)
+        data["marks"] = [marks_record(mark) for mark in marks]
         (partial / "sync-data.js").write_text(f"window.MVSYNC_DATA = {json.dumps(data)};\n", encoding="utf-8")
         assets = resources.files(__package__) / "player_assets"
         for name in ASSETS:

@@ -1,11 +1,13 @@
 """A tiny local web server for the HTML player, for browsers that refuse ``<video>`` on file:// pages (issue 10, §2).
 
 It binds the loopback address only (nothing outside this computer can connect) and serves one player folder. It
-answers byte-range requests, which browsers need to seek in a video served over HTTP.
+answers byte-range requests, which browsers need to seek in a video served over HTTP, and takes one write: the
+page's marks, ``PUT /marks.json``, checked and saved as ``marks.json`` beside ``sync.json``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -15,6 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
+from .marks import MARKS_FILE, check_mark, save_marks
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -104,6 +107,31 @@ class _PlayerHandler(SimpleHTTPRequestHandler):
                 break
             outputfile.write(chunk)
             remaining -= len(chunk)
+
+    def do_PUT(self) -> None:  # noqa: N802  (the base class's naming)
+        """``PUT /marks.json`` from the page: the marks, checked, written beside ``sync.json`` (the player folder's
+        parent). Nothing else may be written."""
+        folder = Path(self.directory)
+        target = folder.parent / MARKS_FILE
+        if self.path.split("?")[0] != f"/{MARKS_FILE}":
+            self.send_error(HTTPStatus.FORBIDDEN, "only marks.json can be written")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        try:
+            n_clips = len(json.loads((folder / "sync-data.js").read_text(encoding="utf-8").split("=", 1)[1]
+                                     .rstrip().rstrip(";"))["clips"])
+            marks = [check_mark(raw, n_clips, f"mark {i}") for i, raw in enumerate(json.loads(body)["marks"])]
+        except (InputError, ValueError, KeyError, TypeError, IndexError, OSError) as err:
+            self.send_error(HTTPStatus.BAD_REQUEST, f"not saved: {err}")
+            return
+        save_marks(marks, target, overwrite=True)
+        log.info("%s: %d marks saved", target, len(marks))
+        answer = json.dumps({"path": str(target), "marks": len(marks)}).encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
     def end_headers(self) -> None:
         self.send_header("Accept-Ranges", "bytes")

@@ -83,6 +83,10 @@ class TrackCursor:
             raise InputError(f"{self.track.path}: no frame could be decoded for rendering")
         return letterbox(self._current.image, self.cell)
 
+    def picture(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Where the clip's picture lies in its cell: ``(offset, size)`` in pixels (see :func:`letterbox`)."""
+        return ((self.cell[0] - self.fit[0]) // 2, (self.cell[1] - self.fit[1]) // 2), self.fit
+
     def label(self, step: float) -> str:
         """The clip's name and the time of the frame shown at ``step`` (call after :meth:`image_at`)."""
         if not np.isfinite(self.source_frame(step)):

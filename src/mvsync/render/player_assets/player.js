@@ -235,6 +235,7 @@
       const canvas = document.createElement("canvas");
       canvas.className = "skeleton";
       cell.append(video, canvas, label);
+      canvas.addEventListener("click", (e) => onMarkClick(clip, e));
       if (clip.pose) {
         const toggle = document.createElement("button");
         toggle.className = "bones";
@@ -330,6 +331,7 @@
     const g = canvas.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, cw, ch);
+    drawMarks(clip, g, pictureBox(clip.video));
     const joints = drawnJoints(clip);
     if (clip.toggle) clip.toggle.classList.toggle("on", clip.overlay);
     if (!joints) return;
@@ -356,6 +358,104 @@
       g.fill();
     }
     g.restore();
+  }
+
+  // ---- marks: lines, angles and notes drawn on one clip at one moment (marks.json beside sync.json) ------------
+
+  const MARK_POINTS = { line: 2, angle: 3, text: 1 };
+  const MARK_COLOR = "#ffd600";
+  const marks = (DATA.marks || []).map((m) => Object.assign({ text: "", hold_s: 1.0 }, m));
+  const drafting = { tool: "", clip: null, points: [] };
+
+  function markShown(mark, t) {
+    return t >= mark.timeline_s - 1e-6 && t <= mark.timeline_s + mark.hold_s;
+  }
+
+  function markDegrees(mark, size) {
+    const p = mark.points.map(([x, y]) => [x * size[0], y * size[1]]);
+    return angleBetween(p[0][0] - p[1][0], p[0][1] - p[1][1], p[2][0] - p[1][0], p[2][1] - p[1][1]);
+  }
+
+  function addMark(mark) {
+    const kind = mark.kind;
+    if (!(kind in MARK_POINTS)) throw new RangeError(`addMark: kind must be line, angle or text, got ${kind}`);
+    if (!Array.isArray(mark.points) || mark.points.length !== MARK_POINTS[kind]) {
+      throw new RangeError(`addMark: a ${kind} mark has ${MARK_POINTS[kind]} points`);
+    }
+    if (!(Number.isInteger(mark.clip) && mark.clip >= 0 && mark.clip < clips.length)) {
+      throw new RangeError(`addMark: clip must be 0..${clips.length - 1}, got ${mark.clip}`);
+    }
+    const made = { clip: mark.clip, timeline_s: mark.timeline_s === undefined ? clock.t : Number(mark.timeline_s),
+                   kind, points: mark.points.map(([x, y]) => [Number(x), Number(y)]),
+                   text: String(mark.text || ""), hold_s: mark.hold_s === undefined ? 1.0 : Number(mark.hold_s) };
+    marks.push(made);
+    $("save-marks").disabled = false;
+    return made;
+  }
+
+  function drawMarks(clip, g, box) {
+    const size = [clip.video.videoWidth || box.width, clip.video.videoHeight || box.height];
+    const shown = marks.filter((m) => m.clip === clip.index && markShown(m, clock.t));
+    if (drafting.clip === clip.index && drafting.points.length) shown.push({ kind: "draft", points: drafting.points });
+    for (const mark of shown) {
+      const xy = mark.points.map(([x, y]) => [box.left + x * box.width, box.top + y * box.height]);
+      g.strokeStyle = g.fillStyle = MARK_COLOR;
+      g.lineWidth = 3;
+      g.beginPath();
+      xy.forEach(([x, y], i) => (i ? g.lineTo(x, y) : g.moveTo(x, y)));
+      if (mark.kind !== "text") g.stroke();
+      for (const [x, y] of xy) { g.beginPath(); g.arc(x, y, 3.5, 0, 2 * Math.PI); g.fill(); }
+      const label = mark.kind === "angle" ? `${markDegrees(mark, size).toFixed(0)}\u00b0` : mark.text;
+      if (label) {
+        const [x, y] = mark.kind === "angle" ? xy[1] : xy[0];
+        g.font = "bold 14px system-ui";
+        g.lineWidth = 3;
+        g.strokeStyle = "#000";
+        g.strokeText(label, x + 6, y - 6);
+        g.fillText(label, x + 6, y - 6);
+      }
+    }
+  }
+
+  // A click on a clip while a tool is chosen: one more point of the mark being drawn, in the picture's coordinates.
+  function onMarkClick(clip, e) {
+    if (!drafting.tool) return;
+    pause();
+    const rect = clip.canvas.getBoundingClientRect();
+    const box = pictureBox(clip.video);
+    const x = (e.clientX - rect.left - box.left) / box.width;
+    const y = (e.clientY - rect.top - box.top) / box.height;
+    if (x < 0 || x > 1 || y < 0 || y > 1) return;
+    if (drafting.clip !== clip.index) Object.assign(drafting, { clip: clip.index, points: [] });
+    drafting.points.push([x, y]);
+    if (drafting.points.length === MARK_POINTS[drafting.tool]) {
+      const text = drafting.tool === "text" ? window.prompt("note") : "";
+      if (drafting.tool !== "text" || text) addMark({ clip: clip.index, kind: drafting.tool, points: drafting.points, text });
+      Object.assign(drafting, { clip: null, points: [] });
+    }
+  }
+
+  function setTool(tool) {
+    Object.assign(drafting, { tool: tool in MARK_POINTS ? tool : "", clip: null, points: [] });
+    stage.classList.toggle("drawing", Boolean(drafting.tool));
+    $("mark-tool").value = drafting.tool;
+  }
+
+  // Served by mvsync serve: written beside sync.json. Opened from a file: downloaded as marks.json.
+  async function saveMarks() {
+    const text = JSON.stringify({ version: 1, marks }, null, 1);
+    if (location.protocol.startsWith("http")) {
+      const answer = await fetch("marks.json", { method: "PUT", body: text, headers: { "Content-Type": "application/json" } });
+      const saved = answer.ok ? (await answer.json()).path : null;
+      $("marks-state").textContent = saved ? `saved ${saved}` : `not saved (${answer.status})`;
+      return { saved, status: answer.status };
+    }
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    link.download = "marks.json";
+    link.click();
+    $("marks-state").textContent = "downloaded marks.json: put it beside sync.json";
+    return { saved: null, downloaded: true };
   }
 
   function setOverlay(on, k) {
@@ -613,6 +713,9 @@
     $("sound").addEventListener("change", (e) => setSound(e.target.value === "" ? null : Number(e.target.value)));
     for (const id of ["mode", "clip-a", "clip-b", "opacity"]) $(id).addEventListener("input", () => setMode($("mode").value));
     $("skeleton").addEventListener("change", (e) => setOverlay(e.target.checked));
+    $("mark-tool").addEventListener("change", (e) => setTool(e.target.value));
+    $("save-marks").addEventListener("click", () => saveMarks());
+    $("save-marks").disabled = marks.length === 0;
     document.addEventListener("keydown", onKey);
   }
 
@@ -678,6 +781,14 @@
     // per clip, every angle's readout at the current frame: {knee_left: degrees or null, ...}
     angles: () => currentAngles(),
     // the angle plot: which angle it shows, and each clip's curve over the timeline frames
+    // marks: add one ({clip, kind: "line" | "angle" | "text", points: [[x, y]...] in 0-1 picture coordinates,
+    // text, timeline_s (default: now), hold_s}), list them, those shown on clip k now, save them (a promise)
+    addMark: (mark) => addMark(mark),
+    marks: () => marks.map((m) => Object.assign({}, m)),
+    shownMarks: (k) => marks.filter((m) => m.clip === k && markShown(m, clock.t)),
+    markDegrees: (i) => markDegrees(marks[i], [clips[marks[i].clip].video.videoWidth, clips[marks[i].clip].video.videoHeight]),
+    saveMarks: () => saveMarks(),
+    setTool: (tool) => setTool(tool),
     anglePlot: (name) => {
       if (name !== undefined) { $("angle-joint").value = name; drawPlot(); }
       drawPlot();
