@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError
 from .evaluate.retiming import DEMO_RETIMINGS, content_error, write_retimed
 from .outdir import output_dir
-from .render import GridOptions, RenderOptions, render_outputs
+from .render import GridOptions, PlayerOptions, RenderOptions, render_outputs
 from .result import SyncResult
 from .sync import sync
 
@@ -61,8 +61,8 @@ def run_demo(
     cache_dir: str | None = None,
 ) -> DemoReport:
     """Retime ``bikes.mp4`` into 5 copies (tempo 0.8x-1.25x, lead-in pauses of 0-20 frames, speed
-    changes within the clip), synchronize them, write ``sync.json``, ``synced.mp4`` and the player, and
-    measure the error against the known retiming.
+    changes within the clip), synchronize them, write ``sync.json``, ``synced.mp4`` and the player (with the
+    cyclist's pose skeleton and joint angles), and measure the error against the known retiming.
 
     >>> print(run_demo("/tmp/demo", force=True).summary())  # doctest: +SKIP
     """
@@ -71,7 +71,9 @@ def run_demo(
         paths = [path for path, _ in clips]
         result = sync(paths, features=features, method=method, cache_dir=cache_dir, progress=progress)
         written = render_outputs(result, out_dir, ["json", "grid", "alignment", "player"],
-                                 options=RenderOptions(grid=GridOptions(cell_width=320)), overwrite=True, progress=progress)
+                                 options=RenderOptions(grid=GridOptions(cell_width=320),  # the cyclist's skeleton
+                                                       player=PlayerOptions(skeleton=True, cache_dir=cache_dir)),
+                                 overwrite=True, progress=progress)
     sync_json, video, player = written[0], written[1], out_dir / "player" / "index.html"
     errors = content_error(result, [content for _, content in clips])
     return DemoReport(out_dir, paths, sync_json, video, player, result, errors)
