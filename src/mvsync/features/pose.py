@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -53,13 +54,18 @@ upright frame's width and height, and its visibility (what the player's skeleton
     """
 
     name = "pose"
-    version = "4"  # 4: joint angles added, image landmarks kept; 3: detections of another person dropped, people counted; 2: frames read upright
+    version = "5"  # 5: the model at model_rate; 4: joint angles added, image landmarks kept; 3: detections of another person dropped, people counted; 2: frames read upright
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
 
     @dataclasses.dataclass(frozen=True)
     class Config(FeatureExtractor.Config):
         max_side: int = 640  # frames are decoded at most this large (the model itself runs at 256)
         max_gap: int = 8  # longest run of missed frames that is interpolated
+        # the pose model runs on at most this many frames per second of video, the landmarks of the frames between
+        # interpolated (None: every frame, the default). The model is 90% of a pose sync; at 15 Hz a sync took 0.6x
+        # the time, but retimed copies of one clip were synced less precisely (carphone: p95 1 -> 3 source frames;
+        # across performers no change): benchmarks/bench_pose_speed.py
+        model_rate: float | None = None
         min_detection_confidence: float = 0.5
         min_detected: float = 0.2  # fraction of frames that must show a person
 
@@ -68,19 +74,22 @@ upright frame's width and height, and its visibility (what the player's skeleton
         scale = min(1.0, self.config.max_side / max(info.width, info.height))
         size = (_even(info.width * scale), _even(info.height * scale))
         values, found, times, others = [], [], [], []
-        check_every = max(1, round(self.expected_frames(info) / PEOPLE_SAMPLES))  # frames read (fps: sampled)
+        stride = self.model_stride(info)
+        check_every = max(1, round(self.expected_frames(info) / stride / PEOPLE_SAMPLES))  # frames the model sees
         with _pose_model(self.config.min_detection_confidence) as model, \
                 _pose_model(self.config.min_detection_confidence, static=True) as finder:
             frames = self.frames(path, size=size)
             for k, frame in enumerate(tqdm(frames, total=self.expected_frames(info), desc=f"pose {path.name}",
                                            disable=not progress, leave=False)):
-                # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
-                # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level (GLOG_minloglevel
-                # and absl's are not read), so C-level stderr is closed until a person has been found.
-                with _quiet_stderr() if not any(found) else contextlib.nullcontext():
-                    landmarks = _landmarks(model, frame.image)
-                    if landmarks is not None and k % check_every == 0:
-                        others.append(another_person(finder, frame.image, landmarks))
+                landmarks = None
+                if k % stride == 0:  # the frames between are interpolated below
+                    # The graph's landmark projection warns once, on its first landmarks ("Using NORM_RECT without
+                    # IMAGE_DIMENSIONS", issue 13); the legacy API takes no image size and no log level
+                    # (GLOG_minloglevel and absl's are not read), so C-level stderr is closed until a person is found.
+                    with _quiet_stderr() if not any(found) else contextlib.nullcontext():
+                        landmarks = _landmarks(model, frame.image)
+                        if landmarks is not None and (k // stride) % check_every == 0:
+                            others.append(another_person(finder, frame.image, landmarks))
                 found.append(landmarks is not None)
                 values.append(landmarks if landmarks is not None else np.zeros((NUM_LANDMARKS, 4), np.float32))
                 times.append(frame.time_s)
@@ -88,13 +97,19 @@ upright frame's width and height, and its visibility (what the player's skeleton
         found = detected & one_performer(np.stack(values), detected, size, np.asarray(times))
         image = np.stack(values)  # (L, 33, 4) as the model gave them
         coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
-        valid = fill_gaps(coords, found, self.config.max_gap)
-        fill_gaps(image, found, self.config.max_gap)
+        seen = fill_gaps(coords.copy(), found, stride - 1)  # detections and the frames between two of them
+        valid = fill_gaps(coords, found, max(self.config.max_gap, stride - 1))
+        fill_gaps(image, found, max(self.config.max_gap, stride - 1))
+        last = (len(found) - 1) // stride * stride  # the last frame the model saw: the few after it hold its pose
+        if found[last]:
+            seen[last:] = valid[last:] = True
         meta = {
-            "detected": int(found.sum()),
-            "interpolated": int(valid.sum() - found.sum()),
+            "detected": int(seen.sum()),  # frames showing the person (between two sampled detections included)
+            "model_frames": int(np.ceil(len(found) / stride)),  # frames the model ran on
+            "interpolated": int(valid.sum() - seen.sum()),  # gaps where the model missed the person
             "missing": int((~valid).sum()),
-            "other_person_frames": int(detected.sum() - found.sum()),  # the tracker had switched to someone else
+            # frames where the tracker had switched to someone else (between two sampled detections included)
+            "other_person_frames": int(fill_gaps(np.zeros((len(found), 1)), detected & ~found, stride - 1).sum()),
             "several_people": round(float(np.mean(others)), 3) if others else 0.0,  # share of checked frames
             "image_landmarks": image[:, :, [0, 1, 3]].astype(np.float32),
         }
@@ -107,8 +122,30 @@ upright frame's width and height, and its visibility (what the player's skeleton
             log.warning("%s: the tracked person changed: %d frames on someone else dropped (pose follows the person "
                         "seen longest)", path, meta["other_person_frames"])
         if meta["missing"] or meta["interpolated"]:
-            log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found), meta["interpolated"])
+            log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found),
+                     meta["interpolated"])
         return Features(pose_values(coords), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
+
+    def __init__(self, **config) -> None:
+        super().__init__(**config)
+        rate = self.config.model_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
+            raise ConfigError(f"pose model_rate: must be a positive number of frames per second or None, got {rate!r}")
+
+    def model_stride(self, info) -> int:
+        """Run the model on every this-many-th frame read: the clip's rate (or ``fps``) over ``model_rate``, rounded
+        up (the model sees at most ``model_rate`` frames per second).
+
+        >>> from mvsync.types import VideoInfo
+        >>> clip = VideoInfo("a.mp4", 30.0, 90, 3.0, 64, 64, False, "h264")
+        >>> PoseExtractor(model_rate=15).model_stride(clip), PoseExtractor(model_rate=10).model_stride(clip), \\
+        ...     PoseExtractor().model_stride(clip)
+        (2, 3, 1)
+        """
+        rate = self.config.fps or info.fps
+        if self.config.model_rate is None or not rate or rate <= self.config.model_rate:
+            return 1
+        return max(1, math.ceil(rate / self.config.model_rate - 1e-9))  # at most model_rate frames per second
 
     def check(self, features: Features) -> None:
         detected, total = int(features.meta.get("detected", features.valid.sum())), features.num_frames

@@ -1,0 +1,157 @@
+"""How long a sync with pose features takes against decoding the same clips, and what sampling the pose model costs.
+
+Run: python benchmarks/bench_pose_speed.py [--rates 0 15 10 7.5] [--data ../shared/data]
+
+On five retimed copies (the demo's retimings, native size, known truth) of bikes.mp4 (the demo's clip: a cyclist,
+found by the pose model in only part of the frames) and of carphone.mp4 (a man in every frame), in one run, one job
+at a time:
+
+- **decode**: every frame of every clip to RGB with PyAV (the floor);
+- **appearance**: ``mvsync.sync(features="appearance")`` with a fresh cache;
+- **pose, model at R Hz**: ``mvsync.sync(features="pose", feature_options={"model_rate": R})`` with a fresh cache
+  (``min_detected=0``: the cyclist is found in only part of the frames, under pose's 20% floor in one copy)
+  (R = 0: every frame, the model before this benchmark), with the sync error against the known truth (median / p95
+  source frames, the default method);
+- **auto**: ``mvsync.sync()`` with a fresh cache (it looks at pose, then decides);
+- **cached**: the default pose sync again, features from the cache.
+
+Every time is also a ratio to decoding. Then the multi-performer check: RepCount's human-annotated cuts
+(``DATA/repcount``, seed 0, retimed and clean) synced by the default method on landmarks kept only at R Hz (the
+clips' 30 fps subsampled, linearly interpolated between, as the extractor does), spread x no warping: the sampling
+must not cost accuracy across performers either.
+Target (issue 26): pose sync at most 5x decoding, demo error unchanged (median 0, p95 <= 1), RepCount unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_report  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REPCOUNT_FPS = 30.0  # RepCount's videos (the landmarks are per frame)
+
+
+def timed(step):
+    start = time.perf_counter()
+    out = step()
+    return out, time.perf_counter() - start
+
+
+def decode_all(paths: list[Path]) -> int:
+    from mvsync.io import read_frames
+
+    return sum(1 for path in paths for _ in read_frames(path))
+
+
+def repcount_at_rate(root: Path, rate: float | None, retime: bool) -> float:
+    """Macro spread x no warping of the default method on RepCount cuts whose landmarks are kept at ``rate`` Hz."""
+    import mvsync.evaluate.performer_sets as sets
+    from mvsync.align import create_aligner
+    from mvsync.datasets.repcount import landmark_features
+    from mvsync.evaluate.performers import event_spread, linear_maps
+    from mvsync.sync import default_method
+
+    stride = 1 if not rate else max(1, int(round(REPCOUNT_FPS / rate)))
+
+    def sampled(landmarks, found):
+        keep = np.zeros(len(landmarks), bool)
+        keep[::stride] = True
+        kept = found & keep
+        idx = np.flatnonzero(kept)
+        if len(idx) >= 2 and stride > 1:
+            flat = landmarks.reshape(len(landmarks), -1)
+            at = np.arange(len(landmarks))
+            landmarks = np.stack([np.interp(at, idx, flat[idx, c]) for c in range(flat.shape[1])], 1).reshape(
+                landmarks.shape)
+            found = found & (at >= idx[0]) & (at <= idx[-1])
+        return landmark_features(landmarks, found)
+
+    original = sets.landmark_features
+    sets.landmark_features = sampled
+    try:
+        groups = sets.repcount_sets(root, seed=0, retime=retime)
+    finally:
+        sets.landmark_features = original
+    method = default_method(None)
+    ratios = []
+    for cuts in groups.values():
+        events = np.array([c.events for c in cuts])
+        base = event_spread(linear_maps([len(c.values) for c in cuts]), events).mean()
+        maps = create_aligner(method).fit([c.values for c in cuts], [c.valid for c in cuts]).frame_maps_
+        ratios.append((event_spread(maps, events).mean(), base))
+    spread, base = np.mean(ratios, axis=0)
+    return float(spread / base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=float, nargs="+", default=[0, 15, 10, 7.5],
+                        help="pose model rates to measure (0: every frame)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the shared data folder")
+    args = parser.parse_args()
+
+    from mvsync import sync
+    from mvsync.demo import demo_clip_path
+    from mvsync.evaluate import DEMO_RETIMINGS, content_error, write_retimed
+    from mvsync.features.pose import PoseExtractor
+
+    default_rate = PoseExtractor.Config().model_rate
+    rates = [float(r) for r in args.rates]
+    data: dict = {"default_model_rate": default_rate, "sets": {}, "repcount": {}}
+    lines = ["# Pose speed: sync wall time against decoding the same clips, one run, one job at a time"]
+    sets = {"bikes.mp4 (the demo's clip), 5 copies, 640x272": "bikes.mp4",
+            "carphone.mp4 (one person in every frame), 5 copies, 176x144": "carphone_pristine.mp4"}
+    for title, clip in sets.items():
+        rows: list[tuple[str, float, str]] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            clips = write_retimed(demo_clip_path(clip), Path(tmp) / "clips", DEMO_RETIMINGS)
+            paths, contents = [p for p, _ in clips], [c for _, c in clips]
+            frames, decode_s = timed(lambda: decode_all(paths))
+            rows.append((f"decode {frames} frames (PyAV, RGB)", decode_s, ""))
+
+            def fresh(name: str, **options):
+                result, seconds = timed(lambda: sync(paths, cache_dir=str(Path(tmp) / name), **options))
+                errors = content_error(result, contents)
+                return result, seconds, f"{np.median(errors):.2f} / {np.percentile(errors, 95):.2f}"
+
+            rows.append(("sync, appearance", *fresh("appearance", features="appearance")[1:]))
+            pose = {"min_detected": 0.0}  # bikes: the cyclist is found in only part of the frames
+            for rate in rates:
+                name = "every frame" if not rate else f"{rate:g} Hz"
+                _, seconds, error = fresh(f"pose-{rate or None}", features="pose",
+                                          feature_options={**pose, "model_rate": rate or None})
+                rows.append((f"sync, pose, model on {name}" + (" (default)" if (rate or None) == default_rate else ""),
+                             seconds, error))
+            if (default_rate or 0.0) not in rates:
+                fresh(f"pose-{default_rate}", features="pose", feature_options=pose)  # fills the cache
+            rows.append(("sync, pose, features cached",
+                         *fresh(f"pose-{default_rate}", features="pose", feature_options=pose)[1:]))
+            result, seconds, error = fresh("auto")
+            rows.append((f"sync, auto (chose {result.features})", seconds, error))
+        lines += ["", f"## {title}", "", "| step | wall (s) | x decoding | sync error vs known truth, median / p95 source "
+                  "frames |", "|---|---|---|---|"]
+        data["sets"][title] = {}
+        for name, seconds, error in rows:
+            lines.append(f"| {name} | {seconds:.1f} | {seconds / decode_s:.1f}x | {error} |")
+            data["sets"][title][name] = {"seconds": seconds, "x_decode": seconds / decode_s, "error": error}
+
+    lines += ["", "## Across performers: RepCount, default method, landmarks kept at R Hz (x no warping, seed 0)", "",
+              "| model rate | retimed | clean cut |", "|---|---|---|"]
+    for rate in rates:
+        retimed = repcount_at_rate(args.data / "repcount", rate or None, True)
+        clean = repcount_at_rate(args.data / "repcount", rate or None, False)
+        data["repcount"][str(rate)] = {"retimed": retimed, "clean": clean}
+        lines.append(f"| {'every frame (30 Hz)' if not rate else f'{rate:g} Hz'} | {retimed:.2f}x | {clean:.2f}x |")
+    write_report("pose_speed", lines, data)
+
+
+if __name__ == "__main__":
+    main()
