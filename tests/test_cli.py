@@ -249,6 +249,10 @@ def test_parser_choices_are_the_registries_and_help_loads_no_models():
     assert ", ".join(WRITERS.names()) in outputs.help  # --help lists the registry's writers
 
     assert list(REFERENCE_ALIGNERS) == [name for name in ALIGNERS.names() if ALIGNERS.get(name).uses_reference]
+    from mvsync.features.joint_angles import JOINTS, TRUNK_LEAN
+    from mvsync.names import ANGLE_NAMES
+
+    assert ANGLE_NAMES == (*JOINTS, TRUNK_LEAN)  # mvsync angles --joint lists them without importing numpy's work
     code = ("import sys, mvsync.cli as c; c.build_parser(); import mvsync; mvsync.__version__; "
             "print(sorted(m for m in ('torch', 'mediapipe', 'av', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

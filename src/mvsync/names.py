@@ -14,3 +14,5 @@ DATASET_NAMES = ("gen_mvs", "penn_action", "pouring")  # mvsync.datasets.DATASET
 WRITER_NAMES = ("alignment", "clips", "ghost", "grid", "json", "pair", "player")  # mvsync.render.WRITERS
 ALWAYS_OUTPUT = "json"  # sync.json: every other output, and ``mvsync render``, reads it
 DEFAULT_OUTPUTS = ("json", "grid", "alignment", "player")  # what ``mvsync sync`` writes unless told otherwise
+ANGLE_NAMES = ("knee_left", "knee_right", "hip_left", "hip_right", "elbow_left", "elbow_right", "shoulder_left",
+               "shoulder_right", "trunk_lean")  # mvsync.features.joint_angles: JOINTS, then the trunk's lean

@@ -7,6 +7,7 @@ from PIL import Image
 from mvsync.errors import InputError
 from mvsync.features import FeatureCache, extract_features
 from mvsync.features.appearance import AppearanceExtractor
+from mvsync.features.pose import ANGLE_REPEATS
 from mvsync.io import image_paths, is_image_folder, probe, read_audio, read_frames, read_image
 
 from ..conftest import gradient_frames
@@ -144,5 +145,5 @@ def test_pose_on_real_frames(tmp_path, carphone):
     frames = [f.image for f in read_frames(carphone, every=6)]  # 20 frames spread over the clip
     folder = write_images(tmp_path / "carphone", frames)
     features = extract_features([folder], kind="pose", use_cache=False)[0]
-    assert features.values.shape == (20, 33 * 4)
+    assert features.values.shape == (20, 33 * 4 + 8 * ANGLE_REPEATS)
     assert features.meta["detected"] >= 16

@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..names import ANGLE_NAMES
 from .sync_input import add_sync_input, check_input
 
 
 def add_parser(sub, common) -> None:
-    from ..features.joint_angles import ANGLE_NAMES
-
     p = sub.add_parser("angles", parents=[common],
                        help="joint angles of every clip on the common timeline (angles.csv, angles.png)",
                        description="Measure joint angles in every synchronised clip, in the image plane, from the pose "

@@ -23,12 +23,10 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
-import torch
 from PIL import Image
-from torch import nn
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
@@ -36,7 +34,10 @@ from ..errors import ConfigError, InputError
 from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
-from .nets import LAYERS, clip_visual_state, clip_vit_b32, dinov2_vits14, resnet50
+
+if TYPE_CHECKING:  # torch is imported where a network runs: a pool worker that extracts pose never loads it
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class WeightSource:
 
     def hub_path(self) -> Path:
         """``<torch.hub.get_dir()>/checkpoints/<filename>`` (honours ``$TORCH_HOME``)."""
+        import torch
+
         return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
 
     def hf_repo_dir(self) -> Path:
@@ -138,6 +141,8 @@ class BackboneExtractor(FeatureExtractor):
 
     def load(self) -> nn.Module:
         """Build the network and load its weights once (raises :class:`ConfigError` when they are missing)."""
+        import torch
+
         if self._net is None:
             path = resolve_weights(self.source, self.config.weights)
             if path is None:
@@ -152,6 +157,8 @@ class BackboneExtractor(FeatureExtractor):
         return self._net
 
     def extract(self, path: Path, *, progress: bool = False) -> Features:
+        import torch
+
         path = Path(path)
         info = probe(path)
         net = self.load()
@@ -176,6 +183,8 @@ class BackboneExtractor(FeatureExtractor):
         return Features(values, np.ones(len(values), bool), np.asarray(times), self.name, path, info.fps, meta)
 
     def _embed_batch(self, net: nn.Module, batch: list[np.ndarray], device: torch.device) -> np.ndarray:
+        import torch
+
         images = torch.from_numpy(np.stack(batch)).to(device)  # (B, 3, 224, 224)
         return self.embed(net, images).float().cpu().numpy()  # (B, C)
 
@@ -197,10 +206,14 @@ class ResNet50Extractor(BackboneExtractor):
 
     def _check_config(self) -> None:
         super()._check_config()
+        from .nets import LAYERS
+
         if self.config.layer not in LAYERS:
             raise ConfigError(f"resnet50 layer: {self.config.layer!r} is unknown; choose one of {', '.join(LAYERS)}")
 
     def build(self) -> nn.Module:
+        from .nets import resnet50
+
         return resnet50()
 
     def embed(self, net: nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -218,6 +231,8 @@ class DinoExtractor(BackboneExtractor):
     preprocess = Preprocess(256, Image.BICUBIC, IMAGENET_MEAN, IMAGENET_STD)  # DINOv2's classification eval transform
 
     def build(self) -> nn.Module:
+        from .nets import dinov2_vits14
+
         return dinov2_vits14()
 
 
@@ -246,9 +261,13 @@ class CLIPExtractor(BackboneExtractor):
             raise ConfigError(f"clip activation: {self.config.activation!r} is unknown; choose gelu or quick_gelu")
 
     def build(self) -> nn.Module:
+        from .nets import clip_vit_b32
+
         return clip_vit_b32(act=self.config.activation)
 
     def select_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        from .nets import clip_visual_state
+
         return clip_visual_state(state)
 
 
@@ -327,6 +346,8 @@ def download_weights(kind: str, *, progress: bool = True) -> Path:
 
 def load_state_file(path: Path) -> dict[str, torch.Tensor]:
     """Read a state dict (``.pth``/``.bin`` via ``torch.load(weights_only=True)``, or ``.safetensors``)."""
+    import torch
+
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -348,6 +369,8 @@ def load_state_file(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _load_into(build: Callable[[], nn.Module], state: dict[str, torch.Tensor], path: Path, kind: str) -> nn.Module:
+    import torch
+
     with torch.device("meta"):  # no time spent on a random init that the checkpoint overwrites
         net = build()
     expected = {key: tuple(value.shape) for key, value in net.state_dict().items()}
@@ -388,6 +411,8 @@ def _truthy(value: str | None) -> bool:
 
 
 def _device(kind: str, name: str) -> torch.device:
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

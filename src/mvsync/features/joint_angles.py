@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import ANGLE_NAMES
+
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
 JOINTS = {  # angle at the middle landmark, between the lines to the other two
     "knee_left": (23, 25, 27), "knee_right": (24, 26, 28),  # hip, knee, ankle
@@ -27,7 +29,7 @@ JOINTS = {  # angle at the middle landmark, between the lines to the other two
     "shoulder_left": (13, 11, 23), "shoulder_right": (14, 12, 24),  # elbow, shoulder, hip
 }
 TRUNK_LEAN = "trunk_lean"  # the hip-to-shoulder line against the image's vertical: 0 upright, 90 lying
-ANGLE_NAMES = (*JOINTS, TRUNK_LEAN)
+# ANGLE_NAMES (from mvsync.names, for the command line without imports) is JOINTS, then TRUNK_LEAN: tests/test_cli.py
 MIN_VISIBILITY = 0.5  # an angle is read only where every landmark it uses is at least this visible (mediapipe's score)
 PAIRS = [("knee_left", "knee_right"), ("hip_left", "hip_right"), ("elbow_left", "elbow_right"),
          ("shoulder_left", "shoulder_right")]

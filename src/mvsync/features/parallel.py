@@ -12,6 +12,8 @@ import functools
 import json
 import logging
 import multiprocessing
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -97,9 +99,12 @@ def _in_pool(extractor: FeatureExtractor, paths: list[Path], workers: int) -> It
 
 
 def _limit_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
+    """Each worker's share of the cores, for torch (read when a backbone extractor imports it) and OpenMP/BLAS; a
+    worker that extracts pose or appearance never imports torch (2-3 s)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _on_ray(extractor: FeatureExtractor, paths: list[Path], execution: Execution) -> Iterator[tuple[int, Outcome]]:
