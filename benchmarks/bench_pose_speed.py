@@ -8,7 +8,9 @@ at a time:
 
 - **decode**: every frame of every clip to RGB with PyAV (the floor);
 - **appearance**: ``mvsync.sync(features="appearance")`` with a fresh cache;
-- **pose, model at R Hz**: ``mvsync.sync(features="pose", feature_options={"model_rate": R})`` with a fresh cache
+- **pose, one process**: the model on every frame, clip after clip in this process (how it ran before);
+- **pose, model at R Hz**: ``mvsync.sync(features="pose", feature_options={"model_rate": R})`` with a fresh cache,
+  clips in parallel processes (the default)
   (``min_detected=0``: the cyclist is found in only part of the frames, under pose's 20% floor in one copy)
   (R = 0: every frame, the model before this benchmark), with the sync error against the known truth (median / p95
   source frames, the default method);
@@ -124,6 +126,10 @@ def main() -> None:
 
             rows.append(("sync, appearance", *fresh("appearance", features="appearance")[1:]))
             pose = {"min_detected": 0.0}  # bikes: the cyclist is found in only part of the frames
+            PoseExtractor.pool_min_clips, pool = 1000, PoseExtractor.pool_min_clips  # the model in this process
+            rows.append(("sync, pose, every frame, one process (before)",
+                         *fresh("pose-one", features="pose", feature_options=pose)[1:]))
+            PoseExtractor.pool_min_clips = pool  # the default: clips in parallel processes
             for rate in rates:
                 name = "every frame" if not rate else f"{rate:g} Hz"
                 _, seconds, error = fresh(f"pose-{rate or None}", features="pose",

@@ -16,8 +16,10 @@ from ..clips import moving_pattern, write_av_clip
 
 @pytest.fixture
 def count_pose_runs(monkeypatch):
-    """Counts real pose extractions (the real method runs; only calls are counted)."""
+    """Counts real pose extractions (the real method runs; only calls are counted), in this process (a pool worker
+    would not see the count)."""
     calls = []
+    monkeypatch.setattr(PoseExtractor, "pool_min_clips", 1000)
     real = PoseExtractor.extract
 
     def counted(self, path, **kwargs):

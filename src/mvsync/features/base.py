@@ -53,6 +53,8 @@ class FeatureExtractor:
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0):
             raise ConfigError(f"{self.name} fps: must be a positive number of frames per second, got {fps!r}")
 
+    pool_min_clips: ClassVar[int] = 8  # from this many clips to extract, a local process pool by default
+
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
 

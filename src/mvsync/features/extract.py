@@ -14,7 +14,7 @@ from ..types import Features
 from .base import create_extractor
 from ..io import probe
 from .cache import FeatureCache
-from .parallel import Execution, extract_clips
+from .parallel import Execution, default_jobs, extract_clips
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def extract_features(
     use_cache: bool = True,
     progress: bool = False,
     failures: list[str] | None = None,
-    execution: Execution = Execution(),
+    execution: Execution | None = None,
     fitted: dict[str, np.ndarray] | None = None,
     **config: Any,
 ) -> list[Features]:
@@ -46,8 +46,10 @@ def extract_features(
         When a list is given, a bad video is skipped and its one-line error appended here;
         otherwise the first bad video raises :class:`~mvsync.errors.InputError`.
     execution
-        Where the clips that are not cached yet are extracted: this process (default), a local process pool
-        (``Execution(jobs=4)``) or Ray tasks (``Execution(ray=True)`` or ``ray="ADDRESS"``).
+        Where the clips that are not cached yet are extracted: this process, a local process pool
+        (``Execution(jobs=4)``) or Ray tasks (``Execution(ray=True)`` or ``ray="ADDRESS"``). None (the default):
+        a pool of the available cores when there are the extractor's ``pool_min_clips`` clips to extract or more
+        (pose: 2; the others: 8), else this process (:func:`~mvsync.features.parallel.default_jobs`).
     fitted
         The set-level state (e.g. appearance's PCA basis) fitted to an earlier set (:func:`~mvsync.features.base.
         fitted_state` of its features, or a trained model's), applied instead of fitting it to these clips.
@@ -66,6 +68,7 @@ def extract_features(
     for i, path in enumerate(paths):
         _collect(i, path, failures, found, lambda: _from_cache(extractor, cache, path, keys, i))
     todo = [i for i in range(len(paths)) if i not in found and i in keys]
+    execution = execution if execution is not None else Execution(jobs=default_jobs(len(todo), kind))
     bar = tqdm(total=len(paths), initial=len(found), desc=f"features ({kind})", disable=not progress, unit="video")
     with bar:
         for k, outcome in extract_clips(extractor, [paths[i] for i in todo], execution, progress=progress):

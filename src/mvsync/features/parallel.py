@@ -21,7 +21,7 @@ from typing import Any, Iterator
 from ..errors import ConfigError, InputError
 from ..threads import available_cores
 from ..types import Features
-from .base import FeatureExtractor, create_extractor
+from .base import FEATURES, FeatureExtractor, create_extractor
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,17 @@ class Execution:
             raise ConfigError(f"jobs: expected a positive number of processes, got {self.jobs!r}")
 
 
-POOL_MIN_CLIPS = 8  # fewer clips than this: one process (each pool worker imports torch, 5-10 s, before any work)
+POOL_MIN_CLIPS = 8  # fewer clips than this: one process (a worker starts in 1-3 s before any work)
 
 
-def default_jobs(n_clips: int) -> int:
-    """Worker processes when none are asked for: the cores available for :data:`POOL_MIN_CLIPS` clips or more,
-    else 1 (measured on 2 cores: 2 short clips took 36 s in a 2-process pool, 14 s in this process)."""
-    return available_cores() if n_clips >= POOL_MIN_CLIPS else 1
+def default_jobs(n_clips: int, kind: str | None = None) -> int:
+    """Worker processes when none are asked for: the cores available from the extractor's ``pool_min_clips`` clips
+    (:data:`POOL_MIN_CLIPS` when no kind is given), else 1. Pose is worth a pool from 2 clips: its model is most of
+    a sync, and a worker starts in about 2 s (measured on 2 cores, 5 retimed copies: carphone 23.1 s in this
+    process, 17.7 s in 2 workers; bikes 53.8 s, 33.9 s). When every worker imported torch (5-10 s), 2 short clips
+    took 36 s in a 2-process pool and 14 s in this process."""
+    least = FEATURES.get(kind).pool_min_clips if kind in FEATURES.names() else POOL_MIN_CLIPS
+    return available_cores() if n_clips >= least else 1
 
 
 def extract_clips(

@@ -56,6 +56,7 @@ upright frame's width and height, and its visibility (what the player's skeleton
     name = "pose"
     version = "5"  # 5: the model at model_rate; 4: joint angles added, image landmarks kept; 3: detections of another person dropped, people counted; 2: frames read upright
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
+    pool_min_clips = 2  # the model is most of a sync: clips in parallel from 2 (parallel.default_jobs)
 
     @dataclasses.dataclass(frozen=True)
     class Config(FeatureExtractor.Config):
