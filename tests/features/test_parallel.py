@@ -75,3 +75,22 @@ def test_killed_run_resumes_from_cache(bikes, retimed, tmp_path):
     fresh = extract_features(clips, kind="appearance", use_cache=False)
     for a, b in zip(resumed, fresh):
         np.testing.assert_allclose(a.values, b.values, rtol=1e-5, atol=1e-5)
+
+
+def test_pose_runs_clips_in_parallel_by_default_with_the_features_of_one_process(carphone, tmp_path):
+    """Pose's model is most of a sync: from 2 clips the default is a pool of the available cores (issue 26), whose
+    features are those of one process; the other extractors keep one process below 8 clips."""
+    from mvsync.features import default_jobs
+    from mvsync.features.parallel import available_cores
+    from mvsync.io import read_all_frames
+
+    from ..clips import write_av_clip
+
+    assert default_jobs(2, "pose") == available_cores() and default_jobs(7, "appearance") == 1
+    assert default_jobs(8, "appearance") == available_cores() and default_jobs(1, "pose") == 1
+    frames, _ = read_all_frames(carphone)
+    clips = [write_av_clip(tmp_path / f"talk{k}.mp4", frames[k * 10 : k * 10 + 30], fps=30) for k in range(2)]
+    pooled = extract_features(clips, kind="pose", use_cache=False)  # the default: a pool where there are 2 cores
+    here = extract_features(clips, kind="pose", use_cache=False, execution=Execution(jobs=1))
+    _assert_same(here, pooled)
+    np.testing.assert_array_equal(here[0].meta["image_landmarks"], pooled[0].meta["image_landmarks"])

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         same = [v for v in args.videos if Path(v).stem == clashes[0]]
         raise ConfigError(f"{' and '.join(same)}: same file name, one {clashes[0]}.npz each; rename or run them separately")
     try:
-        execution = Execution(jobs=args.jobs if args.jobs is not None else default_jobs(len(args.videos)), ray=args.ray)
+        jobs = args.jobs if args.jobs is not None else default_jobs(len(args.videos), args.features)
+        execution = Execution(jobs=jobs, ray=args.ray)
     except ConfigError as err:  # the library names its field; the user typed --jobs
         raise as_option(err, f"--jobs {args.jobs}") from None
     options = {"fps": args.fps} if args.fps is not None else {}
