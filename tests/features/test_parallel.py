@@ -78,19 +78,33 @@ def test_killed_run_resumes_from_cache(bikes, retimed, tmp_path):
 
 
 def test_pose_runs_clips_in_parallel_by_default_with_the_features_of_one_process(carphone, tmp_path):
-    """Pose's model is most of a sync: from 2 clips the default is a pool of the available cores (issue 26), whose
-    features are those of one process; the other extractors keep one process below 8 clips."""
+    """Pose's model is most of a sync: from 2 clips of 600 frames the default is a pool of the available cores (issue
+    26), whose features are those of one process; the other extractors keep one process below 8 clips."""
     from mvsync.features import default_jobs
     from mvsync.features.parallel import available_cores
     from mvsync.io import read_all_frames
 
     from ..clips import write_av_clip
 
-    assert default_jobs(2, "pose") == available_cores() and default_jobs(7, "appearance") == 1
-    assert default_jobs(8, "appearance") == available_cores() and default_jobs(1, "pose") == 1
+    cores = available_cores()
+    assert default_jobs(2, "pose", frames=lambda: 600) == cores and default_jobs(2, "pose", frames=lambda: 599) == 1
+    assert default_jobs(7, "appearance") == 1 and default_jobs(8, "appearance") == cores
+    assert default_jobs(1, "pose", frames=lambda: 10_000) == 1
     frames, _ = read_all_frames(carphone)
     clips = [write_av_clip(tmp_path / f"talk{k}.mp4", frames[k * 10 : k * 10 + 30], fps=30) for k in range(2)]
-    pooled = extract_features(clips, kind="pose", use_cache=False)  # the default: a pool where there are 2 cores
-    here = extract_features(clips, kind="pose", use_cache=False, execution=Execution(jobs=1))
+    pooled = extract_features(clips, kind="pose", use_cache=False, execution=Execution(jobs=2))
+    here = extract_features(clips, kind="pose", use_cache=False)  # the default: 60 frames, this process
     _assert_same(here, pooled)
     np.testing.assert_array_equal(here[0].meta["image_landmarks"], pooled[0].meta["image_landmarks"])
+
+
+def test_a_pool_names_the_first_bad_clip_given_whichever_finishes_first(retimed, tmp_path):
+    """Without a failures list the first bad clip raises: the first given, also when a pool finishes out of order."""
+    from mvsync.errors import InputError
+
+    first, second = tmp_path / "first_bad.mp4", tmp_path / "second_bad.mp4"
+    first.write_bytes(b"\0" * 10)
+    second.write_text("not a video")
+    with pytest.raises(InputError, match="first_bad.mp4"):
+        extract_features([*retimed[0][:3], first, second], kind="appearance", use_cache=False,
+                         execution=Execution(jobs=2))

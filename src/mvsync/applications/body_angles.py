@@ -69,8 +69,8 @@ def rows_shown(track_source_time: np.ndarray, features: Features) -> np.ndarray:
     at = np.clip(np.searchsorted(times, track_source_time[finite]), 1, max(len(times) - 1, 1))
     before = np.clip(at - 1, 0, len(times) - 1)
     after = np.clip(at, 0, len(times) - 1)
-    nearer = np.where(np.abs(times[after] - track_source_time[finite]) < np.abs(times[before] - track_source_time[finite]),
-                      after, before)
+    wanted = track_source_time[finite]
+    nearer = np.where(np.abs(times[after] - wanted) < np.abs(times[before] - wanted), after, before)
     out[finite] = np.where(features.valid[nearer], nearer, -1)
     return out
 
@@ -102,5 +102,6 @@ def write_angles_csv(table: TimelineAngles, path: str | Path, *, overwrite: bool
         writer.writerow(["timeline_s", "clip", *table.joints])
         for t, seconds in enumerate(table.timeline_s):
             for k, clip in enumerate(table.clips):
-                writer.writerow([f"{seconds:.4f}", clip, *("" if np.isnan(v) else f"{v:.2f}" for v in table.values[k, t])])
+                angles = ("" if np.isnan(v) else f"{v:.2f}" for v in table.values[k, t])
+                writer.writerow([f"{seconds:.4f}", clip, *angles])
     return path

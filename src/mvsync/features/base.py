@@ -53,7 +53,8 @@ class FeatureExtractor:
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0):
             raise ConfigError(f"{self.name} fps: must be a positive number of frames per second, got {fps!r}")
 
-    pool_min_clips: ClassVar[int] = 8  # from this many clips to extract, a local process pool by default
+    pool_min_clips: ClassVar[int] = 8  # from this many clips to extract, a local process pool by default...
+    pool_min_frames: ClassVar[int] = 0  # ...when they hold this many frames in all (parallel.default_jobs)
 
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)

@@ -49,7 +49,9 @@ def extract_features(
         Where the clips that are not cached yet are extracted: this process, a local process pool
         (``Execution(jobs=4)``) or Ray tasks (``Execution(ray=True)`` or ``ray="ADDRESS"``). None (the default):
         a pool of the available cores when there are the extractor's ``pool_min_clips`` clips to extract or more
-        (pose: 2; the others: 8), else this process (:func:`~mvsync.features.parallel.default_jobs`).
+        (pose: 2 holding 600 frames in all; the others: 8), else this process
+        (:func:`~mvsync.features.parallel.default_jobs`). Either way, clips are taken in the order given: the
+        first bad clip named is the first given.
     fitted
         The set-level state (e.g. appearance's PCA basis) fitted to an earlier set (:func:`~mvsync.features.base.
         fitted_state` of its features, or a trained model's), applied instead of fitting it to these clips.
@@ -68,15 +70,33 @@ def extract_features(
     for i, path in enumerate(paths):
         _collect(i, path, failures, found, lambda: _from_cache(extractor, cache, path, keys, i))
     todo = [i for i in range(len(paths)) if i not in found and i in keys]
-    execution = execution if execution is not None else Execution(jobs=default_jobs(len(todo), kind))
+    if execution is None:
+        execution = Execution(jobs=default_jobs(len(todo), kind, frames=lambda: _frames([paths[i] for i in todo])))
     bar = tqdm(total=len(paths), initial=len(found), desc=f"features ({kind})", disable=not progress, unit="video")
     with bar:
+        finished: dict[int, Features | InputError] = {}
+        next_k = 0
         for k, outcome in extract_clips(extractor, [paths[i] for i in todo], execution, progress=progress):
-            i = todo[k]
-            _collect(i, paths[i], failures, found, lambda: _store(extractor, cache, keys[i], outcome))
+            finished[k] = outcome
+            while next_k in finished:  # in the order given (a pool finishes out of order): the first bad clip
+                i, done = todo[next_k], finished.pop(next_k)  # named is the first given, as in one process
+                _collect(i, paths[i], failures, found, lambda: _store(extractor, cache, keys[i], done))
+                next_k += 1
             bar.update()
     extracted = [found[i] for i in sorted(found)]
     return extractor.finalize(extracted, fitted=fitted) if extracted else []
+
+
+def _frames(paths: list[Path]) -> int:
+    """How many frames the clips hold in all (what decides whether a pool pays for its start); a clip that cannot be
+    read counts none (its extraction says why, in order)."""
+    total = 0
+    for path in paths:
+        try:
+            total += probe(path).num_frames
+        except InputError:
+            pass
+    return total
 
 
 def cached_features(paths: list[str | Path], *, kind: str, cache_dir: str | Path | None = None, **config: Any

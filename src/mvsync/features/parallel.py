@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import ConfigError, InputError
 from ..threads import available_cores
@@ -47,14 +47,21 @@ class Execution:
 POOL_MIN_CLIPS = 8  # fewer clips than this: one process (a worker starts in 1-3 s before any work)
 
 
-def default_jobs(n_clips: int, kind: str | None = None) -> int:
+def default_jobs(n_clips: int, kind: str | None = None, *, frames: Callable[[], int] | None = None) -> int:
     """Worker processes when none are asked for: the cores available from the extractor's ``pool_min_clips`` clips
-    (:data:`POOL_MIN_CLIPS` when no kind is given), else 1. Pose is worth a pool from 2 clips: its model is most of
-    a sync, and a worker starts in about 2 s (measured on 2 cores, 5 retimed copies: carphone 23.1 s in this
-    process, 17.7 s in 2 workers; bikes 53.8 s, 33.9 s). When every worker imported torch (5-10 s), 2 short clips
-    took 36 s in a 2-process pool and 14 s in this process."""
-    least = FEATURES.get(kind).pool_min_clips if kind in FEATURES.names() else POOL_MIN_CLIPS
-    return available_cores() if n_clips >= least else 1
+    (:data:`POOL_MIN_CLIPS` when no kind is given) holding ``pool_min_frames`` frames in all (``frames()`` counts
+    them, asked only then), else 1. Pose is worth a pool from 2 clips of 600 frames in all: its model is most of a
+    sync, and a worker starts in about 2-3 s (measured on 2 cores, 5 retimed copies: carphone, 667 frames, 23.1 s in
+    this process, 17.7 s in 2 workers; bikes, 1326 frames, 53.8 s and 33.9 s). When every worker imported torch
+    (5-10 s), 2 short clips took 36 s in a 2-process pool and 14 s in this process."""
+    extractor = FEATURES.get(kind) if kind in FEATURES.names() else None
+    least = extractor.pool_min_clips if extractor is not None else POOL_MIN_CLIPS
+    if n_clips < least or available_cores() < 2:
+        return 1
+    least_frames = extractor.pool_min_frames if extractor is not None else 0
+    if least_frames and frames is not None and frames() < least_frames:
+        return 1
+    return available_cores()
 
 
 def extract_clips(

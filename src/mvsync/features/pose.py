@@ -48,15 +48,18 @@ class PoseExtractor(FeatureExtractor):
     Frames with no person are invalid; gaps of at most ``max_gap`` frames between detections
     are linearly interpolated. ``Features.meta`` reports ``detected``, ``interpolated`` and
     ``missing`` frame counts, and ``image_landmarks``, ``(L, 33, 3)``: each landmark's x and y as fractions of the
-upright frame's width and height, and its visibility (what the player's skeleton and ``mvsync angles`` draw). A clip where fewer than ``min_detected`` of the frames show a
-    person raises :class:`InputError` suggesting the appearance features (``min_detected=0`` accepts
-    every clip: ``features="auto"`` reads the counts itself).
+    upright frame's width and height, and its visibility (what the player's skeleton and ``mvsync angles`` draw). A
+    clip where fewer than ``min_detected`` of the frames show a person raises :class:`InputError` suggesting the
+    appearance features (``min_detected=0`` accepts every clip: ``features="auto"`` reads the counts itself).
     """
 
     name = "pose"
-    version = "5"  # 5: the model at model_rate; 4: joint angles added, image landmarks kept; 3: detections of another person dropped, people counted; 2: frames read upright
+    # 5: the model at model_rate; 4: joint angles added, image landmarks kept; 3: detections of another person dropped,
+    # people counted; 2: frames read upright
+    version = "5"
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
-    pool_min_clips = 2  # the model is most of a sync: clips in parallel from 2 (parallel.default_jobs)
+    pool_min_clips = 2  # the model is most of a sync: clips in parallel from 2 clips of 600 frames in all, about
+    pool_min_frames = 600  # 15 s of the model against 2-3 s to start the workers (parallel.default_jobs)
 
     @dataclasses.dataclass(frozen=True)
     class Config(FeatureExtractor.Config):
@@ -69,6 +72,12 @@ upright frame's width and height, and its visibility (what the player's skeleton
         model_rate: float | None = None
         min_detection_confidence: float = 0.5
         min_detected: float = 0.2  # fraction of frames that must show a person
+
+    def __init__(self, **config) -> None:
+        super().__init__(**config)
+        rate = self.config.model_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
+            raise ConfigError(f"pose model_rate: must be a positive number of frames per second or None, got {rate!r}")
 
     def extract(self, path: Path, *, progress: bool = False) -> Features:
         info = probe(path)
@@ -102,7 +111,7 @@ upright frame's width and height, and its visibility (what the player's skeleton
         valid = fill_gaps(coords, found, max(self.config.max_gap, stride - 1))
         fill_gaps(image, found, max(self.config.max_gap, stride - 1))
         last = (len(found) - 1) // stride * stride  # the last frame the model saw: the few after it hold its pose
-        if found[last]:
+        if len(found) and found[last]:
             seen[last:] = valid[last:] = True
         meta = {
             "detected": int(seen.sum()),  # frames showing the person (between two sampled detections included)
@@ -126,12 +135,6 @@ upright frame's width and height, and its visibility (what the player's skeleton
             log.info("%s: person found in %d/%d frames (%d interpolated)", path, meta["detected"], len(found),
                      meta["interpolated"])
         return Features(pose_values(coords), valid, np.asarray(times), self.name, Path(path), info.fps, meta)
-
-    def __init__(self, **config) -> None:
-        super().__init__(**config)
-        rate = self.config.model_rate
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
-            raise ConfigError(f"pose model_rate: must be a positive number of frames per second or None, got {rate!r}")
 
     def model_stride(self, info) -> int:
         """Run the model on every this-many-th frame read: the clip's rate (or ``fps``) over ``model_rate``, rounded
