@@ -4,10 +4,10 @@ The ``pose`` features keep, per frame, where each landmark is in the picture (``
 is measured there, in the image plane, in pixels of the displayed (upright) frame, as a coach would measure it on
 the video (:func:`~mvsync.features.joint_angles.visible_angles`). At every timeline step, a clip shows one source
 frame (its map); the angle is that frame's, NaN where the clip has no content, no person was found, or a landmark
-the angle uses is hidden or out of the picture (visibility below 0.5).
+the angle uses is hidden or out of the picture (visibility below 0.5). In a notebook::
 
->>> table = timeline_angles(result, extract_features(paths, kind="pose"), ["knee_left", "trunk_lean"])  # doctest: +SKIP
->>> write_angles_csv(table, "out/angles.csv")  # doctest: +SKIP
+    table = timeline_angles(result, extract_features(paths, kind="pose"), ["knee_left", "trunk_lean"])
+    write_angles_csv(table, "out/angles.csv")
 """
 
 from __future__ import annotations

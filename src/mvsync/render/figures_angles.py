@@ -12,9 +12,10 @@ from .figures import _pyplot, save_figure
 def render_angle_plot(values: np.ndarray, joints: tuple[str, ...], clips: tuple[str, ...], timeline_s: np.ndarray,
                       path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a PNG (or SVG): for each of ``joints``, every clip's angle (``values`` ``(N, T, J)``, degrees, NaN:
-    none) against the timeline in seconds; gaps where a clip has no content or no person.
+    none) against the timeline in seconds; gaps where a clip has no content or no person. With a
+    :class:`~mvsync.applications.body_angles.TimelineAngles` ``table``::
 
-    >>> render_angle_plot(table.values, table.joints, table.clips, table.timeline_s, "angles.png")  # doctest: +SKIP
+        render_angle_plot(table.values, table.joints, table.clips, table.timeline_s, "angles.png")
     """
     plt = _pyplot()
     n_joints = len(joints)
