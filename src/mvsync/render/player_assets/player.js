@@ -518,22 +518,45 @@
   }
 
   // The chosen angle of every clip over the whole timeline, with the playhead; a click seeks there.
-  const plot = { series: null, joint: null };
+  const plot = { series: null, joint: null, image: null };
 
+  // The curves are drawn once per angle and size into an image; each frame only copies it and draws the playhead.
   function drawPlot() {
     const canvas = $("angle-plot");
     const joint = $("angle-joint").value;
+    const ratio = window.devicePixelRatio || 1;
+    const [cw, ch] = [canvas.clientWidth, canvas.clientHeight];
+    const x = (i) => (LENGTH > 1 ? (i / (LENGTH - 1)) * cw : 0);
     if (!plot.series || plot.joint !== joint) {
       plot.joint = joint;
       plot.series = clips.map((clip) => Array.from({ length: LENGTH }, (_, i) => angleOf(landmarksAt(clip, i), joint)));
+      plot.image = null;
     }
-    const ratio = window.devicePixelRatio || 1;
-    const [cw, ch] = [canvas.clientWidth, canvas.clientHeight];
-    if (canvas.width !== Math.round(cw * ratio)) { canvas.width = Math.round(cw * ratio); canvas.height = Math.round(ch * ratio); }
+    if (canvas.width !== Math.round(cw * ratio) || canvas.height !== Math.round(ch * ratio)) {
+      canvas.width = Math.round(cw * ratio);
+      canvas.height = Math.round(ch * ratio);
+      plot.image = null;
+    }
+    if (!plot.image) plot.image = plotImage(canvas.width, canvas.height, ratio, cw, ch, x);
     const g = canvas.getContext("2d");
+    g.setTransform(1, 0, 0, 1, 0, 0);
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    g.drawImage(plot.image, 0, 0);
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, cw, ch);
-    const x = (i) => (LENGTH > 1 ? (i / (LENGTH - 1)) * cw : 0);
+    g.strokeStyle = "#fff";
+    g.lineWidth = 1;
+    g.beginPath();
+    g.moveTo(x(frameIndex(clock.t)), 0);
+    g.lineTo(x(frameIndex(clock.t)), ch);
+    g.stroke();
+  }
+
+  function plotImage(width, height, ratio, cw, ch, x) {
+    const image = document.createElement("canvas");
+    image.width = width;
+    image.height = height;
+    const g = image.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
     const y = (deg) => ch - 4 - (deg / 180) * (ch - 8);
     g.strokeStyle = "#333";
     g.lineWidth = 1;
@@ -555,11 +578,7 @@
       });
       g.stroke();
     });
-    g.strokeStyle = "#fff";
-    g.beginPath();
-    g.moveTo(x(frameIndex(clock.t)), 0);
-    g.lineTo(x(frameIndex(clock.t)), ch);
-    g.stroke();
+    return image;
   }
 
   function showTime() {
