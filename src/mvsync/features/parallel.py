@@ -110,8 +110,8 @@ def _in_pool(extractor: FeatureExtractor, paths: list[Path], workers: int) -> It
 
 
 def _limit_threads(threads: int) -> None:
-    """Each worker's share of the cores, for torch (read when a backbone extractor imports it) and OpenMP/BLAS; a
-    worker that extracts pose or appearance never imports torch (2-3 s)."""
+    """Each worker's share of the cores for torch: set now if it is loaded, else through the OpenMP variables it
+    reads when a backbone extractor imports it (a worker that extracts pose or appearance never does: 2-3 s saved)."""
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
     if "torch" in sys.modules:
