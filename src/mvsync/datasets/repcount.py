@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..features.pose import pose_values
+from ..features.joint_angles import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
+from ..features.pose import NUM_LANDMARKS, pose_values
 from .base import check_root
 
-NUM_LANDMARKS = 33
-LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
 LAYOUT = "annotations.csv and poses/<video>.npy (RepCount landmarks)"
 
 

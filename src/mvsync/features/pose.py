@@ -107,7 +107,7 @@ class PoseExtractor(FeatureExtractor):
         found = detected & one_performer(np.stack(values), detected, size, np.asarray(times))
         image = np.stack(values)  # (L, 33, 4) as the model gave them
         coords = np.stack([_normalize(v, size) for v in values])  # (L, 33, 4)
-        seen = fill_gaps(coords.copy(), found, stride - 1)  # detections and the frames between two of them
+        seen = bridged(found, stride - 1)  # detections and the frames between two of them
         valid = fill_gaps(coords, found, max(self.config.max_gap, stride - 1))
         fill_gaps(image, found, max(self.config.max_gap, stride - 1))
         last = (len(found) - 1) // stride * stride  # the last frame the model saw: the few after it hold its pose
@@ -119,7 +119,7 @@ class PoseExtractor(FeatureExtractor):
             "interpolated": int(valid.sum() - seen.sum()),  # gaps where the model missed the person
             "missing": int((~valid).sum()),
             # frames where the tracker had switched to someone else (between two sampled detections included)
-            "other_person_frames": int(fill_gaps(np.zeros((len(found), 1)), detected & ~found, stride - 1).sum()),
+            "other_person_frames": int(bridged(detected & ~found, stride - 1).sum()),
             "several_people": round(float(np.mean(others)), 3) if others else 0.0,  # share of checked frames
             "image_landmarks": image[:, :, [0, 1, 3]].astype(np.float32),
         }
@@ -177,19 +177,27 @@ def fill_gaps(values: np.ndarray, valid: np.ndarray, max_gap: int) -> np.ndarray
     Longer runs stay invalid and, like leading and trailing runs, are filled with the nearest
     valid frame so that every value stays finite.
     """
-    valid = valid.copy()
     idx = np.flatnonzero(valid)
     if len(idx) == 0:
-        return valid
+        return valid.copy()
     flat = values.reshape(len(values), -1)
     all_idx = np.arange(len(values))
     filled = np.stack([np.interp(all_idx, idx, flat[idx, c]) for c in range(flat.shape[1])], axis=1)
-    gap_ok = np.zeros(len(values), bool)
-    for start, stop in _runs(~valid):
-        inside = start > 0 and stop < len(values)
-        gap_ok[start:stop] = inside and (stop - start) <= max_gap
     flat[~valid] = filled[~valid]  # np.interp holds the end values: nearest valid frame outside the range
-    return valid | gap_ok
+    return bridged(valid, max_gap)
+
+
+def bridged(valid: np.ndarray, max_gap: int) -> np.ndarray:
+    """``valid`` with every run of at most ``max_gap`` invalid frames between two valid ones made valid (the mask
+    :func:`fill_gaps` returns, without touching any values).
+
+    >>> bridged(np.array([1, 0, 1, 0, 0, 1, 0], bool), 1).astype(int).tolist()
+    [1, 1, 1, 0, 0, 1, 0]
+    """
+    out = valid.copy()
+    for start, stop in _runs(~valid):
+        out[start:stop] = start > 0 and stop < len(valid) and (stop - start) <= max_gap
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
