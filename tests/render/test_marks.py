@@ -59,7 +59,7 @@ def test_marks_round_trip_and_bad_files_are_one_line_naming_the_mark(tmp_path):
 
 def test_render_burns_the_marks_into_the_grid_and_the_ghost_while_they_are_shown(tmp_path, run_dir, capsys):
     out = tmp_path / "videos"
-    assert main(["render", str(run_dir / "sync.json"), "-o", str(out), "--outputs", "grid,ghost",
+    assert main(["render", str(run_dir / "sync.json"), "-o", str(out), "--outputs", "grid,ghost,clips",
                  "--marks", str(run_dir / "marks.json"), "--cell-size", "240", "-q"]) == 0
     frames, _ = read_all_frames(out / "synced.mp4")  # timeline frames at the result's rate
     fps = json.loads((run_dir / "sync.json").read_text())["timeline"]["fps"]
@@ -72,6 +72,9 @@ def test_render_burns_the_marks_into_the_grid_and_the_ghost_while_they_are_shown
     ghost, _ = read_all_frames(out / "ghost.mp4")
     at_angle = round(2.2 * fps)
     assert _yellow(ghost[at_angle]).sum() > 150 and _yellow(ghost[round(0.5 * fps)]).sum() < 20
+    own = [read_all_frames(path)[0] for path in sorted((out / "clips").glob("*.mp4"))]  # each clip at its own size
+    assert _yellow(own[1][during]).sum() > 150 and _yellow(own[1][before]).sum() < 20  # clip 1's line, on its file
+    assert _yellow(own[0][during]).sum() < 20 and _yellow(own[0][at_angle]).sum() > 100  # clip 0: the angle, later
     assert main(["render", str(run_dir / "sync.json"), "-o", str(tmp_path / "x"), "--outputs", "grid",
                  "--marks", str(tmp_path / "gone.json")]) == 2
     assert "gone.json: no such file" in capsys.readouterr().err and not (tmp_path / "x").exists()
@@ -164,3 +167,32 @@ def test_the_server_writes_only_checked_marks(served):
             urllib.request.urlopen(request)
         assert err.value.code == code
     assert (run / "marks.json").read_bytes() == before
+
+
+def test_marks_are_edited_and_deleted_in_the_page_and_the_save_follows(chromium, served):
+    """The marks list: a note typed into a mark's field and a mark deleted with its button, then saved."""
+    run, url = served
+    page = chromium.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "index.html")
+    wait_until_loaded(page)
+    assert page.inner_text("#mark-count") == "3 marks"
+    page.click("#mark-count")  # open the list: rows in time order (line 1.0 s, angle 2.0 s, note 2.0 s)
+    rows = page.locator("#mark-list li")
+    assert rows.count() == 3 and rows.nth(0).locator("button").first.inner_text() == "1.00 s"
+    rows.nth(2).locator("input").fill("hips still late")
+    rows.nth(2).locator("input").press("Enter")  # a change event; the key is not the player's
+    assert page.evaluate("mvsyncPlayer.marks()")[2]["text"] == "hips still late"
+    rows.nth(0).locator("button.delete").click()  # the line
+    assert [m["kind"] for m in page.evaluate("mvsyncPlayer.marks()")] == ["angle", "text"]
+    assert page.inner_text("#mark-count") == "2 marks" and page.inner_text("#marks-state") == "unsaved"
+    page.locator("#mark-list li").nth(0).locator("button").first.click()  # go to the angle's moment
+    assert page.evaluate("mvsyncPlayer.state().time") == pytest.approx(2.0, abs=0.05)
+    with pytest.raises(Exception, match="no mark 5"):
+        page.evaluate("mvsyncPlayer.removeMark(5)")
+    page.evaluate("mvsyncPlayer.saveMarks()")
+    saved = load_marks(run / "marks.json", 2)
+    assert saved == (ANGLE, Mark(clip=0, timeline_s=2.0, kind="text", points=((0.1, 0.3),), text="hips still late"))
+    assert not errors, errors
+    page.close()

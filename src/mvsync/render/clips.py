@@ -3,7 +3,8 @@
 Frame ``t`` of ``clips/<name>.mp4`` shows the source frame that ``sync.json`` maps to timeline step ``t``, at the
 clip's own size, and its sound (when it has one) is time-stretched along the same map at its own pitch: the files
 can be dropped into any video editor side by side and play in sync. Where a clip has no content (it starts later or
-ends sooner than the timeline) its file shows flat gray and is silent.
+ends sooner than the timeline) its file shows flat gray and is silent. The clip's marks (``render --marks``) are
+drawn on its file while they are shown, as on the grid.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from ..atomic import ensure_folder
 from ..errors import OutputExistsError
@@ -18,6 +20,7 @@ from ..io import probe
 from ..result import SyncResult
 from .audio import timeline_audio
 from .base import WRITERS, writes
+from .marks import Mark, draw_marks
 from .options import RenderOptions
 from .timeline_frames import TrackCursor, encode_timeline
 
@@ -53,6 +56,21 @@ def write_clips(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
         info = probe(track.path)
         size = (info.width, info.height)
         audio = timeline_audio(result, [k] if info.has_audio else [], f"{CLIPS_FOLDER}/{target.name}")
-        encode_timeline(target, steps, TrackCursor(track, info, size).image_at, result=result, size=size, audio=audio,
-                        crf=options.grid.crf, overwrite=overwrite, progress=progress)
+        frame_at = _with_marks(TrackCursor(track, info, size).image_at, options.marks, k, result.fps, size)
+        encode_timeline(target, steps, frame_at, result=result, size=size, audio=audio, crf=options.grid.crf,
+                        overwrite=overwrite, progress=progress)
     return targets
+
+
+def _with_marks(frame_at, marks: tuple[Mark, ...], clip: int, fps: float, size: tuple[int, int]):
+    """``frame_at`` with clip ``clip``'s marks drawn on the frames where they are shown (itself when it has none)."""
+    if not any(mark.clip == clip for mark in marks):
+        return frame_at
+    font = ImageFont.load_default(size=max(13, size[1] // 40))
+
+    def drawn(step: float) -> np.ndarray:
+        image = Image.fromarray(frame_at(step))
+        draw_marks(ImageDraw.Draw(image), marks, clip, step / fps, (0, 0), size, font)
+        return np.asarray(image)
+
+    return drawn

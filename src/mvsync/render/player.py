@@ -110,7 +110,17 @@ def player_data(result: SyncResult, media: list[str], *, transcoded: list[bool],
                       "media_time": _to_list(media_time), "source_time": _to_list(track.source_time), "pose": pose})
     events = [{"name": e.name, "timeline_s": e.timeline_s} for e in result.events if np.isfinite(e.timeline_s)]
     return {"fps": result.fps, "length": result.length, "method": result.method, "features": result.features,
-            "clips": clips, "events": events}
+            "clips": clips, "events": events, "body": body_definitions()}
+
+
+def body_definitions() -> dict:
+    """The angles the page reads from the landmarks, from :mod:`mvsync.features.joint_angles` (one definition
+    for ``mvsync angles`` and the page): ``joints`` (name: the three landmarks, the angle at the middle one),
+    ``trunk`` (the shoulders' and hips' landmarks) and ``min_visibility``."""
+    from ..features.joint_angles import JOINTS, MIN_VISIBILITY, TRUNK_LEAN, angle_landmarks
+
+    return {"joints": {name: list(points) for name, points in JOINTS.items()},
+            "trunk": list(angle_landmarks(TRUNK_LEAN)), "min_visibility": MIN_VISIBILITY}
 
 
 def player_poses(result: SyncResult, *, cache_dir: str | None = None, extract: bool = False, progress: bool = False

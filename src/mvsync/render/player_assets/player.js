@@ -257,11 +257,12 @@
     [13, 15], [15, 17], [15, 19], [15, 21], [17, 19], [12, 14], [14, 16], [16, 18], [16, 20], [16, 22], [18, 20],
     [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [27, 29], [29, 31], [27, 31], [24, 26], [26, 28], [28, 30],
     [30, 32], [28, 32]];
-  // the angle at the middle landmark; the same as mvsync.features.joint_angles.JOINTS
-  const JOINTS = { knee_left: [23, 25, 27], knee_right: [24, 26, 28], hip_left: [11, 23, 25], hip_right: [12, 24, 26],
-    elbow_left: [11, 13, 15], elbow_right: [12, 14, 16], shoulder_left: [13, 11, 23], shoulder_right: [14, 12, 24] };
+  // the angles, as mvsync.features.joint_angles defines them (written into sync-data.js): name -> the three
+  // landmarks (the angle at the middle one), the trunk's four (shoulders, hips), the least visibility read
+  const JOINTS = DATA.body.joints;
+  const TRUNK = DATA.body.trunk;
   const ANGLE_NAMES = Object.keys(JOINTS).concat(["trunk_lean"]);
-  const MIN_VISIBILITY = 0.5; // as mvsync.features.joint_angles: hidden landmarks are not drawn, nor measured
+  const MIN_VISIBILITY = DATA.body.min_visibility; // hidden landmarks are not drawn, nor measured
   const COLORS = ["#ff5a5a", "#4fc3ff", "#7dff6a", "#ffd24a", "#d98cff", "#ff9b3d", "#5affd9", "#ff6ad5"];
 
   // The landmarks clip shows at timeline frame i, in pixels of its displayed frame: [[x, y, visibility]] x 33, or null.
@@ -285,13 +286,14 @@
   // Degrees in the image plane, as mvsync.features.joint_angles.joint_angles(dims=2) measures them.
   function angleOf(points, name) {
     if (!points) return null;
-    const used = name === "trunk_lean" ? [11, 12, 23, 24] : JOINTS[name];
+    const used = name === "trunk_lean" ? TRUNK : JOINTS[name];
     if (used.some((j) => points[j][2] < MIN_VISIBILITY)) return null;
-    if (name === "trunk_lean") {
-      const hx = (points[23][0] + points[24][0]) / 2;
-      const hy = (points[23][1] + points[24][1]) / 2;
-      const sx = (points[11][0] + points[12][0]) / 2;
-      const sy = (points[11][1] + points[12][1]) / 2;
+    if (name === "trunk_lean") { // the hips' midpoint to the shoulders' midpoint, against the image's vertical
+      const [ls, rs, lh, rh] = TRUNK;
+      const hx = (points[lh][0] + points[rh][0]) / 2;
+      const hy = (points[lh][1] + points[rh][1]) / 2;
+      const sx = (points[ls][0] + points[rs][0]) / 2;
+      const sy = (points[ls][1] + points[rs][1]) / 2;
       return angleBetween(hx - sx, hy - sy, 0, 1);
     }
     const [a, b, c] = JOINTS[name];
@@ -389,8 +391,63 @@
                    kind, points: mark.points.map(([x, y]) => [Number(x), Number(y)]),
                    text: String(mark.text || ""), hold_s: mark.hold_s === undefined ? 1.0 : Number(mark.hold_s) };
     marks.push(made);
-    $("save-marks").disabled = false;
+    marksChanged();
     return made;
+  }
+
+  // Change a mark's note, moment or hold ({text, timeline_s, hold_s}), or remove it; the list and the save follow.
+  function editMark(i, changes) {
+    const mark = marks[checkMarkIndex(i, "editMark")];
+    if ("text" in changes) mark.text = String(changes.text);
+    if ("timeline_s" in changes) mark.timeline_s = Math.min(Math.max(Number(changes.timeline_s), 0), END_S);
+    if ("hold_s" in changes) mark.hold_s = Math.max(Number(changes.hold_s), 0);
+    marksChanged();
+    return Object.assign({}, mark);
+  }
+
+  function removeMark(i) {
+    const [removed] = marks.splice(checkMarkIndex(i, "removeMark"), 1);
+    marksChanged();
+    return removed;
+  }
+
+  function checkMarkIndex(i, name) {
+    if (!(Number.isInteger(i) && i >= 0 && i < marks.length)) throw new RangeError(`${name}: no mark ${i} (${marks.length} marks)`);
+    return i;
+  }
+
+  function marksChanged() {
+    $("save-marks").disabled = false;
+    $("marks-state").textContent = "unsaved";
+    buildMarkList();
+  }
+
+  // The marks, in time order: jump to one, edit its note, delete it.
+  function buildMarkList() {
+    const list = $("mark-list");
+    list.replaceChildren();
+    $("mark-count").textContent = `${marks.length} mark${marks.length === 1 ? "" : "s"}`;
+    const order = marks.map((m, i) => i).sort((a, b) => marks[a].timeline_s - marks[b].timeline_s);
+    for (const i of order) {
+      const mark = marks[i];
+      const item = document.createElement("li");
+      const go = document.createElement("button");
+      go.textContent = `${mark.timeline_s.toFixed(2)} s`;
+      go.title = "go to this mark";
+      go.addEventListener("click", () => { pause(); seek(mark.timeline_s); });
+      const note = document.createElement("input");
+      note.value = mark.text;
+      note.placeholder = mark.kind === "angle" ? "note (angle shown)" : "note";
+      note.addEventListener("change", () => editMark(i, { text: note.value }));
+      note.addEventListener("keydown", (e) => e.stopPropagation()); // typing is not a player key
+      const remove = document.createElement("button");
+      remove.textContent = "\u00d7";
+      remove.title = "delete this mark";
+      remove.className = "delete";
+      remove.addEventListener("click", () => removeMark(i));
+      item.append(go, ` ${clips[mark.clip].name} \u00b7 ${mark.kind} `, note, " ", remove);
+      list.append(item);
+    }
   }
 
   function drawMarks(clip, g, box) {
@@ -735,6 +792,7 @@
     $("mark-tool").addEventListener("change", (e) => setTool(e.target.value));
     $("save-marks").addEventListener("click", () => saveMarks());
     $("save-marks").disabled = marks.length === 0;
+    buildMarkList();
     document.addEventListener("keydown", onKey);
   }
 
@@ -750,6 +808,7 @@
       l: () => { clock.loop = !clock.loop; showLoop(); },
       s: () => setOverlay(!clips.some((c) => c.overlay)),
       "+": () => setSpeed(clock.speed * 1.25),
+      Escape: () => setTool(""),
       "-": () => setSpeed(clock.speed / 1.25),
     };
     const action = keys[e.key];
@@ -801,11 +860,14 @@
     angles: () => currentAngles(),
     // the angle plot: which angle it shows, and each clip's curve over the timeline frames
     // marks: add one ({clip, kind: "line" | "angle" | "text", points: [[x, y]...] in 0-1 picture coordinates,
-    // text, timeline_s (default: now), hold_s}), list them, those shown on clip k now, save them (a promise)
+    // text, timeline_s (default: now), hold_s}), list them, edit mark i ({text, timeline_s, hold_s}), remove it,
+    // those shown on clip k now, save them (a promise)
     addMark: (mark) => addMark(mark),
     marks: () => marks.map((m) => Object.assign({}, m)),
     shownMarks: (k) => marks.filter((m) => m.clip === k && markShown(m, clock.t)),
     markDegrees: (i) => markDegrees(marks[i], [clips[marks[i].clip].video.videoWidth, clips[marks[i].clip].video.videoHeight]),
+    editMark: (i, changes) => editMark(i, changes),
+    removeMark: (i) => removeMark(i),
     saveMarks: () => saveMarks(),
     setTool: (tool) => setTool(tool),
     anglePlot: (name) => {
