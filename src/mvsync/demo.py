@@ -62,9 +62,10 @@ def run_demo(
 ) -> DemoReport:
     """Retime ``bikes.mp4`` into 5 copies (tempo 0.8x-1.25x, lead-in pauses of 0-20 frames, speed
     changes within the clip), synchronize them, write ``sync.json``, ``synced.mp4`` and the player (with the
-    cyclist's pose skeleton and joint angles), and measure the error against the known retiming.
+    cyclist's pose skeleton and joint angles), and measure the error against the known retiming. The skeleton runs
+    the pose model over every clip, so the demo takes a while (``mvsync demo`` on the command line)::
 
-    >>> print(run_demo("/tmp/demo", force=True).summary())  # doctest: +SKIP
+        print(run_demo("/tmp/demo", force=True).summary())
     """
     with output_dir(out_dir, force=force) as out_dir:
         clips = write_retimed(demo_clip_path(), out_dir / "clips", DEMO_RETIMINGS, size=(320, 136), progress=progress)

@@ -107,9 +107,10 @@ class SyncResult:
         """A copy of this result with one more event: ``name`` marked at ``time_s`` seconds of clip ``clip``
         (an index into ``videos``) and carried to the timeline and every clip.
 
-        >>> result = result.with_event("impact", 1, 2.5)  # doctest: +SKIP
-        >>> result.events[-1].clip_times_s  # doctest: +SKIP
-        (2.43, 2.5, nan)
+        >>> result = SyncResult.load("out/sync.json").with_event("impact", 1, 2.5)
+        >>> event = result.events[-1]
+        >>> event.name, round(event.timeline_s, 2), [round(t, 2) for t in event.clip_times_s]
+        ('impact', 1.82, [1.82, 2.5, 1.58])
         """
         check_event_name(name, [e.name for e in self.events])
         time_s = self._check_clip_time(time_s, clip, clip_name="clip")
@@ -123,9 +124,12 @@ class SyncResult:
         moment (the nearest one). A frame outside ``from_clip``'s content (before it starts or after it ends on
         the timeline) takes its first or last label. ``from_clip``'s own entry is ``labels`` unchanged.
 
-        >>> phases = result.propagate([0] * 40 + [1] * 60, from_clip=0)  # doctest: +SKIP
-        >>> [p.shape for p in phases]  # one label per frame of each clip  # doctest: +SKIP
-        [(100,), (120,), (95,)]
+        >>> result = SyncResult.load("out/sync.json")
+        >>> phases = result.propagate([0] * 40 + [1] * 60, from_clip=0)  # clip 0's 100 frames: two phases
+        >>> [p.shape for p in phases]  # one label per frame of each clip
+        [(100,), (131,), (83,)]
+        >>> [int(p.argmax()) for p in phases]  # the first frame of phase 1 in each clip
+        [40, 56, 35]
         """
         self._check_clip(from_clip, "from_clip")
         labels = np.asarray(labels)

@@ -15,9 +15,14 @@ set that matches almost perfectly (retimed copies of one clip) the spread is nea
 would flag every frame a tempo change blurs. Flagged runs shorter than ``min_frames`` are dropped (a frame or two off
 is alignment jitter where a fast clip skips frames, not an event).
 
->>> amap = anomaly_map(result, features)  # doctest: +SKIP
->>> amap.spans(0)  # flagged runs of clip 0  # doctest: +SKIP
-[{'start_frame': 60, 'end_frame': 89, 'start_s': 2.4, 'end_s': 3.56, 'peak': 1.31}]
+>>> from mvsync import load_features
+>>> result = SyncResult.load("out/sync.json")
+>>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+>>> amap = anomaly_map(result, features)
+>>> amap.spans(0)  # flagged runs of clip 0
+[{'start_frame': 82, 'end_frame': 84, 'start_s': 3.28, 'end_s': 3.36, 'peak': 1.1203}]
+>>> [len(amap.spans(i)) for i in range(3)], amap.threshold  # copies match well: the threshold is min_score's floor
+([1, 0, 0], 0.5)
 """
 
 from __future__ import annotations

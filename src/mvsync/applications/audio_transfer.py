@@ -11,9 +11,20 @@ stayed within 4. Blocks are joined with short linear cross-fades, so that a
 jump between source moments does not click. Each target is written as ``<name>.mp4`` (its video bitstream copied, the
 new sound as its only audio track) and ``<name>.wav``.
 
->>> transfers = transfer_audio("drum.mp4", ["silent1.mp4", "silent2.mp4"], "out")  # doctest: +SKIP
->>> transfers[0].video, transfers[0].copied  # doctest: +SKIP
-(PosixPath('out/silent1.mp4'), True)
+A source with sound (``a.mp4`` with 4 s of A 440), its sound given to two silent clips by nearest neighbours in
+appearance:
+
+>>> tone = 0.2 * np.sin(2 * np.pi * 440 * np.arange(4 * 48000) / 48000).astype(np.float32)[:, None]
+>>> write_with_audio("a.mp4", "a_tone.mp4", (tone, 48000))
+True
+>>> transfers = transfer_audio("a_tone.mp4", ["b.mp4", "c.mp4"], "out", features="appearance")
+>>> transfers[0].video, transfers[0].copied, transfers[0].wav
+(PosixPath('out/b.mp4'), True, PosixPath('out/b.wav'))
+
+Without ``features`` or ``sync``, the source and the targets are synced first, with ``mvsync.sync``'s default
+features (pose when the clips show one person)::
+
+    transfers = transfer_audio("drum.mp4", ["silent1.mp4", "silent2.mp4"], "out")
 """
 
 from __future__ import annotations

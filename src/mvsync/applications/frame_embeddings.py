@@ -6,9 +6,11 @@
 - a checkpoint of ``mvsync train`` (``model``): its learned embedding (TCC family, ``(L, 128)``) or, for TPL/DTAN,
   each frame's position on its learned timeline (:meth:`~mvsync.align.trained_model.TrainedModel.embed`).
 
->>> embs = frame_embeddings(extract_features(paths, kind="appearance"), kind="raw")  # doctest: +SKIP
->>> [e.shape for e in embs]  # doctest: +SKIP
-[(150, 32), (200, 32)]
+>>> from mvsync import load_features
+>>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz")]  # appearance, 32 channels
+>>> embs = frame_embeddings(features, kind="raw")
+>>> [e.shape for e in embs]
+[(100, 32), (131, 32)]
 """
 
 from __future__ import annotations

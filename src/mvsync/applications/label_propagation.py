@@ -9,8 +9,13 @@ first frame of phases 1, 2, ...); or the per-clip ``.npy`` / ``.txt`` / ``.csv``
     {"path": "b.mp4", "propagated_from": "a.mp4", "method": "dtw", "num_frames": 120,
      "labels": [0, 0, 0, 1, ...], "spans": [{"label": 0, "start_frame": 0, "end_frame": 37}, ...]}
 
->>> result = SyncResult.load("out/sync.json")  # doctest: +SKIP
->>> per_clip = result.propagate(read_labels("a_phases.json", result.videos[0].num_frames), from_clip=0)  # doctest: +SKIP
+>>> _ = Path("a_phases.json").write_text('{"boundaries": [40, 70]}')  # clip a: phase 1 from frame 40, 2 from 70
+>>> result = SyncResult.load("out/sync.json")
+>>> per_clip = result.propagate(read_labels("a_phases.json", result.videos[0].num_frames), from_clip=0)
+>>> [[span["start_frame"] for span in label_spans(labels)] for labels in per_clip]  # where each phase starts
+[[0, 40, 70], [0, 56, 94], [0, 35, 59]]
+>>> [p.name for p in write_labels(result, per_clip, 0, "labels")]
+['a.json', 'b.json', 'c.json']
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@ TPL's encoder maps each clip to a 1-D latent ``Z_i`` on its own time axis; the D
 on the common timeline (``Z~_i = Z_i o g_i``). Before alignment the curves of different performers peak at
 different moments; after it they lie on top of each other where the method works.
 
->>> curves = tpl_latents(features, epochs=100)  # doctest: +SKIP
->>> curves.after.shape  # (clips, timeline steps)  # doctest: +SKIP
-(12, 150)
+>>> from mvsync import load_features
+>>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+>>> curves = tpl_latents(features, epochs=2)  # a quick fit for the example; the default is 100 epochs
+>>> [z.shape for z in curves.before], curves.after.shape  # per clip (frames,); (clips, timeline steps)
+([(100,), (131,), (83,)], (3, 100))
 """
 
 from __future__ import annotations

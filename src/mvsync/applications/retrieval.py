@@ -4,10 +4,11 @@ Every frame of every clip is embedded (:mod:`.embedding`: raw features or a trai
 to the query frame among all frames of the other clips, best first, are the matches. A contact sheet shows the query
 frame and its matches with clip name and time under each.
 
->>> found = retrieve("swing1.mp4", ["swing2.mp4", "swing3.mp4"], time_s=1.2, k=5)  # doctest: +SKIP
->>> [(m.path.name, round(m.time_s, 2)) for m in found.matches][:2]  # doctest: +SKIP
-[('swing3.mp4', 1.52), ('swing2.mp4', 1.08)]
->>> render_contact_sheet(found, "sheet.png")  # doctest: +SKIP
+>>> found = retrieve("a.mp4", ["b.mp4", "c.mp4"], time_s=1.2, k=5, features="appearance")
+>>> [(m.path.name, round(m.time_s, 2)) for m in found.matches]  # the best frame of each clip, nearest first
+[('c.mp4', 1.08), ('b.mp4', 1.72)]
+>>> render_contact_sheet(found, "sheet.png")
+PosixPath('sheet.png')
 """
 
 from __future__ import annotations

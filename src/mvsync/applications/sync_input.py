@@ -5,9 +5,11 @@ checks that its clips exist) or probes the clips, fast, so a bad input is refuse
 created; :meth:`SyncInput.resolve` then synchronises if needed and extracts the features the result was made with
 (from the feature cache, when ``mvsync sync`` already extracted them).
 
->>> source = check_sync_input(["out/sync.json"])  # doctest: +SKIP
->>> result = source.resolve(progress=True)  # doctest: +SKIP
->>> features = source.features(result)  # doctest: +SKIP
+>>> source = check_sync_input(["out/sync.json"])  # or clips, which resolve() synchronises
+>>> result = source.resolve(progress=True)  # here the loaded result: nothing to synchronise
+>>> features = source.features(result)  # the kind the result was made with, from the cache or extracted
+>>> result.features, [f.values.shape for f in features]
+('appearance', [(100, 32), (131, 32), (83, 32)])
 """
 
 from __future__ import annotations

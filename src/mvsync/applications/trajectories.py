@@ -1,10 +1,9 @@
 """t-SNE trajectories (issue 11, section 3; TCC supp. section 3, Fig. 1): the per-frame embeddings of a few clips
 laid out in 2-D together, each clip a path in time order. Clips that are in sync trace the same path; where one
-lags, its path runs behind the others.
+lags, its path runs behind the others. The t-SNE takes seconds (see :func:`tsne_trajectories`), so in a script::
 
->>> points = tsne_trajectories(frame_embeddings(features), seed=0)  # doctest: +SKIP
->>> [p.shape for p in points]  # doctest: +SKIP
-[(150, 2), (200, 2)]
+    points = tsne_trajectories(frame_embeddings(features), seed=0)
+    [p.shape for p in points]  # [(150, 2), (200, 2)]: a 2-D point per frame of each clip
 """
 
 from __future__ import annotations

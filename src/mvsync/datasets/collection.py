@@ -84,7 +84,13 @@ def load_collection(
     raises :class:`InputError` listing the ones it does. ``max_per_action`` keeps the first N clips of each
     action (in name order) for quick runs.
 
-    >>> seqs = load_collection("Penn_Action", split="train", max_per_action=20)  # doctest: +SKIP
+    >>> seqs = load_collection("feats/")  # <action>/<clip>.npz feature files
+    >>> sorted({s.action for s in seqs}), [s.name for s in seqs], seqs[0].features.values.shape
+    (['pedal', 'ride'], ['b', 'd', 'a', 'c'], (131, 32))
+
+    A dataset root, here Penn Action's (keypoint features from its labels)::
+
+        seqs = load_collection("Penn_Action", split="train", max_per_action=20)
     """
     data = Path(data)
     layout = dataset or detect_layout(data)

@@ -39,9 +39,9 @@ LAYOUT = "ROOT/**/<name>.mp4 each with ROOT/**/<name>.json (gen_mvs)"
 
 @DATASETS.register("gen_mvs")
 class GenMVS:
-    """Clips from a folder of videos with one JSON annotation each.
+    """Clips from a folder of videos with one JSON annotation each (the layout above)::
 
-    >>> clips = GenMVS("my_videos").clips(action="golf_swing")  # doctest: +SKIP
+        clips = GenMVS("my_videos").clips(action="golf_swing")
     """
 
     def __init__(self, root: str | Path) -> None:

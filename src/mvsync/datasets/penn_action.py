@@ -45,11 +45,11 @@ PLACEHOLDER_PX = 2.0  # annotators put joints they could not place at pixel (1, 
 class PennAction:
     """Clips, keypoints and keypoint features of Penn Action from its official layout.
 
-    Splits are the official ones: ``"train"`` and ``"test"``.
+    Splits are the official ones: ``"train"`` and ``"test"``. With the dataset downloaded::
 
-    >>> data = PennAction("/data/Penn_Action")  # doctest: +SKIP
-    >>> golf = data.clips(action="golf_swing", split="train")  # doctest: +SKIP
-    >>> seq, valid = keypoint_features(data.keypoints(golf[0]))  # (T, 26), (T,)  # doctest: +SKIP
+        data = PennAction("/data/Penn_Action")
+        golf = data.clips(action="golf_swing", split="train")
+        seq, valid = keypoint_features(data.keypoints(golf[0]))  # (T, 26), (T,)
     """
 
     def __init__(self, root: str | Path, *, phase_labels: str | Path | None = None) -> None:

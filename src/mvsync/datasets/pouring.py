@@ -31,9 +31,9 @@ LAYOUT = "ROOT/videos/<split>/<name>.mp4 and ROOT/labels/<split>/<name>.npy (Pou
 
 @DATASETS.register("pouring")
 class Pouring:
-    """Pouring clips with their per-frame phase labels.
+    """Pouring clips with their per-frame phase labels. With the dataset downloaded::
 
-    >>> clips = Pouring("/data/pouring").clips(split="val")  # doctest: +SKIP
+        clips = Pouring("/data/pouring").clips(split="val")
     """
 
     def __init__(self, root: str | Path, *, action: str = "pouring") -> None:

@@ -40,9 +40,10 @@ def load_ucr(
 
     Examples
     --------
-    >>> X, y = load_ucr("GunPoint", "test")  # doctest: +SKIP
-    >>> X.shape  # doctest: +SKIP
-    (150, 1, 150)
+    With aeon installed (``pip install aeon``; GunPoint comes in its wheel)::
+
+        X, y = load_ucr("GunPoint", "test")
+        X.shape  # (150, 1, 150)
     """
     if split not in ("train", "test"):
         raise ConfigError(f"split: must be 'train' or 'test', got {split!r}")

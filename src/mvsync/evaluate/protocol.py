@@ -166,8 +166,22 @@ def evaluate(
 ) -> EvalReport:
     """Score ``embedder`` on the validation clips of every action (``train`` clips feed the phase classifiers).
 
-    >>> report = evaluate(val, embedder=model_embedder(load_model("tcc.pt")), method="tcc", train=train)  # doctest: +SKIP
-    >>> print(report.to_markdown())  # doctest: +SKIP
+    The ``raw`` baseline on a feature folder (a trained model: ``embedder=model_embedder(load_model("tcc.pt"))``):
+
+    >>> from mvsync.datasets.collection import load_collection
+    >>> seqs = load_collection("feats/")  # two actions, two clips each, no split and no phase labels
+    >>> report = evaluate(seqs, embedder=raw_embedder(seqs), method="raw", train=seqs)
+    >>> print(report.to_markdown())  # doctest: +NORMALIZE_WHITESPACE
+    | raw | tau | tau_nan_pairs | cycle |
+    |---|---|---|---|
+    | pedal | 0.985 | 0.000 | 0.931 |
+    | ride | 0.990 | 0.000 | 0.978 |
+    | macro average | 0.987 | 0.000 | 0.954 |
+    <BLANKLINE>
+    - 4 validation clip(s) are also train clips (the data has no split): classification and progression are
+      fitted on the clips they score
+    - pedal: no phase labels; classification, progression and retrieval not computed
+    - ride: no phase labels; classification, progression and retrieval not computed
     """
     report = EvalReport(method)
     shared = {(s.action, s.name) for s in val} & {(s.action, s.name) for s in train or []}

@@ -32,7 +32,10 @@ class AppearanceExtractor(FeatureExtractor):
     contrast gain changes nothing); per video: the mean frame is removed (static background);
     across the set: PCA to ``n_components`` (or a basis fitted before: ``finalize(..., fitted=...)``).
 
-    >>> feats = extract_features(paths, kind="appearance")  # doctest: +SKIP
+    >>> from mvsync import extract_features
+    >>> feats = extract_features(["a.mp4", "b.mp4"], kind="appearance")
+    >>> [f.values.shape for f in feats]  # (frames, n_components): one PCA basis for the two clips
+    [(100, 32), (131, 32)]
     """
 
     name = "appearance"

@@ -6,11 +6,10 @@ embedded in batches by a plain-torch network (:mod:`.nets`) whose state dict mat
 checkpoint. Weights come, in this order, from ``weights=PATH``, ``$MVSYNC_<NAME>_WEIGHTS``, the
 torch.hub checkpoint folder, the Hugging Face cache (clip), or a download into the torch.hub folder.
 With ``HF_HUB_OFFLINE=1`` or ``MVSYNC_OFFLINE=1`` nothing is downloaded and a missing file is an
-immediate one-line :class:`~mvsync.errors.ConfigError` that says where to put it.
+immediate one-line :class:`~mvsync.errors.ConfigError` that says where to put it. With the weights at hand::
 
->>> feats = extract_features(paths, kind="dino")  # doctest: +SKIP
->>> feats[0].values.shape  # doctest: +SKIP
-(250, 384)
+    feats = extract_features(paths, kind="dino")
+    feats[0].values.shape  # (250, 384): one 384-number embedding per frame of a 250-frame clip
 """
 
 from __future__ import annotations
@@ -313,10 +312,9 @@ def resolve_weights(source: WeightSource, weights: str = "auto") -> Path | None:
 def download_weights(kind: str, *, progress: bool = True) -> Path:
     """Download the official weights of ``kind`` (``resnet50``, ``dino``, ``clip``) into torch.hub's folder.
 
-    Run it once on a machine with internet; later runs (also offline ones) find the file there.
+    Run it once on a machine with internet; later runs (also offline ones) find the file there::
 
-    >>> download_weights("dino")  # doctest: +SKIP
-    PosixPath('/home/me/.cache/torch/hub/checkpoints/dinov2_vits14_pretrain.pth')
+        download_weights("dino")  # PosixPath('/home/me/.cache/torch/hub/checkpoints/dinov2_vits14_pretrain.pth')
     """
     extractor = FEATURES.get(kind)
     if not issubclass(extractor, BackboneExtractor):

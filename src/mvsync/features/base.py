@@ -97,8 +97,10 @@ def fitted_state(features: list[Features]) -> dict[str, np.ndarray] | None:
     """What :meth:`FeatureExtractor.finalize` fitted to a set (e.g. appearance's PCA basis): the array-valued ``meta``
     of its clips, which all share it; None when there is none or the extractor fits nothing to the set.
 
-    >>> fitted_state(extract_features(paths, kind="appearance"))  # doctest: +SKIP
-    {'basis_mean': array([...]), 'basis_components': array([[...]])}
+    >>> from mvsync import load_features
+    >>> state = fitted_state([load_features("feats/ride/a.npz")])  # appearance features keep their PCA basis
+    >>> {name: values.shape for name, values in state.items()}
+    {'basis_mean': (1728,), 'basis_components': (32, 1728)}
     """
     if not features or features[0].kind not in FEATURES.names() or not FEATURES.get(features[0].kind).fits_the_set():
         return None  # per-clip arrays (pose's image landmarks) are not fitted to the set

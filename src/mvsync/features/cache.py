@@ -34,8 +34,13 @@ def default_cache_dir() -> Path:
 class FeatureCache:
     """Get and put :class:`Features` by (video, extractor) key.
 
-    >>> cache = FeatureCache("/tmp/mvsync-cache")  # doctest: +SKIP
-    >>> key = cache.key(path, "pose", "1", {"max_gap": 8})  # doctest: +SKIP
+    >>> cache = FeatureCache("my-cache")  # None: $MVSYNC_CACHE_DIR or ~/.cache/mvsync/features
+    >>> key = cache.key(Path("a.mp4"), "appearance", "3", {"size": 24})  # a 32-digit hex digest
+    >>> cache.get(key, Path("a.mp4")) is None  # not extracted yet
+    True
+    >>> cache.put(key, load_features("feats/ride/a.npz"))
+    >>> cache.get(key, Path("a.mp4")).values.shape
+    (100, 32)
     """
 
     def __init__(self, root: str | Path | None = None, *, content_hash: bool = False) -> None:

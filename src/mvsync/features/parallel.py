@@ -32,8 +32,10 @@ Outcome = Features | InputError  # a clip's features, or the one-line reason it 
 class Execution:
     """Where extraction runs. The default is this process, one clip after the other.
 
-    >>> Execution(jobs=4)  # a local pool of 4 processes  # doctest: +SKIP
-    >>> Execution(ray="ray://head:10001")  # tasks on a Ray cluster; ray=True starts a local instance  # doctest: +SKIP
+    >>> Execution(jobs=4)  # a local pool of 4 processes
+    Execution(jobs=4, ray=False)
+    >>> Execution(ray="ray://head:10001")  # tasks on a Ray cluster; ray=True starts a local instance
+    Execution(jobs=1, ray='ray://head:10001')
     """
 
     jobs: int = 1  # local worker processes (1: this process); with ray: CPUs of a local instance

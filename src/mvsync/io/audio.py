@@ -35,7 +35,13 @@ def read_audio(path: str | Path, *, rate: int | None = None) -> tuple[np.ndarray
     from before the first picture is dropped. Files without a video stream start at their first sample, and so do
     tracks whose timestamps are more than ``MAX_OFFSET_S`` (60 s) from the picture's (with a warning).
 
-    >>> samples, rate = read_audio("clip.mp4")  # doctest: +SKIP
+    >>> from mvsync.io import write_with_audio
+    >>> tone = 0.2 * np.sin(2 * np.pi * 440 * np.arange(4 * 48000) / 48000).astype(np.float32)[:, None]
+    >>> write_with_audio("a.mp4", "a_tone.mp4", (tone, 48000))  # a.mp4 is silent: give it 4 s of A 440
+    True
+    >>> samples, rate = read_audio("a_tone.mp4")
+    >>> samples.dtype, samples.shape[1], rate, round(len(samples) / rate, 1)
+    (dtype('float32'), 1, 48000, 4.0)
     """
     path = Path(path)
     with open_container(path) as container:

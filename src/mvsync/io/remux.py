@@ -29,8 +29,11 @@ def write_with_audio(video: str | Path, path: str | Path, audio: tuple[np.ndarra
     sample at the first frame) as its only sound. Returns True when the video bitstream was copied, False when it
     had to be re-encoded.
 
-    >>> write_with_audio("target.mp4", "out/target.mp4", (samples, 48000))  # doctest: +SKIP
+    >>> samples = 0.2 * np.sin(2 * np.pi * 440 * np.arange(4 * 48000) / 48000).astype(np.float32)[:, None]
+    >>> write_with_audio("a.mp4", "out/a.mp4", (samples, 48000))  # 4 s of A 440, mono
     True
+    >>> probe("out/a.mp4").has_audio, probe("out/a.mp4").num_frames
+    (True, 100)
     """
     path = Path(path)
     if path.exists() and not overwrite:

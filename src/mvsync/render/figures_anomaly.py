@@ -16,7 +16,13 @@ def render_anomaly_strips(timeline_scores: np.ndarray, timeline_flagged: np.ndar
     see :class:`~mvsync.applications.anomaly.AnomalyMap`), gray where it has no content, and its flagged steps
     (``(N, T)`` bool) marked by a red bar under the strip.
 
-    >>> render_anomaly_strips(amap.timeline_scores, amap.timeline_flagged, amap.threshold, result, "anomaly.png")  # doctest: +SKIP
+    >>> from mvsync import load_features
+    >>> from mvsync.applications.anomaly import anomaly_map
+    >>> result = SyncResult.load("out/sync.json")
+    >>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+    >>> amap = anomaly_map(result, features)
+    >>> render_anomaly_strips(amap.timeline_scores, amap.timeline_flagged, amap.threshold, result, "anomaly.png")
+    PosixPath('anomaly.png')
     """
     plt = _pyplot()
     n_clips, length = timeline_scores.shape

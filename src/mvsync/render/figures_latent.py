@@ -16,7 +16,12 @@ def render_latent(before: list[np.ndarray], after: np.ndarray, colors_before: li
     latents ``(N, T)`` against the common timeline; each point coloured by its value in ``colors_*`` (a phase label
     when ``categorical``, else e.g. normalised time), curves in light gray beneath.
 
-    >>> render_latent(c.before, c.after, *c.colors(), "latent.png")  # doctest: +SKIP
+    >>> from mvsync import load_features
+    >>> from mvsync.applications.latent import tpl_latents
+    >>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+    >>> c = tpl_latents(features, epochs=2)  # a quick fit for the example; the default is 100 epochs
+    >>> render_latent(c.before, c.after, *c.colors(), "latent.png")
+    PosixPath('latent.png')
     """
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110, sharey=True)

@@ -15,9 +15,15 @@ def render_tsne(points: list[np.ndarray], names: list[str], thumbnails: list[dic
                 path: str | Path, *, title: str = "", overwrite: bool = False) -> Path:
     """Write a PNG or SVG (from ``path``'s suffix): each clip's ``(L_i, 2)`` points as a coloured path in time order
     (a dot at its first frame), and its thumbnails (``{frame index: image}``) pinned at their points with the
-    clip's colour as border.
+    clip's colour as border. The points come from :func:`~mvsync.applications.trajectories.tsne_trajectories`;
+    here, quicker, each frame's first two principal components stand in for them:
 
-    >>> render_tsne(points, ["a.mp4", "b.mp4"], thumbs, "tsne.png")  # doctest: +SKIP
+    >>> from mvsync import load_features
+    >>> from mvsync.render.thumbnails import read_thumbnails
+    >>> points = [load_features(p).values[:, :2] for p in ("feats/ride/a.npz", "feats/pedal/b.npz")]
+    >>> thumbs = [read_thumbnails(clip, [0, 60]) for clip in ("a.mp4", "b.mp4")]  # {frame index: image}
+    >>> render_tsne(points, ["a.mp4", "b.mp4"], thumbs, "tsne.png")
+    PosixPath('tsne.png')
     """
     plt = _pyplot()
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage

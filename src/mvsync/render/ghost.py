@@ -40,7 +40,9 @@ def write_ghost(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
     second over the first at ``options.export.opacity``, with both names and times above (one line each), the
     slow-motion windows and the sound of one of the two (as ``pair``).
 
-    >>> write_ghost(result, Path("out"), options=RenderOptions(export=ExportOptions(opacity=0.3)))  # doctest: +SKIP
+    >>> from mvsync.render.options import ExportOptions
+    >>> result = SyncResult.load("out/sync.json")
+    >>> write_ghost(result, Path("out"), options=RenderOptions(export=ExportOptions(opacity=0.3)))
     [PosixPath('out/ghost.mp4')]
     """
     infos = [probe(track.path) for track in result.videos]

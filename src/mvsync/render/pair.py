@@ -23,7 +23,9 @@ def write_pair(result: SyncResult, out_dir: Path, *, options: RenderOptions, ove
     windows ``options.export.slowmo``, the sound of one of the two (see
     :func:`~mvsync.render.audio.pair_audio_candidates`) and the grid's cell size.
 
-    >>> write_pair(result, Path("out"), options=RenderOptions(export=ExportOptions(pair=(0, 2))))  # doctest: +SKIP
+    >>> from mvsync.render.options import ExportOptions
+    >>> result = SyncResult.load("out/sync.json")
+    >>> write_pair(result, Path("out"), options=RenderOptions(export=ExportOptions(pair=(0, 2))))
     [PosixPath('out/pair.mp4')]
     """
     infos = [probe(track.path) for track in result.videos]

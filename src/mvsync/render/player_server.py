@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 def player_folder(path: str | Path) -> Path:
     """The player folder of an output folder ``path`` (``path/player``), or ``path`` itself when it is one.
 
-    >>> player_folder("out")  # doctest: +SKIP
-    PosixPath('out/player')
+    >>> from mvsync.render.player import render_player
+    >>> from mvsync.result import SyncResult
+    >>> _ = render_player(SyncResult.load("out/sync.json"), "out/player")
+    >>> player_folder("out"), player_folder("out/player")
+    (PosixPath('out/player'), PosixPath('out/player'))
     """
     path = Path(path)
     for folder in (path / "player", path):
@@ -44,10 +47,11 @@ def player_folder(path: str | Path) -> Path:
 
 def make_server(folder: str | Path, *, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
     """A server for ``folder`` on ``127.0.0.1:port`` (0: any free port), not yet serving: call ``serve_forever``.
+    It listens on a port, so it is for a script or ``mvsync serve``, not for a test::
 
-    >>> server = make_server(player_folder("out"), port=0)  # doctest: +SKIP
-    >>> server.server_address  # doctest: +SKIP
-    ('127.0.0.1', 41234)
+        server = make_server(player_folder("out"), port=0)
+        server.server_address  # ('127.0.0.1', 41234): the port the system chose
+        server.serve_forever()
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"port: expected 0..65535 (0: any free port), got {port!r}")

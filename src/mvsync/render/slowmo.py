@@ -32,8 +32,12 @@ def playback_steps(result: SyncResult, slowmo: tuple[SlowMo, ...] = ()) -> np.nd
     """The timeline step (fractional inside slow-motion windows) shown at each frame of a video: ``(N,)``, with
     ``N = length`` plus ``round((factor - 1) * (stop - first))`` per window.
 
-    >>> playback_steps(result, (SlowMo("impact", 2.0, 0.4),))  # doctest: +SKIP
-    array([ 0., 1., ..., 40., 40.5, 41., 41.5, ..., 50., 51., ...])
+    >>> result = SyncResult.load("out/sync.json").with_event("impact", 0, 2.0)  # at step 50 of 100
+    >>> steps = playback_steps(result, (SlowMo("impact", 2.0, 0.4),))  # the 0.4 s around it at half speed
+    >>> len(steps)  # the window's 11 steps (45 to 55) are shown twice as long
+    111
+    >>> steps[43:48].tolist(), steps[65:70].tolist()
+    ([43.0, 44.0, 45.0, 45.5, 46.0], [55.0, 55.5, 56.0, 57.0, 58.0])
     """
     pieces, start = [], 0
     for window in slowmo_windows(result, slowmo):

@@ -3,11 +3,15 @@
 Train on unlabelled videos of one action (or their per-frame features), then embed every frame; aligned videos
 have nearby embeddings at corresponding moments.
 
->>> model = fit_embedder(features, algo="tcc", epochs=300)  # doctest: +SKIP
->>> embs = embed(model, features[0])  # doctest: +SKIP
->>> embs.shape  # doctest: +SKIP
-(250, 128)
->>> model = load_embedder(save_embedder(model, "tcc.pt"))  # doctest: +SKIP
+>>> from mvsync import load_features
+>>> features = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+>>> model = fit_embedder(features, algo="tcc", epochs=1)  # one epoch to show the calls; a real run trains ~300
+>>> embs = embed(model, features[0])  # one embedding per frame of a.mp4
+>>> embs.shape
+(100, 128)
+>>> model = load_embedder(save_embedder(model, "tcc.pt"))
+>>> len(model.history)  # the loss history travels with the weights
+1
 """
 
 from .augment import FEATURE_FLIPS, augment_features, augment_frames

@@ -129,9 +129,11 @@ def fit_embedder(
     -------
     The trained :class:`TCCEmbedder`, in eval mode. On CPU the same inputs and seed give the same weights.
 
-    >>> model = fit_embedder(feats, algo="tcc", epochs=300)  # doctest: +SKIP
-    >>> embed(model, feats[0]).shape  # doctest: +SKIP
-    (250, 128)
+    >>> from mvsync import load_features
+    >>> feats = [load_features(p) for p in ("feats/ride/a.npz", "feats/pedal/b.npz", "feats/ride/c.npz")]
+    >>> model = fit_embedder(feats, algo="tcc", epochs=1)  # one epoch to show the call; a real run trains ~300
+    >>> embed(model, feats[0]).shape
+    (100, 128)
     """
     train = TCCTrainConfig(algo, epochs, batch_videos, num_frames, lr, weight_decay, augment, seed, device)
     train.check()

@@ -12,9 +12,11 @@ decoded into RAM up front (Penn Action: 163k frames, 24 GB at 224 px). Two sourc
 
 Example
 -------
->>> frames = frame_source("data/Penn_Action/frames/0001", 224)  # doctest: +SKIP
->>> frames[np.array([[0, 15], [3, 18]])].shape  # doctest: +SKIP
-(2, 2, 224, 224, 3)
+>>> frames = frame_source("frames/0001", 224)  # an image folder, e.g. data/Penn_Action/frames/0001
+>>> len(frames), frames[np.array([[0, 15], [3, 18]])].shape
+(100, (2, 2, 224, 224, 3))
+>>> frame_source("b.mp4", 64)[np.array([0, 130])].shape  # a video file: decoded once at 64 x 64
+(2, 64, 64, 3)
 """
 
 from __future__ import annotations
