@@ -41,13 +41,14 @@ def test_a_person_in_every_clip_chooses_pose_extracted_once(tmp_path, carphone, 
     assert len(count_pose_runs) == 2 and np.array_equal(again.features[0].values, choice.features[0].values)
 
 
-def test_no_person_chooses_appearance_and_says_why(capsys, tmp_path):
+def test_no_person_chooses_appearance_from_a_sample_and_says_why(capsys, tmp_path, count_pose_runs):
     clips = [write_av_clip(tmp_path / f"puck{k}.mp4", moving_pattern(30, seed=k), fps=25) for k in range(2)]
     out = tmp_path / "out"
     assert main(["sync", *map(str, clips), "-o", str(out), "--no-video", "-q"]) == 0  # the default: auto
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("mvsync: features auto:")]
     assert len(lines) == 1, err
-    assert "appearance: pose found a person in only 0 of 30 frames of puck0.mp4" in lines[0]
+    assert "appearance: pose found a person in only 0 of 16 frames spread over puck0.mp4" in lines[0]
+    assert count_pose_runs == []  # the sample settled it: no pose pass
     data = json.loads((out / "sync.json").read_text())
     assert data["features"] == "appearance" and data["extra"]["features_reason"] == lines[0][len("mvsync: features "):]

@@ -46,10 +46,16 @@ def test_pose_keeps_the_person_seen_longest(people):
     assert not feats.valid[:25].any() and feats.valid[55:].all()
 
 
-def test_auto_does_not_choose_pose_with_several_people(people):
+def test_auto_does_not_choose_pose_with_several_people(people, monkeypatch):
+    from mvsync.features.pose import PoseExtractor
+
+    passes = []
+    monkeypatch.setattr(PoseExtractor, "pool_min_clips", 1000)  # in this process, where the calls are counted
+    monkeypatch.setattr(PoseExtractor, "extract", lambda self, path, **kw: passes.append(path))
     choice = choose_features([people["two"], people["gone"]])
-    assert choice.kind == "appearance"
+    assert choice.kind == "appearance" and passes == []  # 16 frames of two.mp4 settled it, no pose pass
     assert choice.reason.startswith("appearance: several people in two.mp4")
+    monkeypatch.undo()
     alone = choose_features([people["one"], people["one"]])
     assert alone.kind == "pose" and alone.reason.startswith("pose: one person")
 

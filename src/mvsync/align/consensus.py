@@ -37,8 +37,9 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..errors import ConfigError
 from .base import ALIGNERS, VideoAligner
-from .dtw import _check_inputs, dtw_path, pairwise_cost, path_to_frame_map
-from .standardizer import standardize_set
+from .batched_dtw import dtw_paths
+from .dtw import _check_inputs, pairwise_cost, path_to_frame_map
+from .standardizer import merge_repeated_channels, standardize_set
 
 
 @ALIGNERS.register("consensus")
@@ -86,7 +87,7 @@ class ConsensusAligner(VideoAligner):
         _check_inputs(seqs, masks)
         self.check_params()
         lengths = [len(s) for s in seqs]
-        data = standardize_set(seqs, masks)
+        data = merge_repeated_channels(standardize_set(seqs, masks))
         order = central_order(*self._stretch(data, masks, int(np.median(lengths)), smooth=True), self.penalty)
         first = int(order[0])  # the most central clip: its own pace is the timeline, as dtw's reference
         steps = int(self.length if self.length is not None else lengths[first])
@@ -94,9 +95,12 @@ class ConsensusAligner(VideoAligner):
         smoothed = self._stretch(data, masks, steps, smooth=True)[0]
         refs = order[: min(self.references, len(seqs))]
         maps = self._maps_through(refs, smoothed, stretched_masks)  # (K, N, T) stretched frames
-        direct, ratios = zip(*[_dtw_map(exact, stretched_masks, first, i, self.penalty) if i != first
-                               else (np.arange(steps, dtype=float), 0.0) for i in range(len(seqs))])
-        weight = evidence_gate(np.array(ratios))[:, None]  # (N, 1): 0 where a clip matches the central one closely
+        ratios = np.array([0.0 if i == first else evidence_ratio(exact, stretched_masks, first, i, self.penalty)
+                           for i in range(len(seqs))])
+        weight = evidence_gate(ratios)[:, None]  # (N, 1): 0 where a clip matches the central one closely
+        close = [i for i in range(len(seqs)) if i != first and weight[i, 0] < 1]  # only these use their direct map
+        matched = dict(zip(close, _dtw_maps(exact, stretched_masks, [(first, i) for i in close], self.penalty)))
+        direct = [matched[i][0] if i in matched else np.arange(steps, dtype=float) for i in range(len(seqs))]
         fused = (1 - weight) * np.array(direct) + weight * np.median(maps, axis=0)  # (N, T)
         scale = (np.asarray(lengths, float) - 1) / (steps - 1)  # stretched frame -> source frame
         self.frame_maps_ = [np.clip(np.maximum.accumulate(m) * s, 0, n - 1) for m, s, n in zip(fused, scale, lengths)]
@@ -120,12 +124,14 @@ class ConsensusAligner(VideoAligner):
         reference in turn (clip -> reference k by DTW, reference k -> reference 0 by DTW)."""
         steps = len(stretched[0])
         first = refs[0]
+        pairs = [(int(r), i) for r in refs for i in range(len(stretched)) if i != r]  # reference r -> clip i
+        found = dict(zip(pairs, _dtw_maps(stretched, masks, pairs, self.penalty)))
         out = np.empty((len(refs), len(stretched), steps))
         identity = np.arange(steps, dtype=float)
         for k, r in enumerate(refs):
-            to_first = identity if r == first else _dtw_map(stretched, masks, first, r, self.penalty)[0]
+            to_first = identity if r == first else found[(int(first), int(r))][0]
             for i in range(len(stretched)):
-                own = identity if i == r else _dtw_map(stretched, masks, r, i, self.penalty)[0]
+                own = identity if i == r else found[(int(r), i)][0]
                 out[k, i] = np.interp(to_first, identity, own)
         return out
 
@@ -148,27 +154,53 @@ def central_order(stretched: list[np.ndarray], masks: list[np.ndarray], penalty:
     stretch (no DTW). Along the linear stretch alone, a still clip of other content looked more central than four
     retimed copies of a moving one, whose frames only meet once aligned."""
     n = len(stretched)
-    total = np.zeros(n)
-    for i in range(n):
-        for j in range(i + 1, n):
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    if n <= EXACT_CENTRAL_MAX:
+        distances = [along for _, _, along in _dtw_pairs(stretched, masks, pairs, penalty)]
+    else:
+        distances = []
+        for i, j in pairs:
             both = masks[i] & masks[j]
-            if n <= EXACT_CENTRAL_MAX:
-                cost = pairwise_cost(stretched[i], stretched[j], masks[i], masks[j])
-                path = dtw_path(relative_cost(cost, penalty)[0])[1]
-                d = float(cost[path[:, 0], path[:, 1]].mean())
-            else:
-                d = float(np.linalg.norm(stretched[i] - stretched[j], axis=1)[both].mean()) if both.any() else np.inf
-            total[i] += d
-            total[j] += d
+            distances.append(float(np.linalg.norm(stretched[i] - stretched[j], axis=1)[both].mean())
+                             if both.any() else np.inf)
+    total = np.zeros(n)
+    for (i, j), d in zip(pairs, distances):
+        total[i] += d
+        total[j] += d
     return np.argsort(np.round(total, 9), kind="stable")  # ties (equal clips, up to rounding): the first given
 
 
-def _dtw_map(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int, penalty: float
-             ) -> tuple[np.ndarray, float]:
-    """Clip i's stretched frame at each stretched frame of clip ``ref`` (DTW path, then a monotone map), and the
-    pair's evidence ratio (:func:`relative_cost`)."""
-    cost, ratio = relative_cost(pairwise_cost(stretched[ref], stretched[i], masks[ref], masks[i]), penalty)
-    return path_to_frame_map(dtw_path(cost)[1], len(stretched[ref])), ratio
+BATCH_BYTES = 64 * 2**20  # DTWs filled together: at most this much of cost matrices (and as much accumulated)
+
+
+def _dtw_pairs(stretched: list[np.ndarray], masks: list[np.ndarray], pairs: list[tuple[int, int]], penalty: float
+               ) -> list[tuple[np.ndarray, float, float]]:
+    """For each pair ``(a, b)`` of equally long stretched clips: ``(DTW path over relative_cost, evidence ratio,
+    mean frame distance along the path)``, the DTWs filled in batches (:func:`~.batched_dtw.dtw_paths`)."""
+    steps = len(stretched[0])
+    per_batch = max(1, BATCH_BYTES // (8 * steps * steps))
+    out = []
+    for start in range(0, len(pairs), per_batch):
+        chunk = pairs[start:start + per_batch]
+        raw = [pairwise_cost(stretched[a], stretched[b], masks[a], masks[b]) for a, b in chunk]
+        scaled, ratios = zip(*[relative_cost(cost, penalty) for cost in raw])
+        paths = dtw_paths(np.stack(scaled))[1]
+        out += [(path, ratio, float(cost[path[:, 0], path[:, 1]].mean()))
+                for path, ratio, cost in zip(paths, ratios, raw)]
+    return out
+
+
+def _dtw_maps(stretched: list[np.ndarray], masks: list[np.ndarray], pairs: list[tuple[int, int]], penalty: float
+              ) -> list[tuple[np.ndarray, float]]:
+    """For each pair ``(ref, i)``: clip i's stretched frame at each stretched frame of clip ``ref`` (DTW path, then
+    a monotone map) and the pair's evidence ratio (:func:`relative_cost`)."""
+    steps = len(stretched[0])
+    return [(path_to_frame_map(path, steps), ratio) for path, ratio, _ in _dtw_pairs(stretched, masks, pairs, penalty)]
+
+
+def evidence_ratio(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int, penalty: float) -> float:
+    """The evidence ratio of clip i against clip ``ref`` (:func:`relative_cost`), with no DTW."""
+    return relative_cost(pairwise_cost(stretched[ref], stretched[i], masks[ref], masks[i]), penalty)[1]
 
 
 GATE = (0.25, 0.5)  # evidence ratio (see relative_cost) where the penalty starts, and where it is whole

@@ -63,3 +63,25 @@ def standardize_set(seqs: list[np.ndarray], masks: list[np.ndarray]) -> list[np.
     """Z-score every channel with statistics pooled over the valid frames of all videos (float64 ``(L_i, C)``)."""
     standardizer = Standardizer.fit(seqs, masks)
     return [standardizer.transform(s).astype(np.float64) for s in seqs]
+
+
+def merge_repeated_channels(seqs: list[np.ndarray]) -> list[np.ndarray]:
+    """The same clips with every channel that repeats another one in every frame kept once, scaled by the square
+    root of its count: each Euclidean frame distance stays what it was, on fewer channels.
+
+    The ``pose`` features repeat their joint angles to weigh them (212 channels, 80 of them repeats); a DTW's frame
+    distances cost a matrix product over the channels, so merging the repeats makes it about 1.5x cheaper.
+
+    >>> a = np.array([[1.0, 1.0, 2.0], [3.0, 3.0, 4.0]])
+    >>> merged = merge_repeated_channels([a])[0]
+    >>> merged.shape, bool(np.isclose(np.linalg.norm(merged[0] - merged[1]), np.linalg.norm(a[0] - a[1])))
+    ((2, 2), True)
+    """
+    pooled = np.concatenate(seqs)  # (sum L, C)
+    columns = np.ascontiguousarray(pooled.T)
+    seen: dict[bytes, int] = {}
+    first = np.array([seen.setdefault(column.tobytes(), c) for c, column in enumerate(columns)])  # bitwise equal
+    if len(np.unique(first)) == pooled.shape[1]:
+        return seqs
+    keep, counts = np.unique(first, return_counts=True)  # in their first order
+    return [s[:, keep] * np.sqrt(counts) for s in seqs]
