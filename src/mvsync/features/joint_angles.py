@@ -79,9 +79,9 @@ def visible_angles(landmarks: np.ndarray, names: list[str] | tuple[str, ...] = A
     return angles
 
 
-def mirror_invariant_angles(landmarks: np.ndarray) -> np.ndarray:
-    """``(T, 8)`` knee, hip, elbow and shoulder angles in 3-D, radians, the smaller of each left/right pair first
-    (the same for a mirrored body); 0 where undefined.
+def mirror_invariant_angles(landmarks: np.ndarray, *, dims: int = 3) -> np.ndarray:
+    """``(T, 8)`` knee, hip, elbow and shoulder angles in 3-D (``dims=2``: in the image plane), radians, the smaller
+    of each left/right pair first (the same for a mirrored body); 0 where undefined.
 
     >>> rng = np.random.default_rng(0)
     >>> body = rng.normal(size=(4, 33, 3))
@@ -91,7 +91,7 @@ def mirror_invariant_angles(landmarks: np.ndarray) -> np.ndarray:
     True
     """
     names = [n for pair in PAIRS for n in pair]
-    angles = np.radians(np.nan_to_num(joint_angles(landmarks, names, dims=3), nan=0.0))  # (T, 8), pairs side by side
+    angles = np.radians(np.nan_to_num(joint_angles(landmarks, names, dims=dims), nan=0.0))  # (T, 8), pairs side by side
     return np.sort(angles.reshape(len(angles), len(PAIRS), 2), axis=2).reshape(len(angles), -1)
 
 
