@@ -47,8 +47,8 @@ def test_train_then_eval_on_a_feature_folder(capsys, tmp_path, feature_folder, a
     assert code == 0 and f"| {algo} | tau" in out and "macro average" in out
     data, identity = json.loads(report.read_text())["reports"]
     assert set(data["per_action"]) == {"pedal", "ride"}
-    # Retimed copies of one clip: no warping (identity) orders the frames right (tau above 0.99). Two epochs of an aligner
-    # must keep that order (a collapsed or reversed warp would not: measured 1.0 for tpl and dtan); the embedders
+    # Retimed copies of one clip: no warping (identity) orders the frames right (tau above 0.99). Two epochs of an
+    # aligner must keep that order (a collapsed or reversed warp would not: measured 1.0 for tpl and dtan); the embedders
     # learn an embedding from scratch (measured tau 0.91-0.94 and cycle 0.76-0.78 after 1-2 epochs, tcn 0.98 after
     # 5; a constant or shuffled embedding scores about 0)
     assert identity["macro"]["tau"] > 0.99
