@@ -97,6 +97,22 @@ def test_no_skeleton_without_cached_pose_unless_asked(tmp_path, synced):
     assert [c["pose"] for c in player_data(folder)["clips"]] == [None, None]
 
 
+def test_a_skeleton_extracted_for_the_player_runs_the_model_at_pose_rate_unless_the_cache_has_every_frame(
+        tmp_path, synced, cache, player):
+    """skeleton=True with pose_rate (the demo's 10 Hz): the cached every-frame pose is used as it is; with an empty
+    cache the model runs on a third of the 25 fps frames, the landmarks between interpolated."""
+    with pytest.raises(ConfigError, match="pose_rate: expected a positive number"):
+        PlayerOptions(pose_rate=0)
+    kept = render_player(synced, tmp_path / "kept", options=PlayerOptions(skeleton=True, cache_dir=str(cache),
+                                                                          pose_rate=10))
+    assert player_data(kept)["clips"][0]["pose"] == player_data(player)["clips"][0]["pose"]
+    fresh = tmp_path / "fresh-cache"
+    render_player(synced, tmp_path / "fresh", options=PlayerOptions(skeleton=True, cache_dir=str(fresh), pose_rate=10))
+    made = extract_features([synced.videos[0].path], kind="pose", cache_dir=str(fresh), min_detected=0.0,
+                            model_rate=10)[0]  # read back from the cache the player filled
+    assert made.meta["model_frames"] == -(-made.num_frames // 3)
+
+
 def test_the_skeleton_is_drawn_on_the_person(page, player, synced):
     """Each drawn joint lies where its landmark is in the picture (object-fit: contain), within 2 pixels, and the
     canvas has ink there; overlay(false, k) takes one clip's skeleton away."""

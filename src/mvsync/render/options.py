@@ -155,10 +155,16 @@ class PlayerOptions:
     # extracts them when missing (one pose pass); False draws none. Clips where nobody is found have none.
     skeleton: bool | None = None
     cache_dir: str | None = None  # the feature cache the pose features are read from (None: the default)
+    # when the skeleton is extracted here (skeleton=True, not in the cache): the pose model runs on at most this many
+    # frames per second, the landmarks between interpolated (the pose extractor's model_rate; None: every frame)
+    pose_rate: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.link_media, bool):
             raise ConfigError(f"link_media: expected True or False, got {self.link_media!r}")
+        rate = self.pose_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
+            raise ConfigError(f"pose_rate: expected a positive number of frames per second or None, got {rate!r}")
         if self.skeleton is not None and not isinstance(self.skeleton, bool):
             raise ConfigError(f"skeleton: expected True, False or None (from the cache), got {self.skeleton!r}")
 

@@ -76,7 +76,8 @@ def render_player(result: SyncResult, folder: str | Path, *, options: PlayerOpti
         media = [_media(track, source, partial / "media", k, playable[k], options, progress)
                  for k, (track, source) in enumerate(zip(result.videos, sources))]
         poses = None if options.skeleton is False else player_poses(
-            result, cache_dir=options.cache_dir, extract=bool(options.skeleton), progress=progress)
+            result, cache_dir=options.cache_dir, extract=bool(options.skeleton), progress=progress,
+            model_rate=options.pose_rate)
         data = player_data(result, [path.relative_to(partial).as_posix() for path in media],
                            transcoded=[not p for p in playable], poses=poses)
         data["marks"] = [marks_record(mark) for mark in marks]
@@ -123,12 +124,13 @@ def body_definitions() -> dict:
             "trunk": list(angle_landmarks(TRUNK_LEAN)), "min_visibility": MIN_VISIBILITY}
 
 
-def player_poses(result: SyncResult, *, cache_dir: str | None = None, extract: bool = False, progress: bool = False
-                 ) -> list[dict | None]:
+def player_poses(result: SyncResult, *, cache_dir: str | None = None, extract: bool = False, progress: bool = False,
+                 model_rate: float | None = None) -> list[dict | None]:
     """Per clip, what the skeleton overlay and the angle readout draw: ``size`` (the displayed frame, pixels),
     ``landmarks`` (per pose row, 33 x (x, y, visibility) as fractions of the frame, flattened, 4 decimals) and
     ``rows`` (per timeline frame, the row the clip shows there: null where it has no content or no person). None
-    for a clip where the pose model finds nobody, or whose pose features are not cached (unless ``extract``)."""
+    for a clip where the pose model finds nobody, or whose pose features are not cached (unless ``extract``; then
+    the model runs at ``model_rate``, the pose extractor's option, when the cache has none)."""
     from ..applications.body_angles import image_landmarks, rows_shown
     from ..features import extract_features
     from ..features.extract import cached_features
@@ -136,9 +138,12 @@ def player_poses(result: SyncResult, *, cache_dir: str | None = None, extract: b
     paths = [track.path for track in result.videos]
     if extract:
         failures: list[str] = []
-        found = {str(f.path): f for f in extract_features(paths, kind="pose", cache_dir=cache_dir, progress=progress,
-                                                          failures=failures, min_detected=0.0)}
-        features = [found.get(str(path)) for path in paths]
+        cached = cached_features(paths, kind="pose", cache_dir=cache_dir)  # every frame's, when the sync used pose
+        missing = [path for path, feats in zip(paths, cached) if feats is None]
+        found = {str(f.path): f for f in extract_features(missing, kind="pose", cache_dir=cache_dir, progress=progress,
+                                                          failures=failures, min_detected=0.0, model_rate=model_rate)
+                 } if missing else {}
+        features = [feats if feats is not None else found.get(str(path)) for path, feats in zip(paths, cached)]
     else:
         features = cached_features(paths, kind="pose", cache_dir=cache_dir)
     poses: list[dict | None] = []
