@@ -52,3 +52,19 @@ def test_default_method_is_consensus_dtw_with_a_reference_tpl_with_a_model():
     assert default_method(None, 1) == "dtw"
     assert resolve_config(SyncConfig(reference=0)).method == "dtw"
     assert resolve_config(SyncConfig()).method == "consensus"
+
+
+def test_a_retimed_copy_keeps_plain_dtws_map_over_its_own_frames():
+    """A copy that matches the central clip frame for frame is mapped by DTW over its own frames, not over frames
+    stretched to the timeline's length first (a copy longer than the timeline would lose up to a frame there):
+    its map is plain ``dtw``'s with the same reference."""
+    from mvsync.align.dtw import DTWAligner
+
+    copies = _copies()
+    seqs = [v for v, _ in copies]
+    aligner = ConsensusAligner().fit(seqs)
+    plain = DTWAligner(reference=aligner.reference_).fit(seqs)
+    copies_close = [i for i, r in enumerate(aligner.summary_["evidence_ratio"]) if r < 0.25 and i != aligner.reference_]
+    assert len(copies_close) >= 3 and any(len(seqs[i]) > len(seqs[aligner.reference_]) for i in copies_close)
+    for i in copies_close:
+        np.testing.assert_allclose(aligner.frame_maps_[i], plain.frame_maps_[i], atol=1e-6)

@@ -14,7 +14,8 @@ those sets (``benchmarks/bench_performers.py``, ``docs/benchmarks.md``):
    steps), each map carried onto the most central clip's time, and the maps' median kept: one reference's noise
    does not decide a map, and the references' disagreement says how much evidence the clip's map has.
 4. A clip that matches the central clip frame for frame (a retimed copy: evidence ratio below ``GATE[0]``) keeps
-   its own unsmoothed DTW map to it instead, the precise one; between the gate's ends the two maps are blended.
+   its own unsmoothed DTW map to it instead, the precise one, over its own frames (stretching a longer clip first
+   would lose part of a frame); between the gate's ends the two maps are blended.
 
 Fitted ``summary_`` (saved in ``sync.json`` as ``extra.aligner``): per clip, ``warp_pct``, how far its map departs
 from the linear stretch (mean, % of the timeline), and ``disagreement_pct``, how far the references' maps for it
@@ -26,8 +27,8 @@ warped on weak evidence.
 >>> aligner = ConsensusAligner().fit([base, base[::2], np.repeat(base, 2, axis=0)])
 >>> aligner.reference_, [len(m) for m in aligner.frame_maps_]  # the timeline: clip 0's 60 frames
 (0, [60, 60, 60])
->>> [float(np.round(m[30])) for m in aligner.frame_maps_]  # base[30] is frame 15 of clip 1, 60 and 61 of clip 2
-[30.0, 15.0, 61.0]
+>>> [round(float(m[30]), 2) for m in aligner.frame_maps_]  # base[30]: frame 15 of clip 1, frames 60 and 61 of clip 2
+[30.0, 14.75, 60.5]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from scipy.ndimage import gaussian_filter1d
 from ..errors import ConfigError
 from .base import ALIGNERS, VideoAligner
 from .batched_dtw import dtw_paths
-from .dtw import _check_inputs, pairwise_cost, path_to_frame_map
+from .dtw import _check_inputs, dtw_path, pairwise_cost, path_to_frame_map
 from .standardizer import merge_repeated_channels, standardize_set
 
 
@@ -98,11 +99,13 @@ class ConsensusAligner(VideoAligner):
         ratios = np.array([0.0 if i == first else evidence_ratio(exact, stretched_masks, first, i, self.penalty)
                            for i in range(len(seqs))])
         weight = evidence_gate(ratios)[:, None]  # (N, 1): 0 where a clip matches the central one closely
-        close = [i for i in range(len(seqs)) if i != first and weight[i, 0] < 1]  # only these use their direct map
-        matched = dict(zip(close, _dtw_maps(exact, stretched_masks, [(first, i) for i in close], self.penalty)))
-        direct = [matched[i][0] if i in matched else np.arange(steps, dtype=float) for i in range(len(seqs))]
-        fused = (1 - weight) * np.array(direct) + weight * np.median(maps, axis=0)  # (N, T)
         scale = (np.asarray(lengths, float) - 1) / (steps - 1)  # stretched frame -> source frame
+        direct = [np.arange(steps, dtype=float) for _ in seqs]  # used only where weight < 1
+        for i in range(len(seqs)):
+            if i != first and weight[i, 0] < 1:  # close to the central clip: its own frames, not stretched ones
+                own = _source_map(exact[first], stretched_masks[first], data[i], masks[i], self.penalty)
+                direct[i] = own / scale[i]
+        fused = (1 - weight) * np.array(direct) + weight * np.median(maps, axis=0)  # (N, T)
         self.frame_maps_ = [np.clip(np.maximum.accumulate(m) * s, 0, n - 1) for m, s, n in zip(fused, scale, lengths)]
         self.reference_ = first if self.length is None else None
         self.central_ = [int(r) for r in refs]
@@ -196,6 +199,14 @@ def _dtw_maps(stretched: list[np.ndarray], masks: list[np.ndarray], pairs: list[
     a monotone map) and the pair's evidence ratio (:func:`relative_cost`)."""
     steps = len(stretched[0])
     return [(path_to_frame_map(path, steps), ratio) for path, ratio, _ in _dtw_pairs(stretched, masks, pairs, penalty)]
+
+
+def _source_map(timeline: np.ndarray, timeline_mask: np.ndarray, clip: np.ndarray, clip_mask: np.ndarray,
+                penalty: float) -> np.ndarray:
+    """The clip's own frame at each timeline step, by DTW of its frames as they are (not stretched) against the
+    timeline's: a retimed copy keeps plain DTW's precision (stretching a longer clip first loses up to a frame)."""
+    cost = relative_cost(pairwise_cost(timeline, clip, timeline_mask, clip_mask), penalty)[0]
+    return path_to_frame_map(dtw_path(cost)[1], len(timeline))
 
 
 def evidence_ratio(stretched: list[np.ndarray], masks: list[np.ndarray], ref: int, i: int, penalty: float) -> float:
