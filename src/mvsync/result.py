@@ -51,7 +51,7 @@ class SyncResult:
 
     >>> result = SyncResult.load("out/sync.json")
     >>> round(float(result.map_time(2.0, 0, 1)), 2)  # the time in clip 1 showing what clip 0 shows at 2 s
-    2.73
+    2.74
     """
 
     method: str
@@ -90,7 +90,7 @@ class SyncResult:
 
         >>> result = SyncResult.load("out/sync.json")
         >>> result.transfer(2.5, 1).round(2)  # what clip 1 shows at 2.5 s, in clips 0, 1, 2
-        array([1.82, 2.5 , 1.58])
+        array([1.81, 2.5 , 1.57])
         """
         time_s = self._check_clip_time(time_s, from_clip)
         times = np.array([self.map_time(time_s, from_clip, j) for j in range(len(self.videos))], dtype=float)
@@ -110,7 +110,7 @@ class SyncResult:
         >>> result = SyncResult.load("out/sync.json").with_event("impact", 1, 2.5)
         >>> event = result.events[-1]
         >>> event.name, round(event.timeline_s, 2), [round(t, 2) for t in event.clip_times_s]
-        ('impact', 1.82, [1.82, 2.5, 1.58])
+        ('impact', 1.81, [1.81, 2.5, 1.57])
         """
         check_event_name(name, [e.name for e in self.events])
         time_s = self._check_clip_time(time_s, clip, clip_name="clip")

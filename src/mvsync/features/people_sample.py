@@ -1,11 +1,12 @@
 """A person, and how many, in a few frames spread over a clip: what ``features="auto"`` looks at before it runs pose.
 
 Why: ``auto`` chooses pose only when one person shows in most frames of every clip. Deciding that from a full pose
-pass made ``auto`` cost a pose pass even where it then chose appearance (a street, a bike ride: 6.7x the decoding
-time against 1.4x for appearance itself). Here the pose model (static image mode) runs on ``SAMPLE_FRAMES`` frames
+pass made ``auto`` cost a pose pass even where it then chose appearance (a bike ride: 7.6x the decoding time,
+against 1.8x for appearance itself). Here the pose model (static image mode) runs on ``SAMPLE_FRAMES`` frames
 spread evenly over the clip, and on a few of the frames with a person a second time with that person painted out
-(as the pose extractor counts people). A clip whose sample clearly shows no person, or several people, settles the choice;
-anything less clear still goes to the full pass (:mod:`mvsync.features.auto`).
+(as the pose extractor counts people). A clip whose sample clearly shows no person, or several people, settles the
+choice; anything less clear still goes to the full pass (:mod:`mvsync.features.auto`). The frames are read in one
+pass up to the last one (a full decode: a small part of a pose pass's time).
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def sample_people(paths: list[str | Path], *, frames: int = SAMPLE_FRAMES, min_d
     """Per clip of ``paths``, one after the other (a generator: stop when the answer is known), a
     :class:`PeopleSample` of ``frames`` frames spread evenly over it (the first and last included), one pose model
     for all; see the module docstring."""
-    with _pose_model(min_detection_confidence, static=True) as model, _quiet_stderr():
+    with _pose_model(min_detection_confidence, static=True) as model:
         for path in paths:
-            yield _sample(model, Path(path), frames)
+            with _quiet_stderr():  # the graph's one-time warning on its first landmarks (see the pose extractor)
+                sample = _sample(model, Path(path), frames)
+            yield sample
 
 
 def _sample(model, path: Path, frames: int) -> PeopleSample:
