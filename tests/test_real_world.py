@@ -25,6 +25,22 @@ def real(carphone, bikes, bunny):
     return {"talk": talk, "ride": ride, "sound": (sound[: 3 * rate, 0], rate)}
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, real):
+    """Each case's clips made once, with one feature cache, for both tests of the case (the second test of a case
+    reads the features the first extracted; both run the whole sync)."""
+    made: dict[str, tuple[list, dict]] = {}
+    cache = tmp_path_factory.mktemp("shared-cache")
+
+    def case_clips(case: str, monkeypatch) -> tuple[list, dict]:
+        if case not in made:
+            made[case] = build_case(case, real, tmp_path_factory.mktemp("clips"))
+        monkeypatch.setenv("MVSYNC_CACHE_DIR", str(cache))
+        return made[case]
+
+    return case_clips
+
+
 def _pixelate(frames: np.ndarray, block: int = 24) -> np.ndarray:
     h, w = frames.shape[1:3]
     return np.stack([np.kron(f[::block, ::block], np.ones((block, block, 1), np.uint8))[:h, :w] for f in frames])
@@ -77,10 +93,8 @@ CASES = ["bad audio packet", "unreadable sound track", "frozen lead-in", "starts
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_default_sync_on_real_clips(capsys, caplog, tmp_path, real, case):
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    clips, expect = build_case(case, real, folder)
+def test_default_sync_on_real_clips(capsys, caplog, tmp_path, built, monkeypatch, case):
+    clips, expect = built(case, monkeypatch)
     out = tmp_path / "out"
     code = main(["sync", *map(str, clips), "-o", str(out), "--cell-size", "48", "-q", *expect.get("args", [])])
     err = capsys.readouterr().err
@@ -132,11 +146,9 @@ OFFSETS = {
 @pytest.mark.parametrize("case", [
     pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=why) if why else ())
     for case, (_, why) in OFFSETS.items()])
-def test_default_sync_places_the_frames_where_they_are(tmp_path, real, case):
+def test_default_sync_places_the_frames_where_they_are(tmp_path, built, monkeypatch, case):
     """Every timeline step where both clips show a frame: clip 1's frame against the one the case put there."""
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    clips, expect = build_case(case, real, folder)
+    clips, expect = built(case, monkeypatch)
     out = tmp_path / "out"
     assert main(["sync", *map(str, clips), "-o", str(out), "--outputs", "json", "-q", *expect.get("args", [])]) == 0
     data = json.loads((out / "sync.json").read_text())
