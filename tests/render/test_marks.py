@@ -96,19 +96,27 @@ def served(tmp_path, run_dir):
     server.server_close()
 
 
+@pytest.fixture()
+def page(chromium, served):
+    """The served player opened in Chromium, loaded; no page error may occur while a test drives it."""
+    page = chromium.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served[1] + "index.html")
+    wait_until_loaded(page)
+    yield page
+    assert not errors, errors
+    page.close()
+
+
 def _result(run: Path):
     from mvsync.result import SyncResult
 
     return SyncResult.load(run / "sync.json")
 
 
-def test_the_player_shows_marks_at_their_moment_and_saves_them_beside_sync_json(chromium, served):
-    run, url = served
-    page = chromium.new_page(viewport={"width": 1000, "height": 700})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "index.html")
-    wait_until_loaded(page)
+def test_the_player_shows_marks_at_their_moment_and_saves_them_beside_sync_json(served, page):
+    run = served[0]
     assert len(page.evaluate("mvsyncPlayer.marks()")) == 3  # loaded with the page
     page.evaluate("mvsyncPlayer.seek(1.3)")
     wait_until_still(page)
@@ -132,16 +140,10 @@ def test_the_player_shows_marks_at_their_moment_and_saves_them_beside_sync_json(
     saved = load_marks(run / "marks.json", 2)
     assert saved[:3] == (LINE, ANGLE, NOTE) and saved[3].timeline_s == pytest.approx(0.5, abs=0.05)
     assert saved[3].points == ((0.1, 0.1), (0.9, 0.9)) and saved[3].hold_s == pytest.approx(0.3)
-    assert not errors, errors
-    page.close()
 
 
-def test_the_player_draws_a_mark_from_clicks(chromium, served):
+def test_the_player_draws_a_mark_from_clicks(page):
     """The angle tool: three clicks on clip 0's picture make an angle mark at the current moment."""
-    run, url = served
-    page = chromium.new_page(viewport={"width": 1000, "height": 700})
-    page.goto(url + "index.html")
-    wait_until_loaded(page)
     page.evaluate("mvsyncPlayer.seek(0.4); mvsyncPlayer.setTool('angle')")
     box = page.evaluate("""(() => { const v = document.querySelector('video'); const r = v.getBoundingClientRect();
         const k = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
@@ -151,7 +153,6 @@ def test_the_player_draws_a_mark_from_clicks(chromium, served):
     made = page.evaluate("mvsyncPlayer.marks()")[-1]
     assert made["kind"] == "angle" and made["clip"] == 0 and made["timeline_s"] == pytest.approx(0.4, abs=0.05)
     np.testing.assert_allclose(made["points"], [[0.25, 0.25], [0.5, 0.75], [0.75, 0.25]], atol=0.01)
-    page.close()
 
 
 def test_the_server_writes_only_checked_marks(served):
@@ -169,14 +170,9 @@ def test_the_server_writes_only_checked_marks(served):
     assert (run / "marks.json").read_bytes() == before
 
 
-def test_marks_are_edited_and_deleted_in_the_page_and_the_save_follows(chromium, served):
+def test_marks_are_edited_and_deleted_in_the_page_and_the_save_follows(served, page):
     """The marks list: a note typed into a mark's field and a mark deleted with its button, then saved."""
-    run, url = served
-    page = chromium.new_page(viewport={"width": 1000, "height": 700})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "index.html")
-    wait_until_loaded(page)
+    run = served[0]
     assert page.inner_text("#mark-count") == "3 marks"
     page.click("#mark-count")  # open the list: rows in time order (line 1.0 s, angle 2.0 s, note 2.0 s)
     rows = page.locator("#mark-list li")
@@ -194,5 +190,3 @@ def test_marks_are_edited_and_deleted_in_the_page_and_the_save_follows(chromium,
     page.evaluate("mvsyncPlayer.saveMarks()")
     saved = load_marks(run / "marks.json", 2)
     assert saved == (ANGLE, Mark(clip=0, timeline_s=2.0, kind="text", points=((0.1, 0.3),), text="hips still late"))
-    assert not errors, errors
-    page.close()

@@ -64,13 +64,17 @@ def write_clips(result: SyncResult, out_dir: Path, *, options: RenderOptions, ov
 
 def _with_marks(frame_at, marks: tuple[Mark, ...], clip: int, fps: float, size: tuple[int, int]):
     """``frame_at`` with clip ``clip``'s marks drawn on the frames where they are shown (itself when it has none)."""
-    if not any(mark.clip == clip for mark in marks):
+    own = tuple(mark for mark in marks if mark.clip == clip)
+    if not own:
         return frame_at
     font = ImageFont.load_default(size=max(13, size[1] // 40))
 
     def drawn(step: float) -> np.ndarray:
-        image = Image.fromarray(frame_at(step))
-        draw_marks(ImageDraw.Draw(image), marks, clip, step / fps, (0, 0), size, font)
+        frame = frame_at(step)
+        if not any(mark.shown_at(step / fps) for mark in own):  # most frames: as they are, no picture round trip
+            return frame
+        image = Image.fromarray(frame)
+        draw_marks(ImageDraw.Draw(image), own, clip, step / fps, (0, 0), size, font)
         return np.asarray(image)
 
     return drawn
