@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -5,6 +7,7 @@ from mvsync.errors import InputError
 from mvsync.features import create_extractor, extract_features
 from mvsync.features.joint_angles import joint_angles, mirror_invariant_angles
 from mvsync.features.pose import ANGLE_REPEATS, LEFT_HIP, RIGHT_HIP, fill_gaps
+from mvsync.io import read_frames
 
 from ..conftest import gradient_frames, write_clip
 
@@ -86,3 +89,20 @@ def test_mediapipe_prints_nothing_when_the_person_appears_late(tmp_path, carphon
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(proc.stdout) >= 15
     assert "IMAGE_DIMENSIONS" not in proc.stderr and proc.stderr.strip() == "", proc.stderr
+
+
+def test_a_clip_that_starts_still_keeps_still(tmp_path, carphone):
+    """A clip whose first picture is held for 10 frames (a lead-in, a performer waiting): its held frames get one
+    pose. The model, seeing a person for the first time, places the body differently until it has followed it for a
+    few frames (issue 23: synced 6 frames off there); before the fix frame 0 was 4.4x a moving frame's step from
+    frame 9, the same picture."""
+    frames = np.stack([f.image for f in itertools.islice(read_frames(carphone), 30)])
+    held = write_clip(tmp_path / "held.mp4", np.concatenate([np.repeat(frames[:1], 10, axis=0), frames[1:]]))
+    features = create_extractor("pose").extract(held)
+    xy = features.values[:, :132].reshape(-1, 33, 4)[:, :, :2]  # normalised landmark positions
+
+    def shift(a: int, b: int) -> float:
+        return float(np.abs(xy[a] - xy[b]).mean())
+
+    moving = np.median([shift(k, k + 1) for k in range(10, len(xy) - 1)])
+    assert shift(0, 9) < moving, (shift(0, 9), moving)

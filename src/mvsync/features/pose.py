@@ -36,6 +36,7 @@ NUM_LANDMARKS = 33
 ANGLE_REPEATS = 10  # the mirror-invariant joint angles' weight against the landmarks (see the module's docstring)
 PEOPLE_SAMPLES = 12  # frames per clip checked for a second person (the tracked one masked out)
 SEVERAL_PEOPLE = 0.3  # a clip shows several people when a second one is found in this share of those frames
+WARM_UP = 8  # model passes over a frame where the person is found afresh, before its landmarks (_settled_landmarks)
 JUMP = 1.0  # the tracked hips moving more than this many torso lengths from one detection to the next: another person
 WALK = 0.1  # torso lengths a performer may move per frame between two detections (a brisk walk at 30 fps)
 WALK_RATE = 30.0  # the frame rate WALK is counted at
@@ -54,9 +55,9 @@ class PoseExtractor(FeatureExtractor):
     """
 
     name = "pose"
-    # 5: the model at model_rate; 4: joint angles added, image landmarks kept; 3: detections of another person dropped,
-    # people counted; 2: frames read upright
-    version = "5"
+    # 6: landmarks where the person is found afresh after WARM_UP passes; 5: the model at model_rate; 4: joint angles
+    # added, image landmarks kept; 3: detections of another person dropped, people counted; 2: frames read upright
+    version = "6"
     execution_fields = ("min_detected",)  # a check on the output (see check), not part of it
     pool_min_clips = 2  # the model is most of a sync: clips in parallel from 2 clips of 600 frames in all, about
     pool_min_frames = 600  # 15 s of the model against 2-3 s to start the workers (parallel.default_jobs)
@@ -84,6 +85,7 @@ class PoseExtractor(FeatureExtractor):
         scale = min(1.0, self.config.max_side / max(info.width, info.height))
         size = (_even(info.width * scale), _even(info.height * scale))
         values, found, times, others = [], [], [], []
+        tracking = False  # whether the model found the person on the last frame it saw
         stride = self.model_stride(info)
         check_every = max(1, round(self.expected_frames(info) / stride / PEOPLE_SAMPLES))  # frames the model sees
         with _pose_model(self.config.min_detection_confidence) as model, \
@@ -98,6 +100,9 @@ class PoseExtractor(FeatureExtractor):
                     # (GLOG_minloglevel and absl's are not read), so C-level stderr is closed until a person is found.
                     with _quiet_stderr() if not any(found) else contextlib.nullcontext():
                         landmarks = _landmarks(model, frame.image)
+                        if landmarks is not None and not tracking:  # found afresh: let the model settle first
+                            landmarks = _settled_landmarks(model, frame.image)
+                        tracking = landmarks is not None
                         if landmarks is not None and (k // stride) % check_every == 0:
                             others.append(another_person(finder, frame.image, landmarks))
                 found.append(landmarks is not None)
@@ -283,6 +288,23 @@ def _landmarks(model, image: np.ndarray) -> np.ndarray | None:
     if result.pose_landmarks is None:
         return None
     return np.array([[p.x, p.y, p.z, p.visibility] for p in result.pose_landmarks.landmark], np.float32)
+
+
+def _settled_landmarks(model, image: np.ndarray) -> np.ndarray | None:
+    """The landmarks of the frame where the model found the person afresh (a clip's first frame, or the first after
+    the person was lost), as the model finds them once it has followed the person for a while.
+
+    Why: in video mode the model crops each frame around the previous frame's landmarks and smooths them over time,
+    so on its first frame (a crop from the coarse detector, no history) it places the body differently, and it takes
+    it 5-10 more frames of the same picture to settle (measured on the demo clips: the mean landmark shift to the
+    settled pose falls about 0.7x per frame, from 1-2% of the frame). A clip that starts by standing still, as a
+    retimed copy's lead-in or a performer waiting to start does, then looked as if it moved, and synced up to 6
+    frames off there (carphone, ``benchmarks/bench_precision.py``: sound p95 3 -> 1 frame on the copy with a lead-in).
+    So that frame is shown to the model ``WARM_UP`` more times: 8 model runs per clip, where a person is found."""
+    for _ in range(WARM_UP):
+        if _landmarks(model, image) is None:
+            break
+    return _landmarks(model, image)
 
 
 def _even(value: float) -> int:
