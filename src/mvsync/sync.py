@@ -117,6 +117,9 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     placements = _placements(features, config)
     aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
+    copies = _map_picture_copies(features, aligner, placements)
+    if copies:
+        extra["picture_copies"] = {str(features[i].path): round(ratio, 3) for i, ratio in copies.items()}
     if placements:
         extra["partial"] = _partial_report(features, placements, aligner)
     if getattr(aligner, "summary_", None):
@@ -125,7 +128,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
         extra["smooth"] = config.smooth  # the features were smoothed over time by this sigma (frames) before aligning
     if config.method_options:
         extra["method_options"] = dict(config.method_options)  # the aligner's options the user set (sync --set)
-    extra.update(_confidence(features, aligner.frame_maps_))
+    extra.update(_confidence(features, aligner.frame_maps_, exempt=set(copies)))
     _warn_uncertain(features, extra.get("aligner", {}))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
@@ -201,19 +204,48 @@ def _partial_report(features: list[Features], placements: dict, aligner) -> dict
     return report
 
 
-def _confidence(features: list[Features], frame_maps: list[np.ndarray]) -> dict[str, Any]:
+def _map_picture_copies(features: list[Features], aligner, placements: dict) -> dict[int, float]:
+    """``{clip: evidence ratio}`` for the clips that are copies of the timeline's clip by their pictures
+    (:mod:`mvsync.align.picture_copies`), each named in a log line. With the ``pose`` features, which keep the
+    pictures, their maps in ``aligner.frame_maps_`` are replaced by their pictures' frame-for-frame map; with the
+    ``appearance`` features the aligner mapped them on their pictures already. Only where the timeline is a
+    reference clip's own frames (``dtw``, ``consensus``), and not for clips placed inside a longer one."""
+    from .align.picture_copies import picture_copy_maps, picture_values
+
+    ref = getattr(aligner, "reference_", None)
+    if ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or ref in placements:
+        return {}
+    clips = [i for i in range(len(features)) if i not in placements]
+    if all("pictures" in f.meta for f in features):
+        found = picture_copy_maps(picture_values([f.meta["pictures"] for f in features]), ref, clips)
+    elif all(f.kind == "appearance" for f in features):
+        found = picture_copy_maps([f.values for f in features], ref, clips, maps=False)
+    else:
+        return {}
+    for i, (frame_map, ratio) in found.items():
+        if frame_map is not None:
+            aligner.frame_maps_[i] = np.clip(frame_map, 0, features[i].num_frames - 1)
+        log.info("%s: a copy of %s by its pictures (evidence ratio %.2f: retimed, resized or re-encoded): mapped "
+                 "frame for frame on them", features[i].path, features[ref].path.name, ratio)
+    return {i: ratio for i, (_, ratio) in found.items()}
+
+
+def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exempt: set[int] = frozenset()
+                ) -> dict[str, Any]:
     """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order) and the clips that
-    clearly do not belong (``extra.outliers``, paths), each also named in a warning."""
+    clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (copies of
+    another clip by their pictures) are never flagged: their features may match poorly, their pictures do not."""
     from .align.sync_confidence import sync_confidence
 
     maps = [fill_inside(np.asarray(m, float)) for m in frame_maps]
     report = sync_confidence([f.values for f in features], [f.valid for f in features], maps)
-    for i in report.outliers:
+    outliers = [i for i in report.outliers if i not in exempt]
+    for i in outliers:
         log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx the median clip's): another "
                     "action, or a clip the method could not align?", features[i].path, report.mismatch[i],
                     report.relative()[i])
     mismatch = [None if not np.isfinite(m) else round(float(m), 4) for m in report.mismatch]
-    return {"mismatch": mismatch, "outliers": [str(features[i].path) for i in report.outliers]}
+    return {"mismatch": mismatch, "outliers": [str(features[i].path) for i in outliers]}
 
 
 UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning
