@@ -10,7 +10,8 @@ at a time:
 - **appearance**: ``mvsync.sync(features="appearance")`` with a fresh cache;
 - **pose, one process**: the model on every frame, clip after clip in this process (how it ran before);
 - **pose, model at R Hz**: ``mvsync.sync(features="pose", feature_options={"model_rate": R})`` with a fresh cache,
-  clips in parallel processes (the default)
+  clips in parallel processes (the default); beside its error, the error with ``copies=False`` (the retimed copies
+  mapped on their poses rather than their pictures: what sampling the model costs a clip that is no copy)
   (``min_detected=0``: the cyclist is found in only part of the frames, under pose's 20% floor in one copy)
   (R = 0: every frame, the model before this benchmark), with the sync error against the known truth (median / p95
   source frames, the default method);
@@ -113,17 +114,24 @@ def main() -> None:
     sets = {"bikes.mp4 (the demo's clip), 5 copies, 640x272": "bikes.mp4",
             "carphone.mp4 (one person in every frame), 5 copies, 176x144": "carphone_pristine.mp4"}
     for title, clip in sets.items():
-        rows: list[tuple[str, float, str]] = []
+        rows: list[tuple] = []  # (step, seconds, error[, error with copies=False])
         with tempfile.TemporaryDirectory() as tmp:
             clips = write_retimed(demo_clip_path(clip), Path(tmp) / "clips", DEMO_RETIMINGS)
             paths, contents = [p for p, _ in clips], [c for _, c in clips]
             frames, decode_s = timed(lambda: decode_all(paths))
             rows.append((f"decode {frames} frames (PyAV, RGB)", decode_s, ""))
 
+            def error(result) -> str:
+                errors = content_error(result, contents)
+                return f"{np.median(errors):.2f} / {np.percentile(errors, 95):.2f}"
+
             def fresh(name: str, **options):
                 result, seconds = timed(lambda: sync(paths, cache_dir=str(Path(tmp) / name), **options))
-                errors = content_error(result, contents)
-                return result, seconds, f"{np.median(errors):.2f} / {np.percentile(errors, 95):.2f}"
+                return result, seconds, error(result)
+
+            def alone(name: str, **options) -> str:
+                """The error with every clip mapped on its features (copies=False), from the features cached."""
+                return error(sync(paths, cache_dir=str(Path(tmp) / name), copies=False, **options))
 
             rows.append(("sync, appearance", *fresh("appearance", features="appearance")[1:]))
             pose = {"min_detected": 0.0}  # bikes: the cyclist is found in only part of the frames
@@ -133,10 +141,10 @@ def main() -> None:
             PoseExtractor.pool_min_clips = pool  # the default: clips in parallel processes
             for rate in rates:
                 name = "every frame" if not rate else f"{rate:g} Hz"
-                _, seconds, error = fresh(f"pose-{rate or None}", features="pose",
-                                          feature_options={**pose, "model_rate": rate or None})
+                options = {"features": "pose", "feature_options": {**pose, "model_rate": rate or None}}
+                _, seconds, err = fresh(f"pose-{rate or None}", **options)
                 rows.append((f"sync, pose, model on {name}" + (" (default)" if (rate or None) == default_rate else ""),
-                             seconds, error))
+                             seconds, err, alone(f"pose-{rate or None}", **options)))
             if (default_rate or 0.0) not in rates:
                 fresh(f"pose-{default_rate}", features="pose", feature_options=pose)  # fills the cache
             rows.append(("sync, pose, features cached",
@@ -144,17 +152,18 @@ def main() -> None:
             from mvsync.features import auto
 
             settle, auto._settled_by_sample = auto._settled_by_sample, lambda paths, nobody: None
-            result, seconds, error = fresh("auto-full-pass")
-            rows.append((f"sync, auto from a full pose pass (before; chose {result.features})", seconds, error))
+            result, seconds, err = fresh("auto-full-pass")
+            rows.append((f"sync, auto from a full pose pass (before; chose {result.features})", seconds, err))
             auto._settled_by_sample = settle
-            result, seconds, error = fresh("auto")
-            rows.append((f"sync, auto, 16 frames per clip looked at first (chose {result.features})", seconds, error))
+            result, seconds, err = fresh("auto")
+            rows.append((f"sync, auto, 16 frames per clip looked at first (chose {result.features})", seconds, err))
         lines += ["", f"## {title}", "", "| step | wall (s) | x decoding | sync error vs known truth, median / p95 source "
-                  "frames |", "|---|---|---|---|"]
+                  "frames | the same, every clip mapped on its features (copies=False) |", "|---|---|---|---|---|"]
         data["sets"][title] = {}
-        for name, seconds, error in rows:
-            lines.append(f"| {name} | {seconds:.1f} | {seconds / decode_s:.1f}x | {error} |")
-            data["sets"][title][name] = {"seconds": seconds, "x_decode": seconds / decode_s, "error": error}
+        for name, seconds, err, *alone_err in rows:
+            lines.append(f"| {name} | {seconds:.1f} | {seconds / decode_s:.1f}x | {err} | {''.join(alone_err)} |")
+            data["sets"][title][name] = {"seconds": seconds, "x_decode": seconds / decode_s, "error": err,
+                                         "error_copies_off": alone_err[0] if alone_err else None}
 
     lines += ["", "## Across performers: RepCount, default method, landmarks kept at R Hz (x no warping, seed 0)", "",
               "| model rate | retimed | clean cut |", "|---|---|---|"]

@@ -2,15 +2,18 @@
 frame for frame on its pictures, whatever features the set was synced on, and is never called an outlier."""
 
 import itertools
+import json
 import logging
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mvsync.align.picture_copies import COPY_RATIO, picture_copy_maps, picture_values
-from mvsync.evaluate import Retiming
-from mvsync.features.pose import picture
+from mvsync.align.picture_copies import COPY_RATIO, picture_copy_maps
+from mvsync.errors import ConfigError
+from mvsync.cli import main
+from mvsync.evaluate import DEMO_RETIMINGS, Retiming
+from mvsync.features.pictures import picture
 from mvsync.io import VideoWriter, probe, read_frames
 from mvsync.sync import sync
 
@@ -39,13 +42,25 @@ def test_a_smaller_brighter_copy_is_found_and_mapped_frame_for_frame(carphone_fr
     source = np.stack([picture(f) for f in carphone_frames])
     copy = np.stack([picture(changed(carphone_frames[c], 0.75, 1.15)) for c in content])
     other = np.stack([picture(f.image) for f in itertools.islice(read_frames(bikes, size=(176, 144)), 100)])
-    found = picture_copy_maps(picture_values([source, copy, other]), 0, [1, 2])
+    found = picture_copy_maps([source, copy, other], 0, [1, 2])
     assert list(found) == [1]  # the other clip is no copy
     frame_map, ratio = found[1]
     assert ratio < COPY_RATIO  # measured 0.08
     shown = content[np.clip(np.round(frame_map).astype(int), 0, len(content) - 1)]  # the source frame mapped to
     errors = np.abs(shown - np.arange(len(carphone_frames)))  # 1.44 source frames per copy frame: 1 is often best
     assert np.percentile(errors, 95) <= 1 and errors.max() <= 2
+
+
+def test_copies_with_a_long_lead_in_are_found_and_other_moments_of_the_clip_are_not(carphone_frames):
+    """The demo's retimings 3 (20 frames held first, easing slower) and 4 (8 held, easing faster) of carphone: with
+    each clip's mean frame removed alone, the long hold made every frame look 0.31 of the median distance away. Two
+    other moments of the same clip (the same camera and man) are no copy of one another."""
+    pictures = np.stack([picture(f) for f in carphone_frames])
+    held, eased = (pictures[r.content_frames(len(pictures))] for r in (DEMO_RETIMINGS[3], DEMO_RETIMINGS[4]))
+    half = len(pictures) // 2
+    found = picture_copy_maps([held, eased, pictures[:half], pictures[half:]], 0, [1])
+    assert list(found) == [1] and found[1][1] < 0.05  # measured 0.02
+    assert picture_copy_maps([held, eased, pictures[:half], pictures[half:]], 2, [3]) == {}
 
 
 def test_a_pose_sync_maps_a_small_copy_by_its_pictures(tmp_path, carphone, carphone_frames, caplog):
@@ -66,3 +81,35 @@ def test_a_pose_sync_maps_a_small_copy_by_its_pictures(tmp_path, carphone, carph
     shown = content[np.round(result.videos[1].source_frame[both]).astype(int)]
     errors = np.abs(shown - np.round(result.videos[0].source_frame[both]))
     assert np.median(errors) <= 0.5 and errors.max() <= 1, (np.median(errors), errors.max())
+    alone = sync([carphone, copy], features="pose", copies=False, cache_dir=str(tmp_path / "cache"))
+    assert "picture_copies" not in alone.extra  # mapped on the poses (a researcher's comparison)
+    assert not np.allclose(alone.videos[1].source_frame, result.videos[1].source_frame)
+
+
+def test_copies_is_true_or_false(carphone):
+    with pytest.raises(ConfigError, match=r"^copies: expected True or False, got 'no'$"):
+        sync([carphone, carphone], copies="no")
+
+
+def test_the_command_line_names_the_copies_and_no_copies_turns_it_off(retimed, tmp_path):
+    """Four retimed copies of bikes, appearance features: every clip but the timeline's is a copy, in sync.json."""
+    clips = [str(p) for p in retimed[0]]
+    common = ["--features", "appearance", "--outputs", "json", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["sync", *clips, "-o", str(tmp_path / "on"), *common]) == 0
+    extra = json.loads((tmp_path / "on" / "sync.json").read_text())["extra"]
+    assert len(extra["picture_copies"]) == 3 and all(r < COPY_RATIO for r in extra["picture_copies"].values())
+    assert set(extra["picture_copies"]) == set(clips) - {extra["reference_path"]}
+    assert main(["sync", *clips, "-o", str(tmp_path / "off"), "--no-copies", *common]) == 0
+    assert "picture_copies" not in json.loads((tmp_path / "off" / "sync.json").read_text())["extra"]
+
+
+def test_timing_uncertain_is_said_of_a_clip_but_not_of_a_copy(caplog):
+    """The references' disagreement describes the map the method made; a copy's map comes from its pictures."""
+    from types import SimpleNamespace
+
+    from mvsync.sync import UNCERTAIN_PCT, _warn_uncertain
+
+    clips = [SimpleNamespace(path=f"clip{i}.mp4") for i in range(3)]
+    with caplog.at_level(logging.WARNING, logger="mvsync.sync"):
+        _warn_uncertain(clips, {"disagreement_pct": [0.0, UNCERTAIN_PCT + 2, UNCERTAIN_PCT + 2]}, exempt={2})
+    assert "clip1.mp4: timing uncertain" in caplog.text and "clip2.mp4" not in caplog.text

@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="map every clip end to end (default: a clip much shorter than the longest that matches a "
                         "part of it, e.g. one rep cut from a long recording, is placed on that part, with no content "
                         "elsewhere)")
+    p.add_argument("--no-copies", action="store_true",
+                   help="map every clip by the method and its features alone (default: a clip that is a copy of the "
+                        "timeline's clip by its pictures, the same footage retimed, resized or re-encoded, is mapped "
+                        "frame for frame on its pictures)")
     _add_render_options(p, default_outputs=DEFAULT_OUTPUTS, clips="as given")
     p.add_argument("--no-video", action="store_true", help="skip synced.mp4 (same as leaving grid out of --outputs)")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable clips (listed at the end) instead of stopping")
@@ -168,7 +172,8 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         plan = check_sync(args.videos, method=args.method, features=args.features, reference=args.reference,
                           model=args.model, cache_dir=args.cache_dir, skip_bad=args.skip_bad, fps=args.fps,
-                          smooth=args.smooth, partial=not args.whole, method_options=parse_params(args.method_params))
+                          smooth=args.smooth, partial=not args.whole, copies=not args.no_copies,
+                          method_options=parse_params(args.method_params))
     except ConfigError as err:
         if str(err).startswith("method_options:"):
             raise as_option(err, "--set") from None

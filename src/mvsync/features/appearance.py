@@ -21,6 +21,7 @@ from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 from .pca_basis import PCABasis
+from .pictures import picture, stack_pictures
 
 CHUNK = 256  # rows standardised and projected at a time (1.7 MiB of float32 at 24x24)
 BASIS_PREFIX = "basis_"  # meta keys of the fitted PCA basis (arrays), kept with the features and in checkpoints
@@ -40,7 +41,8 @@ class AppearanceExtractor(FeatureExtractor):
 
     name = "appearance"
     centred_per_clip = True  # the clip's mean frame is removed
-    version = "3"  # 3: frames read upright (display rotation); 2: the cached rows are the uint8 thumbnails
+    version = "4"  # 4: each frame's picture kept; 3: frames read upright (display rotation); 2: the cached rows are
+    # the uint8 thumbnails
 
     @dataclasses.dataclass(frozen=True)
     class Config(FeatureExtractor.Config):
@@ -51,16 +53,18 @@ class AppearanceExtractor(FeatureExtractor):
         info = probe(path)  # fast (hundreds of frames/s): no per-frame progress bar
         side = self.config.size
         thumbnails = np.empty((self.expected_frames(info) + 1, side * side * 3), np.uint8)  # (L, D), filled in place
-        times = []
+        times, pictures = [], []
         for frame in self.frames(path, size=(side, side)):
             if len(times) == len(thumbnails):  # the header's frame count was short: grow by half
                 thumbnails = np.concatenate([thumbnails, np.empty_like(thumbnails[: len(thumbnails) // 2 + 1])])
             thumbnails[len(times)] = frame.image.ravel()  # uint8: 4x smaller than its float z-scores
+            pictures.append(picture(frame.image))
             times.append(frame.time_s)
         if len(times) < 2:
             raise InputError(f"{path}: only {len(times)} frame(s); need at least 2 to synchronize")
         thumbnails = thumbnails[: len(times)]  # finalize turns them into features
-        return Features(thumbnails, np.ones(len(times), bool), np.asarray(times), self.name, Path(path), info.fps)
+        return Features(thumbnails, np.ones(len(times), bool), np.asarray(times), self.name, Path(path), info.fps,
+                        {"pictures": stack_pictures(pictures)})  # each frame's picture (see .pictures)
 
     def finalize(self, features: list[Features], *, fitted: dict[str, np.ndarray] | None = None) -> list[Features]:
         means = [_clip_mean(f.values) for f in features]  # (D,) each: the clip's mean frame

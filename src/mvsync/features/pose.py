@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, InputError
@@ -30,6 +29,7 @@ from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 from .joint_angles import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER, mirror_invariant_angles
+from .pictures import picture, stack_pictures
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ ANGLE_REPEATS = 10  # the mirror-invariant joint angles' weight against the land
 PEOPLE_SAMPLES = 12  # frames per clip checked for a second person (the tracked one masked out)
 SEVERAL_PEOPLE = 0.3  # a clip shows several people when a second one is found in this share of those frames
 WARM_UP = 8  # model passes over a frame where the person is found afresh, before its landmarks (_settled_landmarks)
-PICTURE_SIDE = 16  # each frame's picture is kept this small (meta["pictures"]), to find copies of one clip
 JUMP = 1.0  # the tracked hips moving more than this many torso lengths from one detection to the next: another person
 WALK = 0.1  # torso lengths a performer may move per frame between two detections (a brisk walk at 30 fps)
 WALK_RATE = 30.0  # the frame rate WALK is counted at
@@ -52,7 +51,7 @@ class PoseExtractor(FeatureExtractor):
     are linearly interpolated. ``Features.meta`` reports ``detected``, ``interpolated`` and
     ``missing`` frame counts, and ``image_landmarks``, ``(L, 33, 3)``: each landmark's x and y as fractions of the
     upright frame's width and height, and its visibility (what the player's skeleton and ``mvsync angles`` draw), and
-    ``pictures``, each frame as a tiny thumbnail (:func:`picture`). A
+    ``pictures``, each frame as a tiny thumbnail (:mod:`.pictures`). A
     clip where fewer than ``min_detected`` of the frames show a person raises :class:`InputError` suggesting the
     appearance features (``min_detected=0`` accepts every clip: ``features="auto"`` reads the counts itself).
     """
@@ -132,7 +131,7 @@ class PoseExtractor(FeatureExtractor):
             "other_person_frames": int(bridged(detected & ~found, stride - 1).sum()),
             "several_people": round(float(np.mean(others)), 3) if others else 0.0,  # share of checked frames
             "image_landmarks": image[:, :, [0, 1, 3]].astype(np.float32),
-            "pictures": np.stack(pictures),  # (L, PICTURE_SIDE ** 2 * 3) uint8: see picture
+            "pictures": stack_pictures(pictures),  # (L, 768) uint8: each frame's picture (see .pictures)
         }
         if meta["several_people"] >= SEVERAL_PEOPLE:
             log.warning("%s: several people (a second person in %.0f%% of the frames checked; %d frames on another "
@@ -294,13 +293,6 @@ def _landmarks(model, image: np.ndarray) -> np.ndarray | None:
     if result.pose_landmarks is None:
         return None
     return np.array([[p.x, p.y, p.z, p.visibility] for p in result.pose_landmarks.landmark], np.float32)
-
-
-def picture(image: np.ndarray) -> np.ndarray:
-    """The frame as a ``PICTURE_SIDE``-pixel RGB thumbnail, flattened (uint8): ``sync`` compares them to find clips
-    that are copies of one another (:mod:`mvsync.align.picture_copies`), whose pictures time them more precisely than
-    their poses. 768 bytes a frame, about 0.1 ms."""
-    return np.asarray(Image.fromarray(image).resize((PICTURE_SIDE, PICTURE_SIDE), Image.BOX), np.uint8).ravel()
 
 
 def _settled_landmarks(model, image: np.ndarray) -> np.ndarray | None:
