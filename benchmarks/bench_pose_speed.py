@@ -157,8 +157,8 @@ def main() -> None:
             auto._settled_by_sample = settle
             result, seconds, err = fresh("auto")
             rows.append((f"sync, auto, 16 frames per clip looked at first (chose {result.features})", seconds, err))
-        lines += ["", f"## {title}", "", "| step | wall (s) | x decoding | sync error vs known truth, median / p95 source "
-                  "frames | the same, every clip mapped on its features (copies=False) |", "|---|---|---|---|---|"]
+        lines += ["", f"## {title}", "", "| step | wall (s) | x decoding | sync error vs known truth, median / p95 "
+                  "source frames | the same, every clip mapped on its features (copies=False) |", "|---|---|---|---|---|"]
         data["sets"][title] = {}
         for name, seconds, err, *alone_err in rows:
             lines.append(f"| {name} | {seconds:.1f} | {seconds / decode_s:.1f}x | {err} | {''.join(alone_err)} |")

@@ -217,6 +217,7 @@ def _confidence_table(result) -> str:
     summary = result.extra.get("aligner", {})
     warp, spread = summary.get("warp_pct"), summary.get("disagreement_pct")
     partial = result.extra.get("partial", {})
+    copies, reference = result.extra.get("picture_copies", {}), result.extra.get("reference_path") or ""
     header = "clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"
     lines = [header + (" warp (% of timeline) | uncertainty (%) |" if spread else "")]
     for k, (track, m) in enumerate(zip(result.videos, mismatch)):
@@ -224,12 +225,18 @@ def _confidence_table(result) -> str:
         row = f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}"
         if spread:
             row += " | - | -" if spread[k] is None else f" | {warp[k]:.1f} | {spread[k]:.1f}"
+        copy = track.path in copies
         flags = (["does not match the others"] if track.path in outliers else []) + \
-            (["timing uncertain"] if spread and spread[k] is not None and spread[k] > UNCERTAIN_PCT else [])
+            (["timing uncertain"] if spread and spread[k] is not None and spread[k] > UNCERTAIN_PCT and not copy
+             else []) + ([f"a copy of {Path(reference).name} by its pictures"] if copy else [])
         if track.path in partial:
             part = partial[track.path]
-            flags.append(f"a part of {Path(part['inside']).name} ({part['from_s']:.1f}-{part['to_s']:.1f} s); "
-                         "no content elsewhere")
+            if "inside" in part:
+                flags.append(f"a part of {Path(part['inside']).name} ({part['from_s']:.1f}-{part['to_s']:.1f} s); "
+                             "no content elsewhere")
+            else:
+                flags.append(f"started {part['starts']}: overlaps {Path(part['overlaps']).name} at "
+                             f"{part['from_s']:.1f}-{part['to_s']:.1f} s; no content elsewhere")
         lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
     return "\n".join(lines)
 

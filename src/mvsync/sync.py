@@ -138,17 +138,21 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
 
 
 def _placements(features: list[Features], config: SyncConfig) -> dict:
-    """``{clip: Placement}`` for the clips that lie inside the longest one (none with ``partial=False``, or with a
-    trained model or a reference clip, whose timeline the user chose), each named in a log line."""
+    """``{clip: Placement or Overlap}`` for the clips that lie inside the longest one (:mod:`mvsync.align.placement`)
+    or overlap it at one end only, having started later or earlier (:mod:`mvsync.align.overlap`); none with
+    ``partial=False``, or with a trained model or a reference clip, whose timeline the user chose. Each is named in a
+    log line."""
     if not config.partial or config.model is not None or config.reference is not None or len(features) < 2:
         return {}
+    from .align.overlap import PICTURE_SHIFT_S, find_overlap
+    from .align.picture_copies import COPY_RATIO
     from .align.placement import place_partial_clips
     from .features import FEATURES
 
     kind = features[0].kind
     centred = kind in FEATURES.names() and FEATURES.get(kind).centred_per_clip
-    placed = place_partial_clips([f.values for f in features], [f.valid for f in features],
-                                 [f.times_s for f in features], centred=centred)
+    values, masks, times = [f.values for f in features], [f.valid for f in features], [f.times_s for f in features]
+    placed = place_partial_clips(values, masks, times, centred=centred)
     for i, found in placed.items():
         host = features[found.host]
         log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: that match costs %.2fx the end-to-end "
@@ -156,15 +160,58 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
                     features[i].path,
                     *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
                     found.closeness)
+    host = int(np.argmax([t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]))
+    pictures = _picture_values(features)
+    for i in range(len(features)):
+        if i == host or i in placed:
+            continue
+        found = None
+        if pictures is not None:  # cuts of one recording: their pictures match exactly where the features may not
+            found = find_overlap(pictures[i], pictures[host], times[i], times[host], host_index=host,
+                                 min_shift_s=PICTURE_SHIFT_S, copy_ratio=COPY_RATIO)
+        if found is None:
+            found = find_overlap(values[i], values[host], times[i], times[host], masks[i], masks[host],
+                                 host_index=host, centred=centred)
+        if found is not None:
+            placed[i] = found
+            _log_staggered(features[i], features[host], found)
     return placed
+
+
+def _picture_values(features: list[Features]) -> list[np.ndarray] | None:
+    """The clips' pictures as values (:func:`~mvsync.align.picture_copies.picture_values`), where every clip's
+    features keep them, else None."""
+    if not all("pictures" in f.meta and len(f.meta["pictures"]) == f.num_frames for f in features):
+        return None
+    from .align.picture_copies import picture_values
+
+    return picture_values([f.meta["pictures"] for f in features])
+
+
+def _log_staggered(clip: Features, host: Features, found) -> None:
+    """The warning naming a clip that overlaps the host at one end only."""
+    at = np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s)
+    clip_at = np.interp([found.clip_rows[0], found.clip_rows[-1]], np.arange(clip.num_frames), clip.times_s)
+    if found.late:
+        where = (f"starts {at[0] - host.times_s[0]:.1f} s into {host.path.name} and runs "
+                 f"{clip.times_s[-1] - clip_at[1]:.1f} s past its end")
+    else:
+        where = (f"starts {clip_at[0] - clip.times_s[0]:.1f} s before {host.path.name} and ends "
+                 f"{host.times_s[-1] - at[1]:.1f} s before its end")
+    log.warning("%s: %s (their common part matches at %.2fx the end-to-end match's cost); placed there, no content "
+                "where it has none (--whole: end to end)", clip.path, where, found.closeness)
 
 
 def _fit_with_placements(features: list[Features], placements: dict, plan: SyncPlan, progress: bool):
     """The aligner fitted on the clips that cover the whole action, with each placed clip carried onto the timeline
-    through the clip it lies in. With one whole clip left, its own frames are the timeline."""
+    through the clip it lies in (or overlaps). With one whole clip left, its own frames are the timeline. Clips that
+    overlap it at one end only add steps before or after it for their frames outside the overlap
+    (:func:`~mvsync.align.overlap.extend_timeline`)."""
     if not placements:
         return _fit(features, plan, progress)
     from types import SimpleNamespace
+
+    from .align.overlap import Overlap, extend_timeline
 
     whole = [i for i in range(len(features)) if i not in placements]
     host = next(iter(placements.values())).host
@@ -179,8 +226,19 @@ def _fit_with_placements(features: list[Features], placements: dict, plan: SyncP
         maps, reference, summary = {host: np.arange(features[host].num_frames, dtype=float)}, host, {}
     for i, found in placements.items():
         maps[i] = found.rows_at(maps[host])
+    staggered = {i: found for i, found in placements.items() if isinstance(found, Overlap)}
+    if staggered:
+        rates = _row_rates(features, plan.config)
+        timeline_rate = rates[reference] if reference is not None else float(np.median(rates))
+        maps = extend_timeline(maps, staggered, [f.num_frames for f in features], rates, timeline_rate)
     return SimpleNamespace(frame_maps_=[maps[i] for i in range(len(features))], reference_=reference,
                            summary_=summary)
+
+
+def _row_rates(features: list[Features], config: SyncConfig) -> list[float]:
+    """Each clip's feature rows per second (its frame rate, or the sampling rate with ``config.fps``): also the
+    timeline's rate when the clip is the reference (see :func:`build_result`)."""
+    return [f.fps if config.fps is None else min(config.fps, f.fps) for f in features]
 
 
 def _spread_over(values: list, whole: list[int], n: int) -> list:
@@ -192,15 +250,20 @@ def _spread_over(values: list, whole: list[int], n: int) -> list:
 
 
 def _partial_report(features: list[Features], placements: dict, aligner) -> dict[str, dict]:
-    """``extra.partial``: per placed clip, the clip it lies in, the seconds of that clip it covers, and the stretch
-    of the timeline it has content on."""
+    """``extra.partial``: per placed clip, the clip it lies in (``inside``) or overlaps at one end (``overlaps``,
+    with ``starts``: ``late`` or ``early``), the seconds of that clip they have in common, and the stretch of the
+    timeline it has content on."""
+    from .align.overlap import Overlap
+
     report = {}
     for i, found in placements.items():
         host = features[found.host]
         steps = np.flatnonzero(np.isfinite(aligner.frame_maps_[i]))
         start_s, end_s = np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s)
+        where = ({"overlaps": str(host.path), "starts": "late" if found.late else "early"}
+                 if isinstance(found, Overlap) else {"inside": str(host.path)})
         report[str(features[i].path)] = {
-            "inside": str(host.path), "from_s": round(float(start_s), 3), "to_s": round(float(end_s), 3),
+            **where, "from_s": round(float(start_s), 3), "to_s": round(float(end_s), 3),
             "timeline_steps": [int(steps[0]), int(steps[-1])] if len(steps) else None,
             "closeness": round(found.closeness, 3)}
     return report
@@ -435,7 +498,7 @@ def build_result(features: list[Features], aligner, config: SyncConfig, *, skipp
     ``infos`` (the clips' probes, in ``features`` order) give the clips' frame counts then.
     """
     ref = getattr(aligner, "reference_", None)
-    rates = [f.fps if config.fps is None else min(config.fps, f.fps) for f in features]
+    rates = _row_rates(features, config)
     fps = rates[ref] if ref is not None else float(np.median(rates))
     tracks = []
     for k, (f, frames) in enumerate(zip(features, aligner.frame_maps_)):

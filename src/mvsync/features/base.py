@@ -93,6 +93,9 @@ class FeatureExtractor:
         return cls.finalize is not FeatureExtractor.finalize
 
 
+PER_CLIP_META = ("pictures",)  # array-valued meta that describes each clip (its frames' pictures), not the set's fit
+
+
 def fitted_state(features: list[Features]) -> dict[str, np.ndarray] | None:
     """What :meth:`FeatureExtractor.finalize` fitted to a set (e.g. appearance's PCA basis): the array-valued ``meta``
     of its clips, which all share it; None when there is none or the extractor fits nothing to the set.
@@ -104,7 +107,7 @@ def fitted_state(features: list[Features]) -> dict[str, np.ndarray] | None:
     """
     if not features or features[0].kind not in FEATURES.names() or not FEATURES.get(features[0].kind).fits_the_set():
         return None  # per-clip arrays (pose's image landmarks) are not fitted to the set
-    state = {k: v for k, v in features[0].meta.items() if isinstance(v, np.ndarray)}
+    state = {k: v for k, v in features[0].meta.items() if isinstance(v, np.ndarray) and k not in PER_CLIP_META}
     return state or None
 
 
