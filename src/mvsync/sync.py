@@ -145,7 +145,7 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
     if not config.partial or config.model is not None or config.reference is not None or len(features) < 2:
         return {}
     from .align.overlap import PICTURE_SHIFT_S, find_overlap
-    from .align.picture_copies import COPY_RATIO
+    from .align.picture_copies import COPY_RATIO, picture_values
     from .align.placement import place_partial_clips
     from .features import FEATURES
 
@@ -161,7 +161,8 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
                     *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
                     found.closeness)
     host = int(np.argmax([t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]))
-    pictures = _picture_values(features)
+    kept = _kept_pictures(features)
+    pictures = picture_values(kept) if kept is not None else None
     for i in range(len(features)):
         if i == host or i in placed:
             continue
@@ -178,14 +179,12 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
     return placed
 
 
-def _picture_values(features: list[Features]) -> list[np.ndarray] | None:
-    """The clips' pictures as values (:func:`~mvsync.align.picture_copies.picture_values`), where every clip's
-    features keep them, else None."""
+def _kept_pictures(features: list[Features]) -> list[np.ndarray] | None:
+    """Every clip's pictures, one per feature row (``meta["pictures"]``, :mod:`mvsync.features.pictures`), where
+    every clip's features keep them, else None."""
     if not all("pictures" in f.meta and len(f.meta["pictures"]) == f.num_frames for f in features):
         return None
-    from .align.picture_copies import picture_values
-
-    return picture_values([f.meta["pictures"] for f in features])
+    return [f.meta["pictures"] for f in features]
 
 
 def _log_staggered(clip: Features, host: Features, found) -> None:
@@ -282,11 +281,11 @@ def _map_picture_copies(features: list[Features], aligner, placements: dict, con
     if not config.copies or ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or \
             ref in placements:
         return {}
-    clips = [i for i in range(len(features)) if i not in placements]
-    if not all("pictures" in f.meta and len(f.meta["pictures"]) == f.num_frames for f in features):
+    pictures = _kept_pictures(features)
+    if pictures is None:
         return {}
-    found = picture_copy_maps([f.meta["pictures"] for f in features], ref, clips,
-                              maps=features[ref].kind != "appearance")
+    clips = [i for i in range(len(features)) if i not in placements]
+    found = picture_copy_maps(pictures, ref, clips, maps=features[ref].kind != "appearance")
     for i, (frame_map, ratio) in found.items():
         if frame_map is not None:
             aligner.frame_maps_[i] = np.clip(frame_map, 0, features[i].num_frames - 1)

@@ -36,6 +36,7 @@ MIN_OVERLAP = 0.3  # the overlap spans at least this fraction of the shorter cli
 HEAD = 0.2  # fraction of the shorter clip's samples searched for first (the later clip's first ones)
 START_SLACK = 2  # samples: the host's stretch found inside the clip must begin this close to the clip's start
 EDGE_S = 1.0  # seconds of frames at each end of the overlap refined at full rate
+MAX_CELLS = 16_000_000  # searched only while the clips' samples make a cost matrix this small (two 6.7-minute clips)
 PACE = 0.05  # the overlap's two stretches run at the same pace (slope of time against time) within this
 LOCKED_S = 0.1  # and 90% of its frame-by-frame match lies within this many seconds of that straight line
 
@@ -79,9 +80,15 @@ def find_overlap(clip: np.ndarray, host: np.ndarray, clip_times: np.ndarray, hos
     clip_mask = np.ones(len(clip), bool) if clip_mask is None else clip_mask
     host_mask = np.ones(len(host), bool) if host_mask is None else host_mask
     found = []
+    if len(_grid(clip_times)) * len(_grid(host_times)) > MAX_CELLS:
+        return None  # two long clips: the search's matrix would not fit (see MAX_CELLS)
     for late in (True, False):
         first, second = ((host, host_times, host_mask), (clip, clip_times, clip_mask))[:: 1 if late else -1]
-        match = _later_start(*zip(first, second), centred=centred, min_shift_s=min_shift_s, copy_ratio=copy_ratio)
+        try:
+            match = _later_start(*zip(first, second), centred=centred, min_shift_s=min_shift_s,
+                                 copy_ratio=copy_ratio)
+        except ValueError:  # no path within the slope limits (clips too short for the search): not staggered
+            match = None
         if match is not None:
             found.append((match[2], late, match))
     if not found:
