@@ -12,6 +12,7 @@ from mvsync import sync
 from mvsync.align.overlap import PICTURE_SHIFT_S, find_overlap
 from mvsync.align.picture_copies import COPY_RATIO, picture_values
 from mvsync.cli import main
+from mvsync.evaluate import Retiming
 from mvsync.io import VideoWriter, read_all_frames
 
 from .conftest import SMALL
@@ -100,3 +101,20 @@ def test_unrelated_clips_and_different_performers_are_not_staggered(tmp_path, bi
             if a is not b and len(b.values) >= len(a.values) and a.group == b.group:
                 times = np.arange(len(a.values)) / 30, np.arange(len(b.values)) / 30
                 assert find_overlap(a.values, b.values, *times, a.valid, b.valid) is None
+
+
+def test_a_clip_staggered_against_one_of_several_whole_clips(tmp_path, bikes_frames):
+    """A (frames 0-189), a retimed copy of A (tempo 0.9, 5 frames held: the longest clip, but not in step with B),
+    and B (frames 75-249): B is found staggered against A, the second-longest, and every pair shows the same moment
+    of bikes wherever both show one."""
+    content = {"A": np.arange(190), "A_slower": Retiming(tempo=0.9, lead_in=5).content_frames(190),
+               "B": np.arange(75, 250)}
+    paths = [write(tmp_path / f"{name}.mp4", bikes_frames[frames]) for name, frames in content.items()]
+    result = sync(paths, features="appearance", cache_dir=str(tmp_path / "cache"))
+    assert result.extra["partial"][str(paths[2])]["overlaps"] == str(paths[0])
+    shown = [np.where(np.isfinite(t.source_frame), frames[np.clip(np.round(np.nan_to_num(t.source_frame)).astype(int),
+                                                                 0, len(frames) - 1)], np.nan)
+             for t, frames in zip(result.videos, content.values())]
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        both = np.isfinite(shown[i]) & np.isfinite(shown[j])
+        assert both.sum() >= 100 and np.abs(shown[i][both] - shown[j][both]).max() <= 1, (i, j)

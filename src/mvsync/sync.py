@@ -160,23 +160,32 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
                     features[i].path,
                     *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
                     found.closeness)
-    host = int(np.argmax([t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]))
+    durations = [t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]
     kept = _kept_pictures(features)
     pictures = picture_values(kept) if kept is not None else None
-    for i in range(len(features)):
-        if i == host or i in placed:
+    hosts: list[int] = []  # the clips found whole so far, longest first: a later one may overlap one of them
+    for i in sorted(range(len(features)), key=lambda k: -durations[k]):
+        if i in placed:
             continue
         found = None
-        if pictures is not None:  # cuts of one recording: their pictures match exactly where the features may not
-            found = find_overlap(pictures[i], pictures[host], times[i], times[host], host_index=host,
-                                 min_shift_s=PICTURE_SHIFT_S, copy_ratio=COPY_RATIO)
+        for host in hosts[:STAGGER_HOSTS]:
+            if pictures is not None:  # cuts of one recording: their pictures match exactly where features may not
+                found = find_overlap(pictures[i], pictures[host], times[i], times[host], host_index=host,
+                                     min_shift_s=PICTURE_SHIFT_S, copy_ratio=COPY_RATIO)
+            if found is None:
+                found = find_overlap(values[i], values[host], times[i], times[host], masks[i], masks[host],
+                                     host_index=host, centred=centred)
+            if found is not None:
+                break
         if found is None:
-            found = find_overlap(values[i], values[host], times[i], times[host], masks[i], masks[host],
-                                 host_index=host, centred=centred)
-        if found is not None:
-            placed[i] = found
-            _log_staggered(features[i], features[host], found)
+            hosts.append(i)
+            continue
+        placed[i] = found
+        _log_staggered(features[i], features[found.host], found)
     return placed
+
+
+STAGGER_HOSTS = 3  # a clip is searched for as staggered against at most this many of the longest whole clips
 
 
 def _kept_pictures(features: list[Features]) -> list[np.ndarray] | None:
@@ -224,7 +233,7 @@ def _fit_with_placements(features: list[Features], placements: dict, plan: SyncP
     else:
         maps, reference, summary = {host: np.arange(features[host].num_frames, dtype=float)}, host, {}
     for i, found in placements.items():
-        maps[i] = found.rows_at(maps[host])
+        maps[i] = found.rows_at(maps[found.host])
     staggered = {i: found for i, found in placements.items() if isinstance(found, Overlap)}
     if staggered:
         rates = _row_rates(features, plan.config)

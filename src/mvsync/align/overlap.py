@@ -1,10 +1,11 @@
-"""Clips that overlap the longest clip at one end only: two cameras on one performance, one started later than the
+"""Clips that overlap another clip at one end only: two cameras on one performance, one started later than the
 other, or stopped earlier (A covers 0-8 s of it, B 3-10 s).
 
 Every aligner maps clips end to end: B's first frame was put on A's first, 2.8 s apart (bikes, 187 steps all
 off by 69 frames, and no warning). :mod:`.placement` finds a clip that lies INSIDE the longest one; here a clip is
-*staggered* when it begins inside the longest clip (the host) and runs past its end (it started late), or begins
-before it and ends inside it (it started early). Found, as a placement is, at ``RATE`` samples per second:
+*staggered* when it begins inside another clip (the host: ``sync`` tries the longest clips that are not placed
+themselves) and runs past its end (it started late), or begins before it and ends inside it (it started early).
+Found, as a placement is, at ``RATE`` samples per second:
 
 1. the clip's first samples (``HEAD`` of the shorter clip) are searched for inside the host (subsequence DTW):
    where the clip begins in the host, at least ``MIN_SHIFT_S`` after the host's start;
