@@ -118,3 +118,18 @@ def test_a_clip_staggered_against_one_of_several_whole_clips(tmp_path, bikes_fra
     for i, j in ((0, 1), (0, 2), (1, 2)):
         both = np.isfinite(shown[i]) & np.isfinite(shown[j])
         assert both.sum() >= 100 and np.abs(shown[i][both] - shown[j][both]).max() <= 1, (i, j)
+
+
+def test_with_a_reference_its_frames_stay_the_timeline(tmp_path, bikes_frames):
+    """--reference B: B's own frames are the timeline, A (which started 3 s earlier) is placed against it, and the
+    timeline gets steps before B's first frame for A's first 3 s."""
+    a = write(tmp_path / "A.mp4", bikes_frames[:190])
+    b = write(tmp_path / "B.mp4", bikes_frames[75:])
+    result = sync([a, b], features="appearance", method="dtw", reference=1, cache_dir=str(tmp_path / "cache"))
+    assert result.extra["reference"] == 1 and result.extra["partial"][str(a)]["starts"] == "early"
+    shown_b = result.videos[1].source_frame
+    steps = np.flatnonzero(np.isfinite(shown_b))
+    assert result.length == 250 and steps[0] == 75 and np.array_equal(shown_b[steps], np.arange(175))
+    shown_a = result.videos[0].source_frame
+    both = np.isfinite(shown_a) & np.isfinite(shown_b)
+    assert np.abs(shown_a[both] - (shown_b[both] + 75)).max() <= 0.5

@@ -116,7 +116,7 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     failures = list(plan.failures) if config.skip_bad else None
     features, kind, reason = _extract(plan, failures, progress)
     require_two(len(features), len(plan.paths), failures or [])
-    placements = _placements(features, config)
+    placements = _placements(features, config, plan.paths)
     aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
     copies = _map_picture_copies(features, aligner, placements, config)
@@ -137,12 +137,12 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
                         infos=[infos.get(f.path) for f in features])
 
 
-def _placements(features: list[Features], config: SyncConfig) -> dict:
+def _placements(features: list[Features], config: SyncConfig, paths: list[Path]) -> dict:
     """``{clip: Placement or Overlap}`` for the clips that lie inside the longest one (:mod:`mvsync.align.placement`)
-    or overlap it at one end only, having started later or earlier (:mod:`mvsync.align.overlap`); none with
-    ``partial=False``, or with a trained model or a reference clip, whose timeline the user chose. Each is named in a
-    log line."""
-    if not config.partial or config.model is not None or config.reference is not None or len(features) < 2:
+    or overlap another at one end only, having started later or earlier (:mod:`mvsync.align.overlap`); none with
+    ``partial=False`` or a trained model, and with a reference clip, whose frames the user chose as the timeline,
+    only the clips staggered against it. Each is named in a log line."""
+    if not config.partial or config.model is not None or len(features) < 2:
         return {}
     from .align.overlap import PICTURE_SHIFT_S, find_overlap
     from .align.picture_copies import COPY_RATIO, picture_values
@@ -152,7 +152,9 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
     kind = features[0].kind
     centred = kind in FEATURES.names() and FEATURES.get(kind).centred_per_clip
     values, masks, times = [f.values for f in features], [f.valid for f in features], [f.times_s for f in features]
-    placed = place_partial_clips(values, masks, times, centred=centred)
+    reference = _reference_index(config, paths, features) if config.reference is not None else None
+    # with a reference clip, whose frames the user chose as the timeline: only clips staggered against it
+    placed = place_partial_clips(values, masks, times, centred=centred) if reference is None else {}
     for i, found in placed.items():
         host = features[found.host]
         log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: that match costs %.2fx the end-to-end "
@@ -163,9 +165,10 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
     durations = [t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]
     kept = _kept_pictures(features)
     pictures = picture_values(kept) if kept is not None else None
-    hosts: list[int] = []  # the clips found whole so far, longest first: a later one may overlap one of them
+    hosts: list[int] = [] if reference is None else [reference]  # the clips found whole so far, longest first:
+    # a later one may overlap one of them
     for i in sorted(range(len(features)), key=lambda k: -durations[k]):
-        if i in placed:
+        if i in placed or i == reference:
             continue
         found = None
         for host in hosts[:STAGGER_HOSTS]:
@@ -178,7 +181,8 @@ def _placements(features: list[Features], config: SyncConfig) -> dict:
             if found is not None:
                 break
         if found is None:
-            hosts.append(i)
+            if reference is None:
+                hosts.append(i)
             continue
         placed[i] = found
         _log_staggered(features[i], features[found.host], found)
