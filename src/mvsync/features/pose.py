@@ -70,9 +70,10 @@ class PoseExtractor(FeatureExtractor):
         max_side: int = 640  # frames are decoded at most this large (the model itself runs at 256)
         max_gap: int = 8  # longest run of missed frames that is interpolated
         # the pose model runs on at most this many frames per second of video, the landmarks of the frames between
-        # interpolated (None: every frame, the default). The model is 90% of a pose sync; at 15 Hz a sync took 0.6x
-        # the time, but retimed copies of one clip were synced less precisely (carphone: p95 1 -> 3 source frames;
-        # across performers no change): benchmarks/bench_pose_speed.py
+        # interpolated (None: every frame, the default). The model is 90% of a pose sync; at 15 Hz a sync took
+        # 0.7x the time, but across performers it cost accuracy (RepCount clean cuts 0.921 -> 0.948x no warping,
+        # seeds 0-2) and clips mapped on their poses lost precision (carphone p95 1 -> 2 source frames):
+        # benchmarks/bench_pose_speed.py
         model_rate: float | None = None
         min_detection_confidence: float = 0.5
         min_detected: float = 0.2  # fraction of frames that must show a person
