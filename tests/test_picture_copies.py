@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mvsync.align.picture_copies import COPY_RATIO, picture_copy_maps
+from mvsync.align.picture_copies import COPY_RATIO, picture_copy_maps, picture_views
 from mvsync.errors import ConfigError
 from mvsync.cli import main
 from mvsync.evaluate import DEMO_RETIMINGS, Retiming
@@ -42,7 +42,7 @@ def test_a_smaller_brighter_copy_is_found_and_mapped_frame_for_frame(carphone_fr
     source = np.stack([picture(f) for f in carphone_frames])
     copy = np.stack([picture(changed(carphone_frames[c], 0.75, 1.15)) for c in content])
     other = np.stack([picture(f.image) for f in itertools.islice(read_frames(bikes, size=(176, 144)), 100)])
-    found = picture_copy_maps([source, copy, other], 0, [1, 2])
+    found = picture_copy_maps(picture_views([source, copy, other]), 0, [1, 2])
     assert list(found) == [1]  # the other clip is no copy
     frame_map, ratio = found[1]
     assert ratio < COPY_RATIO  # measured 0.08
@@ -58,9 +58,10 @@ def test_copies_with_a_long_lead_in_are_found_and_other_moments_of_the_clip_are_
     pictures = np.stack([picture(f) for f in carphone_frames])
     held, eased = (pictures[r.content_frames(len(pictures))] for r in (DEMO_RETIMINGS[3], DEMO_RETIMINGS[4]))
     half = len(pictures) // 2
-    found = picture_copy_maps([held, eased, pictures[:half], pictures[half:]], 0, [1])
+    views = picture_views([held, eased, pictures[:half], pictures[half:]])
+    found = picture_copy_maps(views, 0, [1])
     assert list(found) == [1] and found[1][1] < 0.05  # measured 0.02
-    assert picture_copy_maps([held, eased, pictures[:half], pictures[half:]], 2, [3]) == {}
+    assert picture_copy_maps(views, 2, [3]) == {}
 
 
 def test_a_pose_sync_maps_a_small_copy_by_its_pictures(tmp_path, carphone, carphone_frames, caplog):

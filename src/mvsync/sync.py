@@ -116,10 +116,11 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     failures = list(plan.failures) if config.skip_bad else None
     features, kind, reason = _extract(plan, failures, progress)
     require_two(len(features), len(plan.paths), failures or [])
-    placements = _placements(features, config, plan.paths)
+    views = _picture_views(features) if config.partial or config.copies else None
+    placements = _placements(features, config, plan.paths, views)
     aligner = _fit_with_placements(features, placements, plan, progress)
     extra = {"features_reason": reason} if reason else {}
-    copies = _map_picture_copies(features, aligner, placements, config)
+    copies = _map_picture_copies(features, aligner, placements, config, views)
     if copies:
         extra["picture_copies"] = {str(features[i].path): round(ratio, 3) for i, ratio in copies.items()}
     if placements:
@@ -137,15 +138,16 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
                         infos=[infos.get(f.path) for f in features])
 
 
-def _placements(features: list[Features], config: SyncConfig, paths: list[Path]) -> dict:
+def _placements(features: list[Features], config: SyncConfig, paths: list[Path], views) -> dict:
     """``{clip: Placement or Overlap}`` for the clips that lie inside the longest one (:mod:`mvsync.align.placement`)
     or overlap another at one end only, having started later or earlier (:mod:`mvsync.align.overlap`); none with
     ``partial=False`` or a trained model, and with a reference clip, whose frames the user chose as the timeline,
-    only the clips staggered against it. Each is named in a log line."""
+    only the clips staggered against it. Each is named in a log line. ``views``: the clips' pictures
+    (:func:`_picture_views`), or None."""
     if not config.partial or config.model is not None or len(features) < 2:
         return {}
     from .align.overlap import PICTURE_SHIFT_S, find_overlap
-    from .align.picture_copies import COPY_RATIO, picture_values
+    from .align.picture_copies import COPY_RATIO
     from .align.placement import place_partial_clips
     from .features import FEATURES
 
@@ -163,8 +165,7 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path])
                     *np.interp([found.start, found.end], np.arange(host.num_frames), host.times_s), host.path.name,
                     found.closeness)
     durations = [t[-1] - t[0] if len(t) > 1 else 0.0 for t in times]
-    kept = _kept_pictures(features)
-    pictures = picture_values(kept) if kept is not None else None
+    pictures = views[0] if views is not None else None  # as they are (cuts of one recording match exactly)
     hosts: list[int] = [] if reference is None else [reference]  # the clips found whole so far, longest first:
     # a later one may overlap one of them
     for i in sorted(range(len(features)), key=lambda k: -durations[k]):
@@ -192,12 +193,14 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path])
 STAGGER_HOSTS = 3  # a clip is searched for as staggered against at most this many of the longest whole clips
 
 
-def _kept_pictures(features: list[Features]) -> list[np.ndarray] | None:
-    """Every clip's pictures, one per feature row (``meta["pictures"]``, :mod:`mvsync.features.pictures`), where
-    every clip's features keep them, else None."""
+def _picture_views(features: list[Features]):
+    """The clips' pictures as values, as they are and centred (:func:`~mvsync.align.picture_copies.picture_views`),
+    where every clip's features keep them (``meta["pictures"]``, one per feature row), else None."""
     if not all("pictures" in f.meta and len(f.meta["pictures"]) == f.num_frames for f in features):
         return None
-    return [f.meta["pictures"] for f in features]
+    from .align.picture_copies import picture_views
+
+    return picture_views([f.meta["pictures"] for f in features])
 
 
 def _log_staggered(clip: Features, host: Features, found) -> None:
@@ -281,24 +284,24 @@ def _partial_report(features: list[Features], placements: dict, aligner) -> dict
     return report
 
 
-def _map_picture_copies(features: list[Features], aligner, placements: dict, config: SyncConfig) -> dict[int, float]:
+def _map_picture_copies(features: list[Features], aligner, placements: dict, config: SyncConfig, views
+                        ) -> dict[int, float]:
     """``{clip: evidence ratio}`` for the clips that are copies of the timeline's clip by their pictures (which the
     ``pose`` and ``appearance`` features keep; :mod:`mvsync.align.picture_copies`), each named in a log line. Their
     maps in ``aligner.frame_maps_`` are replaced by their pictures' frame-for-frame map, except with the
     ``appearance`` features, on which the aligner mapped them already. Only where the timeline is a
     reference clip's own frames (``dtw``, ``consensus``), not for clips placed inside a longer one, and not with
-    ``copies=False``."""
+    ``copies=False``. ``views``: the clips' pictures (:func:`_picture_views`), or None."""
     from .align.picture_copies import picture_copy_maps
 
     ref = getattr(aligner, "reference_", None)
     if not config.copies or ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or \
             ref in placements:
         return {}
-    pictures = _kept_pictures(features)
-    if pictures is None:
+    if views is None:
         return {}
     clips = [i for i in range(len(features)) if i not in placements]
-    found = picture_copy_maps(pictures, ref, clips, maps=features[ref].kind != "appearance")
+    found = picture_copy_maps(views, ref, clips, maps=features[ref].kind != "appearance")
     for i, (frame_map, ratio) in found.items():
         if frame_map is not None:
             aligner.frame_maps_[i] = np.clip(frame_map, 0, features[i].num_frames - 1)

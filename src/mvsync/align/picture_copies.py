@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..features.pca_basis import PCABasis
+from ..features.pictures import zscore_rows
 from .consensus import relative_cost
 from .dtw import dtw_path, pairwise_cost, path_to_frame_map
 
@@ -29,18 +30,24 @@ def picture_values(pictures: list[np.ndarray], *, centred: bool = False, n_compo
     """Each clip's pictures ``(L_i, D)`` uint8 as ``(L_i, n_components)`` values: every frame z-scored (brightness and
     contrast do not count), each clip's mean frame removed if ``centred`` (as the ``appearance`` features do), one
     PCA basis for the set."""
-    rows = [_zscore(p) for p in pictures]
+    rows = [zscore_rows(p) for p in pictures]
     if centred:
         rows = [r - r.mean(axis=0) for r in rows]
     basis = PCABasis.fit(iter(rows), n_components=n_components)
     return [basis.project(r) for r in rows]
 
 
-def picture_copy_maps(pictures: list[np.ndarray], reference: int, clips: list[int], *, maps: bool = True
-                      ) -> dict[int, tuple[np.ndarray | None, float]]:
-    """``{clip: (map, evidence ratio)}`` for each of ``clips`` that is a copy of clip ``reference`` by its
-    ``pictures`` (``(L_i, D)`` uint8 each, :mod:`mvsync.features.pictures`): ``map`` is the clip's fractional frame at
-    each frame of the reference (plain DTW on the pictures, as ``dtw`` maps a clip), None unless ``maps``.
+def picture_views(pictures: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The clips' ``pictures`` (``(L_i, D)`` uint8 each, :mod:`mvsync.features.pictures`) as values two ways: as they
+    are, and with each clip's mean frame removed (:func:`picture_values`); what :func:`picture_copy_maps` reads."""
+    return picture_values(pictures), picture_values(pictures, centred=True)
+
+
+def picture_copy_maps(views: tuple[list[np.ndarray], list[np.ndarray]], reference: int, clips: list[int], *,
+                      maps: bool = True) -> dict[int, tuple[np.ndarray | None, float]]:
+    """``{clip: (map, evidence ratio)}`` for each of ``clips`` that is a copy of clip ``reference`` by its pictures
+    (``views``, :func:`picture_views`): ``map`` is the clip's fractional frame at each frame of the reference (plain
+    DTW on the pictures, as ``dtw`` maps a clip), None unless ``maps``.
 
     The evidence ratio is the larger of the two directions' (each clip's frames against their closest in the other:
     a copy shows the other's content, all of it), on the pictures as they are or with each clip's mean frame removed,
@@ -48,7 +55,6 @@ def picture_copy_maps(pictures: list[np.ndarray], reference: int, clips: list[in
     clip's mean frame, and every frame of it then looked 0.3 of the median distance away centred (carphone, the
     demo's retimings); a static change of the picture, such as highlights clipped by a 15% brighter copy, read 0.21
     uncentred and 0.08 centred."""
-    views = [picture_values(pictures), picture_values(pictures, centred=True)]
     found = {}
     for i in clips:
         if i == reference:
@@ -65,9 +71,3 @@ def _evidence(timeline: np.ndarray, clip: np.ndarray) -> tuple[float, np.ndarray
     cost, ratio = relative_cost(raw, 0.0)
     return max(ratio, relative_cost(raw.T, 0.0)[1]), cost
 
-
-def _zscore(pixels: np.ndarray) -> np.ndarray:
-    """Each row ``(L, D)`` against its own mean and spread, as float32."""
-    pixels = np.asarray(pixels, np.float32)
-    spread = pixels.std(axis=1, keepdims=True)
-    return (pixels - pixels.mean(axis=1, keepdims=True)) / np.where(spread > 1e-6, spread, 1.0)

@@ -21,7 +21,7 @@ from ..io import probe
 from ..types import Features
 from .base import FEATURES, FeatureExtractor
 from .pca_basis import PCABasis
-from .pictures import picture, stack_pictures
+from .pictures import picture, stack_pictures, zscore_rows
 
 CHUNK = 256  # rows standardised and projected at a time (1.7 MiB of float32 at 24x24)
 BASIS_PREFIX = "basis_"  # meta keys of the fitted PCA basis (arrays), kept with the features and in checkpoints
@@ -81,16 +81,9 @@ class AppearanceExtractor(FeatureExtractor):
         ]
 
 
-def _standardize(pixels: np.ndarray) -> np.ndarray:
-    """Z-score each row ``(m, D)`` (a frame's pixels) against its own mean and std, as float32."""
-    pixels = pixels.astype(np.float32)
-    std = pixels.std(axis=1, keepdims=True)
-    return (pixels - pixels.mean(axis=1, keepdims=True)) / np.where(std > 1e-6, std, 1.0)
-
-
 def _chunks(thumbnails: np.ndarray) -> Iterator[np.ndarray]:
     for start in range(0, len(thumbnails), CHUNK):
-        yield _standardize(thumbnails[start : start + CHUNK])  # (m, D) float32
+        yield zscore_rows(thumbnails[start : start + CHUNK])  # (m, D) float32
 
 
 def _clip_mean(thumbnails: np.ndarray) -> np.ndarray:
