@@ -114,3 +114,20 @@ def test_timing_uncertain_is_said_of_a_clip_but_not_of_a_copy(caplog):
     with caplog.at_level(logging.WARNING, logger="mvsync.sync"):
         _warn_uncertain(clips, {"disagreement_pct": [0.0, UNCERTAIN_PCT + 2, UNCERTAIN_PCT + 2]}, exempt={2})
     assert "clip1.mp4: timing uncertain" in caplog.text and "clip2.mp4" not in caplog.text
+
+
+def test_a_copy_turned_sideways_is_found_and_turning_leaves_other_clips_alone(carphone_frames, bikes, monkeypatch):
+    """A copy filmed or exported sideways (a quarter turn the file does not record) is a copy once its pictures are
+    turned back; an unrelated clip is not turned into one (its best turn lay 0.52 of the distance or more away)."""
+    content = copy_content(LEAD_IN, len(carphone_frames), 29.97, 29.97)
+    source = np.stack([picture(f) for f in carphone_frames])
+    sideways = np.stack([picture(np.ascontiguousarray(np.rot90(carphone_frames[c]))) for c in content])
+    other = np.stack([picture(f.image) for f in itertools.islice(read_frames(bikes, size=(176, 144)), 100)])
+    found = picture_copy_maps(picture_views([source, sideways, other]), 0, [1, 2])
+    assert list(found) == [1]
+    shown = content[np.clip(np.round(found[1][0]).astype(int), 0, len(content) - 1)]
+    assert np.percentile(np.abs(shown - np.arange(len(carphone_frames))), 95) <= 1
+    import mvsync.align.picture_copies as module
+
+    monkeypatch.setattr(module, "TURN_GAIN", 0.0)  # never turned: as before
+    assert picture_copy_maps(picture_views([source, sideways, other]), 0, [1, 2]) == {}
