@@ -47,6 +47,19 @@ def test_cli_prints_the_table_and_writes_the_scores(odd_set, tmp_path, capsys):
     assert data["extra"]["outliers"] == [str(odd_set[-1])] and len(data["extra"]["mismatch"]) == 5
 
 
+def test_quiet_still_prints_the_verdict_and_two_clips_say_they_are_unchecked(odd_set, tmp_path, capsys):
+    """-q hides the progress and the unmarked rows, not a clip marked as not matching (issue 22, #4); with 2 clips
+    the table says that nothing tells whether they show one action."""
+    assert main(["sync", *map(str, odd_set), "-o", str(tmp_path / "q"), "--features", "appearance", "--no-video",
+                 "-q"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if " | " in line]
+    assert len(rows) == 2 and "mismatch after sync" in rows[0]  # the header and the one marked row
+    assert rows[1].startswith(f"{odd_set[-1].name} |") and "does not match the others" in rows[1]
+    assert main(["sync", *map(str, odd_set[:2]), "-o", str(tmp_path / "two"), "--features", "appearance",
+                 "--no-video"]) == 0
+    assert "2 clips: whether they show the same action is not checked" in capsys.readouterr().out
+
+
 def test_no_flag_when_every_clip_matches_almost_perfectly():
     """The ratio alone would flag noise between near-perfect matches; the margin keeps them quiet."""
     rng = np.random.default_rng(1)

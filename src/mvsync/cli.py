@@ -195,8 +195,9 @@ def run_sync(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
     for event in result.events:
         print(_event_line(result, event))
-    if not args.quiet:
-        print(_confidence_table(result))
+    table = _confidence_table(result, flagged_only=args.quiet)  # -q: the rows with a verdict still show
+    if table:
+        print(table)
     skipped = result.extra.get("skipped", [])
     for failure in skipped:
         print(f"mvsync: skipped: {failure}", file=sys.stderr)
@@ -205,9 +206,12 @@ def run_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confidence_table(result) -> str:
+def _confidence_table(result, *, flagged_only: bool = False) -> str:
     """How well each clip matches the others after sync, and, where the method reports it, how far its map departs
-    from a linear stretch and how uncertain it is: one row per clip, outliers and uncertain clips marked."""
+    from a linear stretch and how uncertain it is: one row per clip, outliers and uncertain clips marked
+    (``flagged_only``: only the rows with a verdict, under the header, or nothing when none has one; a copy found
+    by its pictures is no verdict)."""
+    from .align.sync_confidence import TWO_CLIPS_UNCHECKED
     from .sync import UNCERTAIN_PCT
 
     mismatch = result.extra.get("mismatch") or []
@@ -237,8 +241,11 @@ def _confidence_table(result) -> str:
             else:
                 flags.append(f"started {part['starts']}: overlaps {Path(part['overlaps']).name} at "
                              f"{part['from_s']:.1f}-{part['to_s']:.1f} s; no content elsewhere")
-        lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
-    return "\n".join(lines)
+        if not flagged_only or any(not flag.startswith("a copy of") for flag in flags):  # a copy is no verdict
+            lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
+    if len(result.videos) == 2 and not flagged_only:
+        lines.append(f"(2 clips: whether they show the same action is not checked; {TWO_CLIPS_UNCHECKED})")
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 class _EventMark(NamedTuple):

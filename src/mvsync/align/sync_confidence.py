@@ -31,6 +31,12 @@ from .standardizer import Standardizer
 
 RATIO = 2.0  # an outlier's mismatch is more than this many times the median clip's...
 MARGIN = 0.25  # ...and more than this above it (z-scored feature units, RMS per channel)
+# With 2 clips each is the other's only comparison, so neither can stand out, and no absolute measure tried tells two
+# performers of one action from two actions: on RepCount pose cuts (seeds 0-2, 750 pairs of one exercise, 5490 of
+# two) the best, the distance of each frame to its closest in the other clip, separated them with an AUC of 0.75; at
+# a threshold that 2% of same-exercise pairs pass, it caught 10% of different-exercise pairs and 23% of pairs of an
+# exercise with a man talking (carphone) or a cyclist (bikes) (docs/benchmarks.md, "Outlier measures").
+TWO_CLIPS_UNCHECKED = "no measure tried tells two performers of one action from two actions (docs/benchmarks.md)"
 
 
 @dataclass(frozen=True)
