@@ -133,3 +133,40 @@ def test_with_a_reference_its_frames_stay_the_timeline(tmp_path, bikes_frames):
     shown_a = result.videos[0].source_frame
     both = np.isfinite(shown_a) & np.isfinite(shown_b)
     assert np.abs(shown_a[both] - (shown_b[both] + 75)).max() <= 0.5
+
+
+def test_appearance_places_a_clip_only_where_the_pictures_agree(tmp_path, carphone, bunny, bikes_frames):
+    """With the appearance features (made from the pictures), a features match alone is no evidence of one
+    footage: two halves of carphone were placed inside bikes (0.50x the end-to-end cost), two halves of
+    bigbuckbunny (a slow scene) staggered against each other (0.22x). Neither is now; a real cut still is."""
+    talk, rabbit = (read_all_frames(clip, size=SMALL)[0] for clip in (carphone, bunny))
+    cases = {"halves inside": [talk[:60], talk[60:], bikes_frames[:120]], "staggered halves": [rabbit[:66], rabbit[66:]]}
+    for name, clips in cases.items():
+        paths = [write(tmp_path / f"{name}{k}.mp4", frames) for k, frames in enumerate(clips)]
+        result = sync(paths, features="appearance", cache_dir=str(tmp_path / "cache"))
+        assert "partial" not in result.extra, (name, result.extra.get("partial"))
+    cut = [write(tmp_path / "whole.mp4", bikes_frames), write(tmp_path / "cut.mp4", bikes_frames[100:160])]
+    result = sync(cut, features="appearance", cache_dir=str(tmp_path / "cache"))
+    assert result.extra["partial"][str(cut[1])]["inside"] == str(cut[0])
+
+
+def test_a_copy_beside_a_staggered_clip_is_mapped_on_its_pictures(tmp_path, carphone):
+    """A (carphone frames 0-99), B (30-119: started 1.2 s later) and C (a retimed copy of A, pose features): B is
+    placed, C is mapped on its pictures on the timeline that runs on past A's end (before: the method's map, and C
+    not named a copy); no clip is called an outlier (B shows the same footage as A where they overlap)."""
+    frames = read_all_frames(carphone)[0]
+    content = Retiming(tempo=1.2, lead_in=6).content_frames(100)
+    paths = []
+    for name, images in (("A", frames[:100]), ("B", frames[30:120]), ("C", frames[:100][content])):
+        with VideoWriter(tmp_path / f"{name}.mp4", fps=FPS, size=(176, 144), crf=0) as writer:
+            for image in images:
+                writer.write(image)
+        paths.append(tmp_path / f"{name}.mp4")
+    result = sync(paths, features="pose", cache_dir=str(tmp_path / "cache"))
+    assert list(result.extra["partial"]) == [str(paths[1])] and list(result.extra["picture_copies"]) == [str(paths[2])]
+    assert result.extra["outliers"] == []
+    a, c = result.videos[0].source_frame, result.videos[2].source_frame
+    both = np.isfinite(a) & np.isfinite(c)
+    assert result.length == 120 and both.sum() == 100 and np.isnan(c[~np.isfinite(a)]).all()
+    errors = np.abs(content[np.clip(np.round(c[both]).astype(int), 0, 99)] - a[both])
+    assert np.median(errors) == 0 and errors.max() <= 1

@@ -131,7 +131,8 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
         extra["smooth"] = config.smooth  # the features were smoothed over time by this sigma (frames) before aligning
     if config.method_options:
         extra["method_options"] = dict(config.method_options)  # the aligner's options the user set (sync --set)
-    extra.update(_confidence(features, aligner.frame_maps_, exempt=set(copies)))
+    same_footage = set(copies) | _placed_on_pictures(placements, views)
+    extra.update(_confidence(features, aligner.frame_maps_, exempt=same_footage))
     _warn_uncertain(features, extra.get("aligner", {}), exempt=set(copies))
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
@@ -147,7 +148,7 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
     if not config.partial or config.model is not None or len(features) < 2:
         return {}
     from .align.overlap import PICTURE_SHIFT_S, find_overlap
-    from .align.picture_copies import COPY_RATIO
+    from .align.picture_copies import COPY_RATIO, picture_evidence
     from .align.placement import place_partial_clips
     from .features import FEATURES
 
@@ -155,8 +156,13 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
     centred = kind in FEATURES.names() and FEATURES.get(kind).centred_per_clip
     values, masks, times = [f.values for f in features], [f.valid for f in features], [f.times_s for f in features]
     reference = _reference_index(config, paths, features) if config.reference is not None else None
+    # features made from the pictures (appearance): a clip is a part of another only where the pictures say so
+    by_pictures = kind == "appearance" and views is not None
     # with a reference clip, whose frames the user chose as the timeline: only clips staggered against it
     placed = place_partial_clips(values, masks, times, centred=centred) if reference is None else {}
+    if by_pictures:
+        placed = {i: found for i, found in placed.items()
+                  if picture_evidence(views, i, found.host, (round(found.start), round(found.end))) < COPY_RATIO}
     for i, found in placed.items():
         host = features[found.host]
         log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: that match costs %.2fx the end-to-end "
@@ -176,7 +182,7 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
             if pictures is not None:  # cuts of one recording: their pictures match exactly where features may not
                 found = find_overlap(pictures[i], pictures[host], times[i], times[host], host_index=host,
                                      min_shift_s=PICTURE_SHIFT_S, copy_ratio=COPY_RATIO)
-            if found is None:
+            if found is None and not by_pictures:
                 found = find_overlap(values[i], values[host], times[i], times[host], masks[i], masks[host],
                                      host_index=host, centred=centred)
             if found is not None:
@@ -191,6 +197,20 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
 
 
 STAGGER_HOSTS = 3  # a clip is searched for as staggered against at most this many of the longest whole clips
+
+
+def _placed_on_pictures(placements: dict, views) -> set[int]:
+    """The placed clips (inside or staggered against another) whose pictures match their host's where they were
+    placed: cuts of one recording, the same footage as their host."""
+    if views is None:
+        return set()
+    from .align.picture_copies import COPY_RATIO, picture_evidence
+
+    def rows(found) -> tuple[tuple[int, int], tuple[int, int]]:
+        clip_rows = getattr(found, "clip_rows", getattr(found, "short_rows", None))
+        return (round(found.start), round(found.end)), (round(clip_rows[0]), round(clip_rows[-1]))
+
+    return {i for i, found in placements.items() if picture_evidence(views, i, found.host, *rows(found)) < COPY_RATIO}
 
 
 def _picture_views(features: list[Features]):
@@ -290,21 +310,25 @@ def _map_picture_copies(features: list[Features], aligner, placements: dict, con
     ``pose`` and ``appearance`` features keep; :mod:`mvsync.align.picture_copies`), each named in a log line. Their
     maps in ``aligner.frame_maps_`` are replaced by their pictures' frame-for-frame map, except with the
     ``appearance`` features, on which the aligner mapped them already. Only where the timeline is a
-    reference clip's own frames (``dtw``, ``consensus``), not for clips placed inside a longer one, and not with
+    reference clip's own frames (``dtw``, ``consensus``), with steps added before or after it for staggered clips
+    (where a copy, like the reference, has no content), not for clips placed inside a longer one, and not with
     ``copies=False``. ``views``: the clips' pictures (:func:`_picture_views`), or None."""
     from .align.picture_copies import picture_copy_maps
 
     ref = getattr(aligner, "reference_", None)
-    if not config.copies or ref is None or len(aligner.frame_maps_[ref]) != features[ref].num_frames or \
-            ref in placements:
+    if not config.copies or ref is None or ref in placements or views is None:
         return {}
-    if views is None:
-        return {}
+    on_timeline = np.asarray(aligner.frame_maps_[ref], float)  # the reference's frame at each step, NaN: none
+    shown = on_timeline[np.isfinite(on_timeline)]
+    if len(shown) != features[ref].num_frames or not np.allclose(shown, np.arange(len(shown))):
+        return {}  # the timeline is not the reference's own frames
     clips = [i for i in range(len(features)) if i not in placements]
     found = picture_copy_maps(views, ref, clips, maps=features[ref].kind != "appearance")
     for i, (frame_map, ratio) in found.items():
         if frame_map is not None:
-            aligner.frame_maps_[i] = np.clip(frame_map, 0, features[i].num_frames - 1)
+            steps = np.full(len(on_timeline), np.nan)
+            steps[np.isfinite(on_timeline)] = np.clip(frame_map, 0, features[i].num_frames - 1)
+            aligner.frame_maps_[i] = steps
         log.info("%s: a copy of %s by its pictures (evidence ratio %.2f: retimed, resized or re-encoded): mapped "
                  "frame for frame on them", features[i].path, features[ref].path.name, ratio)
     return {i: ratio for i, (_, ratio) in found.items()}
@@ -315,12 +339,13 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
     """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order), what the others show
     among themselves with the clip left out (``extra.mismatch_others``; null with 2 clips) and the clips that
     clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (copies of
-    another clip by their pictures) are never flagged: their features may match poorly, their pictures do not."""
+    another clip by their pictures) are counted once and never flagged: their features may match poorly, their
+    pictures do not (:func:`~mvsync.align.sync_confidence.sync_confidence`'s ``copies``)."""
     from .align.sync_confidence import sync_confidence
 
     maps = [fill_inside(np.asarray(m, float)) for m in frame_maps]
-    report = sync_confidence([f.values for f in features], [f.valid for f in features], maps)
-    outliers = [i for i in report.outliers if i not in exempt]
+    report = sync_confidence([f.values for f in features], [f.valid for f in features], maps, copies=exempt)
+    outliers = report.outliers
     for i in outliers:
         log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx what the others show among "
                     "themselves): another action, or a clip the method could not align?", features[i].path,

@@ -28,6 +28,7 @@ absolute measure tried works across performers (:data:`TWO_CLIPS_UNCHECKED`).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,23 +61,33 @@ class SyncConfidence:
 
 def sync_confidence(
     values: list[np.ndarray], masks: list[np.ndarray], frame_maps: list[np.ndarray], *,
-    ratio: float = RATIO, margin: float = MARGIN,
+    ratio: float = RATIO, margin: float = MARGIN, copies: Collection[int] = (),
 ) -> SyncConfidence:
     """Score synchronised clips: ``values`` ``(L_i, C)`` per-frame features, ``masks`` ``(L_i,)`` valid frames,
-    ``frame_maps`` ``(T,)`` the fractional source frame of each clip at every timeline step (NaN: no content)."""
+    ``frame_maps`` ``(T,)`` the fractional source frame of each clip at every timeline step (NaN: no content).
+
+    ``copies``: clips that show the same footage as another clip of the set (retimed, re-encoded, or cut from the
+    same recording), counted once: they are left out of the other clips' comparisons, or a clip of another performer
+    beside a clip and its copy would be measured against the copy pair's near-zero distance. Only where that leaves
+    fewer than 2 other clips do they stand in (a clip, two copies of it and an unrelated clip: the unrelated one is
+    measured against the copies). They are never flagged themselves."""
     data = Standardizer.fit(values, masks).transform  # z-scored over the set
     shown = [frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, frame_maps)]
     distance = pair_distances(shown)
     n_clips = len(values)
+    copies = set(copies)
     mismatch, others = np.full(n_clips, np.nan), np.full(n_clips, np.nan)
     with warnings.catch_warnings():  # a clip with nothing to compare: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         for i in range(n_clips):
-            mismatch[i] = np.nanmedian(np.delete(distance[i], i))
-            if n_clips >= 3:
-                rest = np.delete(np.delete(distance, i, axis=0), i, axis=1)  # the others among themselves
-                others[i] = np.nanmedian(np.nanmedian(rest, axis=1))  # the diagonal is NaN: left out
-    flagged = [i for i in range(n_clips) if mismatch[i] > ratio * others[i] and mismatch[i] - others[i] > margin]
+            rest = [k for k in range(n_clips) if k != i and k not in copies]
+            if len(rest) < 2:
+                rest = [k for k in range(n_clips) if k != i]  # too few distinct clips: the copies stand in
+            mismatch[i] = np.nanmedian(distance[i, rest]) if rest else np.nan
+            if len(rest) >= 2:  # the others among themselves (the diagonal is NaN: left out)
+                others[i] = np.nanmedian(np.nanmedian(distance[np.ix_(rest, rest)], axis=1))
+    flagged = [i for i in range(n_clips)
+               if i not in copies and mismatch[i] > ratio * others[i] and mismatch[i] - others[i] > margin]
     return SyncConfidence(mismatch, others, flagged)
 
 
