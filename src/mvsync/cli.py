@@ -241,7 +241,7 @@ def _confidence_table(result, *, flagged_only: bool = False) -> str:
                              f"{part['from_s']:.1f}-{part['to_s']:.1f} s; no content elsewhere")
         if not flagged_only or any(not flag.startswith("a copy of") for flag in flags):  # a copy is no verdict
             lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
-    if len(result.videos) == 2 and not flagged_only:
+    if len(result.videos) == 2 and not copies and not flagged_only:  # a copy: its pictures say it belongs
         lines.append(f"(2 clips: whether they show the same action is not checked; {TWO_CLIPS_UNCHECKED})")
     return "\n".join(lines) if len(lines) > 1 else ""
 
