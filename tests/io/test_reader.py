@@ -76,3 +76,14 @@ def test_fps_samples_by_presentation_time(tmp_path, carphone):
     assert len(frames) == 40 and np.all(np.diff(times) > 0.09) and np.all(np.diff(times) < 0.11)
     with pytest.raises(ValueError, match="fps: must be > 0"):
         next(read_frames(carphone, fps=0))
+
+
+def test_only_converts_the_frames_asked_for(carphone):
+    """``only``: the frames at those indices, as a full read gives them (the others decoded, never converted)."""
+    everything = {f.index: f for f in read_frames(carphone, size=(88, 72))}
+    chosen = [0, 7, 64, 119]
+    picked = list(read_frames(carphone, size=(88, 72), only=set(chosen)))
+    assert [f.index for f in picked] == chosen
+    for frame in picked:
+        assert frame.time_s == everything[frame.index].time_s
+        assert np.array_equal(frame.image, everything[frame.index].image)

@@ -6,7 +6,7 @@ import logging
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 import av
 import numpy as np
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def read_frames(
-    path: str | Path, *, size: tuple[int, int] | None = None, every: int = 1, fps: float | None = None
+    path: str | Path, *, size: tuple[int, int] | None = None, every: int = 1, fps: float | None = None,
+    only: Collection[int] | None = None,
 ) -> Iterator[Frame]:
     """Decode a video frame by frame.
 
@@ -37,6 +38,9 @@ def read_frames(
         Sample at this rate by presentation time: the first frame at or after each multiple of ``1 / fps``
         seconds (frames in between are decoded but never converted), so a variable-frame-rate clip is sampled
         evenly in time. None keeps every frame. Memory holds one frame whatever the clip's length (issue 12).
+    only
+        Yield only the frames at these indices (the others are decoded but never converted: converting an HD frame
+        to RGB costs about as much as decoding it). None: every frame.
 
     Yields
     ------
@@ -59,7 +63,8 @@ def read_frames(
     path = Path(path)
     if is_image_folder(path):
         sampler = _TimeSampler(fps)
-        yield from (f for f in read_image_frames(path, size=size, every=every) if sampler.take(f.time_s))
+        yield from (f for f in read_image_frames(path, size=size, every=every)
+                    if (only is None or f.index in only) and sampler.take(f.time_s))
         return
     with open_container(path) as container:
         if not container.streams.video:
@@ -72,7 +77,8 @@ def read_frames(
         index = 0
         try:
             for frame in container.decode(stream):
-                if index % every == 0 and sampler.take(time_s := _time_s(frame, start, time_base, index, stream)):
+                if (only is None or index in only) and index % every == 0 and \
+                        sampler.take(time_s := _time_s(frame, start, time_base, index, stream)):
                     yield Frame(image=_to_rgb(frame, size), time_s=time_s, index=index)
                 index += 1
         except av.FFmpegError as err:
@@ -135,9 +141,8 @@ def read_frames_at(path: str | Path, indices, *, size: tuple[int, int] | None = 
     found: dict[int, np.ndarray] = {}
     if wanted:
         last = max(wanted)
-        for frame in read_frames(path, size=size):
-            if frame.index in wanted:
-                found[frame.index] = frame.image
+        for frame in read_frames(path, size=size, only=wanted):
+            found[frame.index] = frame.image
             if frame.index >= last:
                 break
     missing = sorted(wanted - set(found))
