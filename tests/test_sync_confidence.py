@@ -66,9 +66,12 @@ def test_quiet_still_prints_the_verdict_and_two_clips_say_they_are_unchecked(odd
     rows = [line for line in capsys.readouterr().out.splitlines() if " | " in line]
     assert len(rows) == 2 and "mismatch after sync" in rows[0]  # the header and the one marked row
     assert rows[1].startswith(f"{odd_set[-1].name} |") and "does not match the others" in rows[1]
-    assert main(["sync", *map(str, odd_set[:2]), "-o", str(tmp_path / "two"), "--features", "appearance",
+    assert main(["sync", str(odd_set[0]), str(odd_set[-1]), "-o", str(tmp_path / "two"), "--features", "appearance",
                  "--no-video"]) == 0
     assert "2 clips: whether they show the same action is not checked" in capsys.readouterr().out
+    assert main(["sync", *map(str, odd_set[:2]), "-o", str(tmp_path / "copy"), "--features", "appearance",
+                 "--no-video"]) == 0  # a clip and its copy: the pictures say they belong
+    assert "not checked" not in capsys.readouterr().out
 
 
 def test_no_flag_when_every_clip_matches_almost_perfectly():

@@ -148,7 +148,7 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
     if not config.partial or config.model is not None or len(features) < 2:
         return {}
     from .align.overlap import PICTURE_SHIFT_S, find_overlap
-    from .align.picture_copies import COPY_RATIO, picture_evidence
+    from .align.picture_copies import COPY_RATIO
     from .align.placement import place_partial_clips
     from .features import FEATURES
 
@@ -161,8 +161,8 @@ def _placements(features: list[Features], config: SyncConfig, paths: list[Path],
     # with a reference clip, whose frames the user chose as the timeline: only clips staggered against it
     placed = place_partial_clips(values, masks, times, centred=centred) if reference is None else {}
     if by_pictures:
-        placed = {i: found for i, found in placed.items()
-                  if picture_evidence(views, i, found.host, (round(found.start), round(found.end))) < COPY_RATIO}
+        confirmed = _placed_on_pictures(placed, views)
+        placed = {i: found for i, found in placed.items() if i in confirmed}
     for i, found in placed.items():
         host = features[found.host]
         log.warning("%s: covers only %.1f-%.1f s of %s (a part of it: that match costs %.2fx the end-to-end "
@@ -204,10 +204,11 @@ def _placed_on_pictures(placements: dict, views) -> set[int]:
     placed: cuts of one recording, the same footage as their host."""
     if views is None:
         return set()
+    from .align.overlap import Overlap
     from .align.picture_copies import COPY_RATIO, picture_evidence
 
-    def rows(found) -> tuple[tuple[int, int], tuple[int, int]]:
-        clip_rows = getattr(found, "clip_rows", getattr(found, "short_rows", None))
+    def rows(found) -> tuple[tuple[int, int], tuple[int, int]]:  # the host's and the clip's rows matched
+        clip_rows = found.clip_rows if isinstance(found, Overlap) else found.short_rows  # or a Placement's
         return (round(found.start), round(found.end)), (round(clip_rows[0]), round(clip_rows[-1]))
 
     return {i for i, found in placements.items() if picture_evidence(views, i, found.host, *rows(found)) < COPY_RATIO}
@@ -338,15 +339,15 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
                 ) -> dict[str, Any]:
     """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order), what the others show
     among themselves with the clip left out (``extra.mismatch_others``; null with 2 clips) and the clips that
-    clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (copies of
-    another clip by their pictures) are counted once and never flagged: their features may match poorly, their
-    pictures do not (:func:`~mvsync.align.sync_confidence.sync_confidence`'s ``copies``)."""
+    clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (the same
+    footage as another clip by their pictures: copies, and cuts placed where their pictures match) are counted once
+    and never flagged: their features may match poorly, their pictures do not
+    (:func:`~mvsync.align.sync_confidence.sync_confidence`'s ``copies``)."""
     from .align.sync_confidence import sync_confidence
 
     maps = [fill_inside(np.asarray(m, float)) for m in frame_maps]
     report = sync_confidence([f.values for f in features], [f.valid for f in features], maps, copies=exempt)
-    outliers = report.outliers
-    for i in outliers:
+    for i in report.outliers:
         log.warning("%s: matches the other clips poorly after sync (mismatch %.2f, %.1fx what the others show among "
                     "themselves): another action, or a clip the method could not align?", features[i].path,
                     report.mismatch[i], report.relative()[i])
@@ -355,7 +356,7 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
         return [None if not np.isfinite(m) else round(float(m), 4) for m in values]
 
     return {"mismatch": rounded(report.mismatch), "mismatch_others": rounded(report.others),
-            "outliers": [str(features[i].path) for i in outliers]}
+            "outliers": [str(features[i].path) for i in report.outliers]}
 
 
 UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning

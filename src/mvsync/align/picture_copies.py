@@ -117,10 +117,10 @@ def picture_evidence(views: tuple[list[np.ndarray], list[np.ndarray]], clip: int
                      host_rows: tuple[int, int] | None = None, clip_rows: tuple[int, int] | None = None) -> float:
     """The evidence ratio (as :func:`picture_copy_maps` reads it: both directions, the lower of the two views) of
     ``clip``'s pictures (its rows ``clip_rows``, first and last, only) against ``host``'s (its rows ``host_rows``
-    only): below ``COPY_RATIO``, the clip shows that footage there. What confirms a clip placed inside or staggered against another
-    where the features are made from the pictures themselves (``appearance``): there a match of the features
-    without one of the pictures is no evidence of the same footage (two halves of bigbuckbunny, a slow scene, were
-    found staggered at 0.22x, halves of carphone inside bikes at 0.50x)."""
+    only): below ``COPY_RATIO``, the clip shows that footage there. What confirms a clip placed inside or staggered
+    against another where the features are made from the pictures themselves (``appearance``): there a match of the
+    features without one of the pictures is no evidence of the same footage (two halves of bigbuckbunny, a slow
+    scene, were found staggered at 0.22x, halves of carphone inside bikes at 0.50x)."""
     lo, hi = (0, None) if host_rows is None else (int(host_rows[0]), int(host_rows[1]) + 1)
     first, last = (0, None) if clip_rows is None else (int(clip_rows[0]), int(clip_rows[1]) + 1)
     return min(_evidence(values[host][lo:hi], values[clip][first:last])[0] for values in views)
