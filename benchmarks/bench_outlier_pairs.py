@@ -89,13 +89,13 @@ def old_rule(values, masks, maps, ratio=2.0, margin=0.25) -> tuple[list[int], np
     import warnings
 
     from mvsync.align.standardizer import Standardizer
-    from mvsync.align.sync_confidence import frames_shown, rms_distance
+    from mvsync.align.sync_confidence import consensus_of_others, frames_shown, rms_distance
 
     data = Standardizer.fit(values, masks).transform
     shown = np.stack([frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, maps)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mismatch = np.array([np.nanmean(rms_distance(shown[i], np.nanmedian(np.delete(shown, i, 0), 0)))
+        mismatch = np.array([np.nanmean(rms_distance(shown[i], consensus_of_others(shown, i)))
                              for i in range(len(shown))])
     median = np.nanmedian(mismatch)
     return [i for i, m in enumerate(mismatch) if m > ratio * median and m - median > margin], mismatch / median

@@ -105,6 +105,16 @@ def pair_distances(shown: list[np.ndarray]) -> np.ndarray:
     return distance
 
 
+def consensus_of_others(shown: np.ndarray, i: int) -> np.ndarray:
+    """``(T, C)`` the median over every clip but ``i`` of ``shown`` ``(N, T, C)`` (NaN where none has content): what
+    the others show at each step (the anomaly maps' reference, :mod:`mvsync.applications.anomaly`)."""
+    if len(shown) < 2:
+        return np.full_like(shown[i], np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # steps where no clip shows content: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.delete(shown, i, axis=0), axis=0)
+
+
 def rms_distance(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """Row-wise root-mean-square distance per channel of ``(T, C)`` arrays; NaN where a row has no finite pair."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
