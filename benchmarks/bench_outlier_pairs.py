@@ -14,7 +14,13 @@ Measures (larger: less alike):
   the other clip, averaged, both directions;
 - **mean frame**: the RMS distance of the two clips' mean frames, z-scored over the pair;
 - **angle motion**: the 8 joint angles' standard deviations over time (which joints move), L1 of their logs;
-- **landmark ranges**: each landmark coordinate's 10-90% range over time, L1 of their logs.
+- **landmark ranges**: each landmark coordinate's 10-90% range over time, L1 of their logs;
+- **warped / shuffled time** (the measure issue 22 suggests): the DTW path cost of the pair (z-scored, per step of
+  the path) over the mean cost against the other clip's frames shuffled (2 draws): how much better time in order
+  matches than time in no order;
+- **warped / reversed time**: the same against the other clip played backwards;
+- **posture**: the 2-D joint angles (each left/right pair sorted) and the trunk's lean from the vertical, in radians
+  (not z-scored: push-ups lie, squats stand), the RMS distance of the two clips' means.
 
 Printed: AUC (pairs that do not belong scored above pairs that do), and at thresholds that 5% and 2% of the pairs of
 one exercise pass, the share of two-exercise pairs and of talking / cycling pairs caught.
@@ -79,8 +85,43 @@ def landmark_ranges(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.log(ranges(a) + 0.02) - np.log(ranges(b) + 0.02)).mean())
 
 
+def warped_cost(a: np.ndarray, b: np.ndarray) -> float:
+    """The DTW path cost between z-scored clips per step of ``len(a) + len(b)``."""
+    from mvsync.align.dtw import dtw_path, pairwise_cost
+
+    cost = pairwise_cost(a, b, np.ones(len(a), bool), np.ones(len(b), bool)) / np.sqrt(a.shape[1])
+    return dtw_path(cost)[0] / (len(a) + len(b))
+
+
+def warped_over_shuffled(a: np.ndarray, b: np.ndarray) -> float:
+    za, zb = pair_z(a, b)
+    rng = np.random.default_rng(len(a) * 7919 + len(b))
+    shuffled = np.mean([warped_cost(za, zb[rng.permutation(len(zb))]) for _ in range(2)])
+    return float(warped_cost(za, zb) / shuffled)
+
+
+def warped_over_reversed(a: np.ndarray, b: np.ndarray) -> float:
+    za, zb = pair_z(a, b)
+    return float(warped_cost(za, zb) / warped_cost(za, zb[::-1]))
+
+
+def posture(values: np.ndarray) -> np.ndarray:
+    """Per frame: the 8 joint angles in the image plane (each left/right pair sorted) and the trunk's lean, radians."""
+    from mvsync.features.joint_angles import PAIRS, TRUNK_LEAN, joint_angles
+
+    marks = values[:, :132].reshape(len(values), 33, 4)[:, :, :3]
+    angles = np.radians(joint_angles(marks, [name for pair in PAIRS for name in pair] + [TRUNK_LEAN]))
+    sides = np.sort(angles[:, :8].reshape(len(angles), 4, 2), axis=2).reshape(len(angles), 8)
+    return np.nan_to_num(np.concatenate([sides, angles[:, 8:]], axis=1), nan=np.pi / 2)
+
+
+def mean_posture(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(((posture(a).mean(0) - posture(b).mean(0)) ** 2).mean()))
+
+
 MEASURES = {"closest frame": closest_frame, "mean frame": mean_frame, "angle motion": angle_motion,
-            "landmark ranges": landmark_ranges}
+            "landmark ranges": landmark_ranges, "warped / shuffled time": warped_over_shuffled,
+            "warped / reversed time": warped_over_reversed, "posture": mean_posture}
 
 
 def old_rule(values, masks, maps, ratio=2.0, margin=0.25) -> tuple[list[int], np.ndarray]:
