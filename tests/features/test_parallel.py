@@ -108,3 +108,21 @@ def test_a_pool_names_the_first_bad_clip_given_whichever_finishes_first(retimed,
     with pytest.raises(InputError, match="first_bad.mp4"):
         extract_features([*retimed[0][:3], first, second], kind="appearance", use_cache=False,
                          execution=Execution(jobs=2))
+
+
+def test_a_script_without_a_main_guard_runs_a_pool(retimed, tmp_path):
+    """A researcher's first script calls mvsync at its top level. Spawned workers import the caller's main script
+    again, so each one started a pool of its own and the run died (BrokenProcessPool, three tracebacks). Workers now
+    start without it."""
+    script = tmp_path / "my_sync.py"
+    script.write_text(
+        "from mvsync.features import Execution, extract_features\n"
+        f"features = extract_features({[str(p) for p in retimed[0][:2]]!r}, kind='appearance', use_cache=False, "
+        "execution=Execution(jobs=2))\n"
+        "print('frames', [f.num_frames for f in features])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = [f.num_frames for f in extract_features(retimed[0][:2], kind="appearance", use_cache=False)]
+    assert run.stdout.strip() == f"frames {expected}" and "Traceback" not in run.stderr
