@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mvsync {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="log more (per-clip details)")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars (sync: the table keeps only the clips with a verdict)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sync", parents=[common], help="synchronize videos: writes OUTDIR/sync.json, synced.mp4, alignment.png and player/",
@@ -241,8 +242,10 @@ def _confidence_table(result, *, flagged_only: bool = False) -> str:
                              f"{part['from_s']:.1f}-{part['to_s']:.1f} s; no content elsewhere")
         if not flagged_only or any(not flag.startswith("a copy of") for flag in flags):  # a copy is no verdict
             lines.append(row + (f"  <- {'; '.join(flags)}" if flags else ""))
-    if len(result.videos) == 2 and not copies and not flagged_only:  # a copy: its pictures say it belongs
-        lines.append(f"(2 clips: whether they show the same action is not checked; {TWO_CLIPS_UNCHECKED})")
+    recordings = result.extra.get("recordings", len(result.videos))
+    if recordings == 2 and not flagged_only:  # 1: every other clip is the same footage, which says it belongs
+        which = "2 clips" if len(result.videos) == 2 else "2 recordings, the other clips the same footage as one"
+        lines.append(f"({which}: whether they show the same action is not checked; {TWO_CLIPS_UNCHECKED})")
     return "\n".join(lines) if len(lines) > 1 else ""
 
 

@@ -338,8 +338,9 @@ def _map_picture_copies(features: list[Features], aligner, placements: dict, con
 def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exempt: set[int] = frozenset()
                 ) -> dict[str, Any]:
     """Each clip's mismatch with the others after sync (``extra.mismatch``, in clip order), what the others show
-    among themselves with the clip left out (``extra.mismatch_others``; null with 2 clips) and the clips that
-    clearly do not belong (``extra.outliers``, paths), each also named in a warning. The ``exempt`` clips (the same
+    among themselves with the clip left out (``extra.mismatch_others``; null where fewer than 2 other distinct
+    recordings remain), the clips that clearly do not belong (``extra.outliers``, paths), each also named in a
+    warning, and how many distinct recordings there are (``extra.recordings``). The ``exempt`` clips (the same
     footage as another clip by their pictures: copies, and cuts placed where their pictures match) are counted once
     and never flagged: their features may match poorly, their pictures do not
     (:func:`~mvsync.align.sync_confidence.sync_confidence`'s ``copies``)."""
@@ -356,7 +357,7 @@ def _confidence(features: list[Features], frame_maps: list[np.ndarray], *, exemp
         return [None if not np.isfinite(m) else round(float(m), 4) for m in values]
 
     return {"mismatch": rounded(report.mismatch), "mismatch_others": rounded(report.others),
-            "outliers": [str(features[i].path) for i in report.outliers]}
+            "outliers": [str(features[i].path) for i in report.outliers], "recordings": report.recordings}
 
 
 UNCERTAIN_PCT = 5.0  # a clip whose references disagree by more than this (% of the timeline) gets a warning

@@ -28,8 +28,10 @@ def test_pool_matches_one_process_and_lists_bad_clips(retimed, tmp_path):
     bad.write_text("not a video")
     paths = [*retimed[0][:3], bad]
     here, failures = extract_features(paths, kind="appearance", use_cache=False, failures=[]), []
+    main = sys.modules["__main__"]
     pooled = extract_features(paths, kind="appearance", use_cache=False, failures=failures, execution=Execution(jobs=2))
     _assert_same(here, pooled)
+    assert sys.modules["__main__"] is main  # hidden from the workers while they start, then put back
     assert len(failures) == 1 and "oops.mp4" in failures[0]
 
 

@@ -87,3 +87,6 @@ def test_only_converts_the_frames_asked_for(carphone):
     for frame in picked:
         assert frame.time_s == everything[frame.index].time_s
         assert np.array_equal(frame.image, everything[frame.index].image)
+    sampled = [f.index for f in read_frames(carphone, size=(88, 72), fps=10)]  # every third frame of 30 fps
+    assert [f.index for f in read_frames(carphone, size=(88, 72), fps=10, only={1, 2, 3, 6, 7})] == [
+        i for i in sampled if i in {1, 2, 3, 6, 7}]  # picked from what fps samples, as without only

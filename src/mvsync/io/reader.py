@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Collection, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Collection, Iterator
 
 import av
 import numpy as np
@@ -39,8 +39,8 @@ def read_frames(
         seconds (frames in between are decoded but never converted), so a variable-frame-rate clip is sampled
         evenly in time. None keeps every frame. Memory holds one frame whatever the clip's length (issue 12).
     only
-        Yield only the frames at these indices (the others are decoded but never converted: converting an HD frame
-        to RGB costs about as much as decoding it). None: every frame.
+        Of the frames ``every`` and ``fps`` keep, yield only those at these indices (the others are decoded but
+        never converted: converting an HD frame to RGB costs about as much as decoding it). None: all of them.
 
     Yields
     ------
@@ -64,7 +64,7 @@ def read_frames(
     if is_image_folder(path):
         sampler = _TimeSampler(fps)
         yield from (f for f in read_image_frames(path, size=size, every=every)
-                    if (only is None or f.index in only) and sampler.take(f.time_s))
+                    if sampler.take(f.time_s) and (only is None or f.index in only))
         return
     with open_container(path) as container:
         if not container.streams.video:
@@ -77,8 +77,8 @@ def read_frames(
         index = 0
         try:
             for frame in container.decode(stream):
-                if (only is None or index in only) and index % every == 0 and \
-                        sampler.take(time_s := _time_s(frame, start, time_base, index, stream)):
+                if index % every == 0 and sampler.take(time_s := _time_s(frame, start, time_base, index, stream)) \
+                        and (only is None or index in only):  # sampled as without only, then picked
                     yield Frame(image=_to_rgb(frame, size), time_s=time_s, index=index)
                 index += 1
         except av.FFmpegError as err:
