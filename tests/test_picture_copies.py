@@ -129,5 +129,6 @@ def test_a_copy_turned_sideways_is_found_and_turning_leaves_other_clips_alone(ca
     assert np.percentile(np.abs(shown - np.arange(len(carphone_frames))), 95) <= 1
     import mvsync.align.picture_copies as module
 
+    assert list(picture_copy_maps(picture_views([other, source, sideways]), 1, [0, 2])) == [2]  # not the first's
     monkeypatch.setattr(module, "TURN_MAX_RATIO", 0.0)  # never turned: as before
     assert picture_copy_maps(picture_views([source, sideways, other]), 0, [1, 2]) == {}

