@@ -96,6 +96,27 @@ def test_a_clip_its_copy_and_another_clip_are_not_checked(odd_set, tmp_path, cap
     assert copy in map(str, clips[:2]) and all(v is None for path, v in others.items() if path != copy)
 
 
+def test_a_frozen_clip_is_named_and_a_clip_that_waits_then_moves_is_not(retimed, tmp_path, capsys, caplog):
+    """A clip whose pictures never change (a frozen recording, a still picture exported as a video) was synced
+    without a word, its frames spread somewhere on the timeline. Now it is named, also beside 1 other clip; a clip
+    that waits most of its length, then moves, is not."""
+    from mvsync.io import read_all_frames
+
+    from .clips import write_av_clip
+
+    frames, _ = read_all_frames(retimed[0][0])
+    frozen = write_av_clip(tmp_path / "frozen.mp4", np.stack([frames[60]] * 80))
+    waits = write_av_clip(tmp_path / "waits.mp4", np.concatenate([np.stack([frames[0]] * 70), frames[:12]]))
+    with caplog.at_level(logging.WARNING, logger="mvsync.sync"):
+        result = sync([retimed[0][1], waits, frozen], features="appearance")
+    assert result.extra["still"] == [str(frozen)]
+    assert f"{frozen}: its pictures do not change (a frozen or still clip?)" in caplog.text
+    assert main(["sync", str(retimed[0][1]), str(frozen), "-o", str(tmp_path / "two"), "--features", "appearance",
+                 "--no-video", "-q"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("frozen.mp4 |")]
+    assert len(rows) == 1 and rows[0].endswith("<- no motion: nothing in it can be synced")
+
+
 def test_no_flag_when_every_clip_matches_almost_perfectly():
     """The ratio alone would flag noise between near-perfect matches; the margin keeps them quiet."""
     rng = np.random.default_rng(1)

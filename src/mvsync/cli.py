@@ -217,6 +217,7 @@ def _confidence_table(result, *, flagged_only: bool = False) -> str:
     mismatch = result.extra.get("mismatch") or []
     others = result.extra.get("mismatch_others") or [None] * len(mismatch)
     outliers = set(result.extra.get("outliers", []))
+    still = set(result.extra.get("still", []))
     summary = result.extra.get("aligner", {})
     warp, spread = summary.get("warp_pct"), summary.get("disagreement_pct")
     partial = result.extra.get("partial", {})
@@ -229,7 +230,8 @@ def _confidence_table(result, *, flagged_only: bool = False) -> str:
         if spread:
             row += " | - | -" if spread[k] is None else f" | {warp[k]:.1f} | {spread[k]:.1f}"
         copy = track.path in copies
-        flags = (["does not match the others"] if track.path in outliers else []) + \
+        flags = (["no motion: nothing in it can be synced"] if track.path in still else []) + \
+            (["does not match the others"] if track.path in outliers else []) + \
             (["timing uncertain"] if spread and spread[k] is not None and spread[k] > UNCERTAIN_PCT and not copy
              else []) + ([f"a copy of {Path(reference).name} by its pictures"] if copy else [])
         if track.path in partial:

@@ -134,6 +134,9 @@ def _run_plan(plan: SyncPlan, progress: bool) -> SyncResult:
     same_footage = set(copies) | _placed_on_pictures(placements, views)
     extra.update(_confidence(features, aligner.frame_maps_, exempt=same_footage))
     _warn_uncertain(features, extra.get("aligner", {}), exempt=set(copies))
+    still = _still_clips(features)
+    if still:
+        extra["still"] = [str(features[i].path) for i in still]
     infos = {info.path: info for info in plan.infos}
     return build_result(features, aligner, replace(config, features=kind), skipped=failures or [], extra=extra,
                         infos=[infos.get(f.path) for f in features])
@@ -371,6 +374,19 @@ def _warn_uncertain(features: list[Features], summary: dict[str, Any], *, exempt
         if spread is not None and spread > UNCERTAIN_PCT and i not in exempt:
             log.warning("%s: timing uncertain: the clips it was aligned to place it %.1f%% of the timeline apart "
                         "(its moments may be off by about that much)", f.path, spread)
+
+
+def _still_clips(features: list[Features]) -> list[int]:
+    """The clips whose pictures (which the ``pose`` and ``appearance`` features keep) show no motion
+    (:func:`~mvsync.features.pictures.shows_no_motion`), each named in a warning: the method placed their frames
+    somewhere, but nothing in them can be synced."""
+    from .features.pictures import shows_no_motion
+
+    still = [i for i, f in enumerate(features) if "pictures" in f.meta and shows_no_motion(f.meta["pictures"])]
+    for i in still:
+        log.warning("%s: its pictures do not change (a frozen or still clip?): nothing in it can be synced, so its "
+                    "place on the timeline means nothing", features[i].path)
+    return still
 
 
 def default_method(model: str | Path | None, reference: int | None = None) -> str:
