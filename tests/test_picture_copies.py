@@ -132,3 +132,15 @@ def test_a_copy_turned_sideways_is_found_and_turning_leaves_other_clips_alone(ca
     assert list(picture_copy_maps(picture_views([other, source, sideways]), 1, [0, 2])) == [2]  # not the first's
     monkeypatch.setattr(module, "TURN_MAX_RATIO", 0.0)  # never turned: as before
     assert picture_copy_maps(picture_views([source, sideways, other]), 0, [1, 2]) == {}
+
+
+def test_the_same_pictures_in_another_order_are_no_copy(carphone_frames):
+    """Each frame of a clip played backwards, or with its halves swapped, has an exact match in the original, so the
+    closest frames alone read 0.00 and the clip played backwards was taken for a copy and mapped "frame for frame"
+    (mismatch 1.60, never flagged). Along the DTW path, in time order, they read 0.6-1.3; a retimed copy still 0.0x."""
+    source = np.stack([picture(f) for f in carphone_frames])
+    half = len(source) // 2
+    backwards, swapped = source[::-1], np.concatenate([source[half:], source[:half]])
+    retimed = source[copy_content(LEAD_IN, len(source), 29.97, 29.97)]
+    found = picture_copy_maps(picture_views([source, backwards, swapped, retimed]), 0, [1, 2, 3])
+    assert list(found) == [3] and found[3][1] < 0.05
