@@ -26,7 +26,7 @@ from .dtw import dtw_path, pairwise_cost, path_to_frame_map
 COPY_RATIO = 0.15  # a clip whose pictures' evidence ratio against the timeline clip's is below this is a copy of it
 TURN_MAX_RATIO = 0.25  # a clip's pictures are turned where turned they lie at most this share of the distance away
 TURN_SAMPLE = 48  # frames of each clip compared when choosing its turn
-TURN_POOL = 8  # ...with those of at most this many clips before it (the cost grows with the clips compared)
+TURN_POOL = 8  # ...with those of at most this many clips before it, TURN_SAMPLE frames in all, spread over them
 
 
 def picture_values(pictures: list[np.ndarray], *, centred: bool = False, n_components: int = 32) -> list[np.ndarray]:
@@ -46,9 +46,10 @@ def picture_views(pictures: list[np.ndarray]) -> tuple[list[np.ndarray], list[np
     Each clip's pictures are first turned the way the clips before it stand, as turned, the first ``TURN_POOL``
     of them (:func:`turned_like`): a sideways copy of any of those, not only of the first, is then found (the
     timeline's clip need not be the first)."""
-    upright = [pictures[0]]
+    upright, samples = [pictures[0]], [_spread(pictures[0])]  # each clip's frames compared, spread once
     for clip in pictures[1:]:
-        upright.append(turned_like(clip, np.concatenate([_spread(p) for p in upright[:TURN_POOL]])))
+        upright.append(turned_like(clip, np.concatenate(samples[:TURN_POOL])))
+        samples.append(_spread(upright[-1]))
     return picture_values(upright), picture_values(upright, centred=True)
 
 
@@ -114,7 +115,7 @@ def picture_copy_maps(views: tuple[list[np.ndarray], list[np.ndarray]], referenc
             continue
         ratio, path = min((_evidence(values[reference], values[i]) for values in views), key=lambda e: e[0])
         if ratio < COPY_RATIO:
-            found[i] = (path_to_frame_map(path, int(path[-1, 0]) + 1) if maps else None, ratio)
+            found[i] = (path_to_frame_map(path, len(views[0][reference])) if maps else None, ratio)
     return found
 
 

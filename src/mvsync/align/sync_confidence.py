@@ -90,7 +90,7 @@ def sync_confidence(
                 others[i] = np.nanmedian(np.nanmedian(distance[np.ix_(rest, rest)], axis=1))
     flagged = [i for i in range(n_clips)
                if i not in copies and mismatch[i] > ratio * others[i] and mismatch[i] - others[i] > margin]
-    return SyncConfidence(mismatch, others, flagged, n_clips - len(copies & set(range(n_clips))))
+    return SyncConfidence(mismatch, others, flagged, n_clips - len(copies))
 
 
 def pair_distances(shown: list[np.ndarray]) -> np.ndarray:
